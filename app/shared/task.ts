@@ -1,0 +1,116 @@
+import { z } from "zod";
+
+/** Longest accepted task title, in characters. */
+export const TITLE_MAX_LENGTH = 200;
+/** Longest accepted task description, in characters. */
+export const DESCRIPTION_MAX_LENGTH = 5000;
+
+export const Priority = z
+  .enum(["low", "medium", "high"])
+  .describe("How urgent the task is: low, medium or high.");
+export type Priority = z.infer<typeof Priority>;
+
+export const TaskStatus = z
+  .enum(["pending", "completed"])
+  .describe("pending until the task is marked completed.");
+export type TaskStatus = z.infer<typeof TaskStatus>;
+
+export const StatusFilter = z
+  .enum(["all", "pending", "completed"])
+  .describe("Which tasks to return: all (default), only pending, or only completed.");
+export type StatusFilter = z.infer<typeof StatusFilter>;
+
+export const TaskId = z
+  .uuid()
+  .describe("The task's id, a UUID returned when the task was created.");
+export type TaskId = z.infer<typeof TaskId>;
+
+export const Title = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(TITLE_MAX_LENGTH)
+  .describe(`Short summary of the task, 1–${TITLE_MAX_LENGTH} characters.`);
+
+export const Description = z
+  .string()
+  .max(DESCRIPTION_MAX_LENGTH)
+  .describe(`Longer free-text notes, up to ${DESCRIPTION_MAX_LENGTH} characters.`);
+
+export const DueDate = z
+  .union([z.iso.date(), z.iso.datetime({ offset: true })])
+  .describe(
+    "When the task is due, in ISO 8601: a date (2025-03-31) or a date-time with offset (2025-03-31T17:00:00Z).",
+  );
+
+const Timestamp = z.iso.datetime({ offset: true });
+
+/** A task as stored by the backend and returned by every endpoint and tool. */
+export const Task = z.object({
+  id: TaskId,
+  title: Title,
+  description: Description.nullable(),
+  priority: Priority,
+  due_date: DueDate.nullable(),
+  status: TaskStatus,
+  created_at: Timestamp.describe("When the task was created (ISO 8601, UTC)."),
+  updated_at: Timestamp.describe("When the task last changed (ISO 8601, UTC)."),
+  completed_at: Timestamp.nullable().describe("When the task was completed, or null if pending."),
+});
+export type Task = z.infer<typeof Task>;
+
+/** Body of `POST /tasks`; also the `create_task` tool's arguments. */
+export const CreateTaskInput = z.strictObject({
+  title: Title,
+  description: Description.optional(),
+  priority: Priority.default("medium"),
+  due_date: DueDate.optional(),
+});
+export type CreateTaskInput = z.input<typeof CreateTaskInput>;
+/** A validated create request, defaults applied. */
+export type NewTask = z.output<typeof CreateTaskInput>;
+
+const updateFields = {
+  title: Title.optional(),
+  description: Description.nullable()
+    .optional()
+    .describe("New description; null clears it. Omit to leave it unchanged."),
+  priority: Priority.optional(),
+  due_date: DueDate.nullable()
+    .optional()
+    .describe("New due date in ISO 8601; null clears it. Omit to leave it unchanged."),
+};
+
+const hasSomeField = (patch: Record<string, unknown>): boolean =>
+  Object.values(patch).some((value) => value !== undefined);
+const EMPTY_PATCH_MESSAGE = "give at least one of title, description, priority, due_date";
+
+/** Body of `PATCH /tasks/:id`: only the fields to change. */
+export const UpdateTaskInput = z
+  .strictObject(updateFields)
+  .refine(hasSomeField, { message: EMPTY_PATCH_MESSAGE });
+export type UpdateTaskInput = z.infer<typeof UpdateTaskInput>;
+
+/** Arguments of the `update_task` tool: the id plus the fields to change. */
+export const UpdateTaskArgs = z
+  .strictObject({ id: TaskId, ...updateFields })
+  .refine(({ id: _id, ...patch }) => hasSomeField(patch), { message: EMPTY_PATCH_MESSAGE });
+
+/** Query of `GET /tasks`. */
+export const ListTasksQuery = z.strictObject({
+  status: StatusFilter.default("all"),
+});
+
+/** Body of `GET /tasks`. */
+export const TaskList = z.object({ tasks: z.array(Task) });
+export type TaskList = z.infer<typeof TaskList>;
+
+/** The JSON error body every backend failure answers with. */
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    field: z.string().optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
