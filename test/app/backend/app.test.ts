@@ -1,0 +1,206 @@
+import { request } from "node:http";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { MAX_BODY_BYTES } from "../../../app/backend/app.js";
+import type { Task } from "../../../app/shared/task.js";
+import { makeTempDir, type RunningBackend, startBackend, TOKEN } from "../support/servers.js";
+
+let dir: { path: string; remove: () => Promise<void> };
+let backend: RunningBackend;
+
+beforeEach(async () => {
+  dir = await makeTempDir("todo-backend-");
+  backend = await startBackend(dir.path);
+});
+afterEach(async () => {
+  await backend.close();
+  await dir.remove();
+});
+
+const UNKNOWN_ID = "3f6c1d2e-8a4b-4c1d-9e2f-0a1b2c3d4e5f";
+
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  token: string | null = TOKEN,
+): Promise<{ status: number; json: unknown; headers: Headers }> {
+  const response = await fetch(`${backend.url}${path}`, {
+    method,
+    headers: {
+      ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    json: text ? JSON.parse(text) : undefined,
+    headers: response.headers,
+  };
+}
+
+async function create(title: string, extra: Record<string, unknown> = {}): Promise<Task> {
+  const { status, json } = await call("POST", "/tasks", { title, ...extra });
+  expect(status).toBe(201);
+  return json as Task;
+}
+
+describe("todo backend HTTP API", () => {
+  it("answers GET /health without a token", async () => {
+    const { status, json } = await call("GET", "/health", undefined, null);
+    expect(status).toBe(200);
+    expect(json).toEqual({ status: "ok" });
+  });
+
+  it("runs a task through create, get, update, complete, list and delete", async () => {
+    const task = await create("Plan trip", { description: "Book hotel", due_date: "2025-07-01" });
+    expect(task).toMatchObject({ title: "Plan trip", priority: "medium", status: "pending" });
+
+    expect((await call("GET", `/tasks/${task.id}`)).json).toEqual(task);
+
+    const updated = await call("PATCH", `/tasks/${task.id}`, { priority: "high", due_date: null });
+    expect(updated.status).toBe(200);
+    expect(updated.json).toMatchObject({ priority: "high", due_date: null, title: "Plan trip" });
+
+    const done = await call("POST", `/tasks/${task.id}/complete`);
+    expect(done.status).toBe(200);
+    expect(done.json).toMatchObject({ status: "completed" });
+    expect((done.json as Task).completed_at).not.toBeNull();
+
+    await create("Second");
+    const pending = await call("GET", "/tasks?status=pending");
+    expect((pending.json as { tasks: Task[] }).tasks.map((t) => t.title)).toEqual(["Second"]);
+    const completed = await call("GET", "/tasks?status=completed");
+    expect((completed.json as { tasks: Task[] }).tasks.map((t) => t.id)).toEqual([task.id]);
+    const all = await call("GET", "/tasks");
+    expect((all.json as { tasks: Task[] }).tasks).toHaveLength(2);
+
+    const deleted = await call("DELETE", `/tasks/${task.id}`);
+    expect(deleted.status).toBe(204);
+    expect((await call("GET", `/tasks/${task.id}`)).status).toBe(404);
+  });
+
+  it("answers 401 with no token, a wrong token or another scheme, on every route but health", async () => {
+    for (const token of [null, "wrong-token", `${TOKEN}x`]) {
+      const { status, json, headers } = await call("GET", "/tasks", undefined, token);
+      expect(status).toBe(401);
+      expect(json).toEqual({
+        error: { code: "UNAUTHORIZED", message: "Missing or invalid bearer token" },
+      });
+      expect(headers.get("www-authenticate")).toBe("Bearer");
+    }
+    expect((await call("POST", "/tasks", { title: "x" }, null)).status).toBe(401);
+    expect((await call("DELETE", `/tasks/${UNKNOWN_ID}`, undefined, null)).status).toBe(401);
+    expect(backend.store.list()).toEqual([]);
+  });
+
+  it("answers 400 naming the field for a bad body, query or id", async () => {
+    const cases: [string, string, unknown, string][] = [
+      ["POST", "/tasks", { title: "" }, "title"],
+      ["POST", "/tasks", { title: "t", priority: "urgent" }, "priority"],
+      ["POST", "/tasks", { title: "t", due_date: "soon" }, "due_date"],
+      ["POST", "/tasks", { title: "t", colour: "red" }, "body"],
+      ["POST", "/tasks", "{not json", "body"],
+      ["POST", "/tasks", undefined, "body"],
+      ["GET", "/tasks?status=done", undefined, "status"],
+      ["GET", "/tasks?sort=title", undefined, "query"],
+      ["GET", "/tasks/not-a-uuid", undefined, "id"],
+      ["PATCH", `/tasks/${UNKNOWN_ID}`, {}, "body"],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const { status, json } = await call(method, path, body);
+      expect(status, `${method} ${path}`).toBe(400);
+      const error = (json as { error: { code: string; message: string; field?: string } }).error;
+      expect(error.code).toBe("VALIDATION_FAILED");
+      if (field === "body" || field === "query") expect(error.message).toMatch(/^Invalid /);
+      else expect(error.field).toBe(field);
+    }
+  });
+
+  it("names an unknown body field in the message", async () => {
+    const { json } = await call("POST", "/tasks", { title: "t", colour: "red" });
+    expect(JSON.stringify(json)).toContain("colour");
+  });
+
+  it("answers 404 for unknown ids and unknown routes", async () => {
+    for (const [method, path] of [
+      ["GET", `/tasks/${UNKNOWN_ID}`],
+      ["PATCH", `/tasks/${UNKNOWN_ID}`],
+      ["POST", `/tasks/${UNKNOWN_ID}/complete`],
+      ["DELETE", `/tasks/${UNKNOWN_ID}`],
+      ["GET", "/nothing-here"],
+    ] as const) {
+      const body = method === "PATCH" ? { title: "x" } : undefined;
+      const { status, json } = await call(method, path, body);
+      expect(status, `${method} ${path}`).toBe(404);
+      expect((json as { error: { code: string } }).error.code).toBe("NOT_FOUND");
+    }
+  });
+
+  it("answers 405 with Allow for a known route and a wrong method", async () => {
+    const { status, headers } = await call("PUT", "/tasks");
+    expect(status).toBe(405);
+    expect(headers.get("allow")).toBe("GET, POST");
+  });
+
+  it("answers 413 for a body over the cap and keeps serving", async () => {
+    const { status, json } = await call("POST", "/tasks", {
+      title: "t",
+      description: "x".repeat(MAX_BODY_BYTES),
+    });
+    expect(status).toBe(413);
+    expect((json as { error: { code: string } }).error.code).toBe("PAYLOAD_TOO_LARGE");
+    expect((await call("GET", "/health")).status).toBe(200);
+  });
+
+  it("cuts off a streamed body once it passes the cap, without reading it all", async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${backend.url}/tasks`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "transfer-encoding": "chunked" },
+      });
+      req.on("response", (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.write("x".repeat(MAX_BODY_BYTES + 1));
+    });
+    expect(status).toBe(413);
+  });
+
+  it("never sends a stack trace to the client", async () => {
+    for (const [method, path, body] of [
+      ["POST", "/tasks", "{not json"],
+      ["GET", "/tasks/not-a-uuid", undefined],
+      ["GET", `/tasks/${UNKNOWN_ID}`, undefined],
+    ] as const) {
+      const { json } = await call(method, path, body);
+      expect(JSON.stringify(json)).not.toMatch(/\bat .+\.(ts|js):\d+/);
+    }
+  });
+
+  it("keeps tasks across a restart on the same data directory", async () => {
+    const a = await create("survives");
+    await call("POST", `/tasks/${a.id}/complete`);
+    const before = (await call("GET", "/tasks")).json;
+    await backend.close();
+
+    backend = await startBackend(dir.path);
+    expect((await call("GET", "/tasks")).json).toEqual(before);
+  });
+
+  it("keeps all 50 tasks created by parallel requests after a restart", async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => call("POST", "/tasks", { title: `parallel ${i}` })),
+    );
+    expect(responses.every((response) => response.status === 201)).toBe(true);
+    await backend.close();
+
+    backend = await startBackend(dir.path);
+    const { json } = await call("GET", "/tasks");
+    const titles = (json as { tasks: Task[] }).tasks.map((task) => task.title);
+    expect(new Set(titles)).toEqual(new Set(Array.from({ length: 50 }, (_, i) => `parallel ${i}`)));
+  });
+});
