@@ -90,16 +90,19 @@ export function closeGracefully(server: Server, deadlineMs: number): Promise<boo
       resolve(true);
       return;
     }
-    let finished = false;
+    // A keep-alive connection turns idle when its in-flight response ends; close it then
+    // rather than waiting for the client or the keep-alive timeout.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
     const timer = setTimeout(() => {
-      if (finished) return;
+      clearInterval(sweep);
       server.closeAllConnections();
       resolve(false);
     }, deadlineMs);
     timer.unref();
+    sweep.unref();
     server.close(() => {
-      finished = true;
       clearTimeout(timer);
+      clearInterval(sweep);
       resolve(true);
     });
     server.closeIdleConnections();

@@ -1,0 +1,85 @@
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Step, StepContext } from "../context.js";
+import { run } from "../exec.js";
+import { AUTH_REGISTRY_ADDRESS, MIRROR_ADDRESS } from "../registry-config.js";
+import { baseImages, versions } from "../versions.js";
+import { dockerBuild } from "./base-images.js";
+import { DAGGER_ENGINE_BINARIES, daggerBuildDir } from "./dagger-cli.js";
+
+/**
+ * The engine image the CLI starts. Tagged with the official name so a bare
+ * `dagger run` finds it locally and never pulls.
+ */
+export const DAGGER_ENGINE_IMAGE = `registry.dagger.io/engine:v${versions.dagger}`;
+
+/** Engine registry config: Docker Hub and gcr.io resolve from the local mirror. */
+export function engineConfig(): object {
+  return {
+    registries: {
+      "docker.io": { mirrors: [MIRROR_ADDRESS] },
+      "gcr.io": { mirrors: [MIRROR_ADDRESS] },
+      [MIRROR_ADDRESS]: { http: true },
+      [AUTH_REGISTRY_ADDRESS]: { http: true },
+    },
+  };
+}
+
+/** The `org.opencontainers.image.version` label of the local engine image, or undefined. */
+export async function engineImageVersion(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  try {
+    const out = await run(
+      "docker",
+      [
+        "image",
+        "inspect",
+        "--format",
+        '{{index .Config.Labels "org.opencontainers.image.version"}}',
+        DAGGER_ENGINE_IMAGE,
+      ],
+      { env },
+    );
+    return out.trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Air-gapped: assembles the engine image from Debian packages and the binaries
+ * built by the dagger-cli step. Online: the CLI pulls the official image itself.
+ */
+export const daggerEngine: Step = {
+  id: "dagger-engine",
+  title: `Dagger engine image ${versions.dagger}`,
+  async isDone(ctx) {
+    if (ctx.mode === "online") return true;
+    return (await engineImageVersion(ctx.env)) === `v${versions.dagger}`;
+  },
+  async run(ctx: StepContext) {
+    const context = mkdtempSync(join(ctx.paths.root, "ctx-engine-"));
+    try {
+      mkdirSync(join(context, "out"));
+      for (const bin of DAGGER_ENGINE_BINARIES) {
+        copyFileSync(join(daggerBuildDir(ctx), "out", bin), join(context, "out", bin));
+        chmodSync(join(context, "out", bin), 0o755);
+      }
+      writeFileSync(join(context, "engine.json"), `${JSON.stringify(engineConfig(), null, 2)}\n`);
+      ctx.note(`build ${DAGGER_ENGINE_IMAGE}`);
+      await dockerBuild(ctx, "dagger-engine.Dockerfile", context, DAGGER_ENGINE_IMAGE, {
+        DEBIAN_IMAGE: baseImages.debian,
+        DAGGER_VERSION: versions.dagger,
+      });
+      // A running engine from an older image would keep serving; the CLI starts a fresh one.
+      const stale = await run(
+        "docker",
+        ["ps", "-aq", "--filter", `name=dagger-engine-v${versions.dagger}`],
+        { env: ctx.env },
+      );
+      if (stale.trim())
+        await run("docker", ["rm", "-f", ...stale.trim().split(/\s+/)], { env: ctx.env });
+    } finally {
+      rmSync(context, { recursive: true, force: true });
+    }
+  },
+};
