@@ -76,10 +76,7 @@ export class BackendClient implements TaskBackend {
 
   constructor(options: BackendClientOptions) {
     this.#options = options;
-    const url = new URL(options.baseUrl);
-    url.username = "";
-    url.password = "";
-    this.#displayUrl = url.toString().replace(/\/+$/, "");
+    this.#displayUrl = options.baseUrl.replace(/\/+$/, "");
   }
 
   async listTasks(status: StatusFilter): Promise<Task[]> {

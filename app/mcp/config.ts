@@ -7,6 +7,11 @@ export const DEFAULT_ALLOWED_HOSTS = ["localhost", "127.0.0.1", "mcp-server"] as
 
 const HttpUrl = z
   .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
+  // fetch refuses URLs with credentials, and they would end up in logs.
+  .refine((value) => {
+    const url = new URL(value);
+    return url.username === "" && url.password === "";
+  }, "must not contain a username or password")
   .transform((value) => value.replace(/\/+$/, ""));
 
 const Seconds = z.coerce

@@ -20,9 +20,21 @@ export const StatusFilter = z
   .describe("Which tasks to return: all (default), only pending, or only completed.");
 export type StatusFilter = z.infer<typeof StatusFilter>;
 
+// String schemas below validate with zod's own checks but publish only `format` in JSON
+// Schema: the generated regexes are several hundred characters each, repeated in every tool
+// the model reads, and add nothing a model can use.
+const uuid = z.uuid();
+const isoDate = z.iso.date();
+const isoDateTime = z.iso.datetime({ offset: true });
+const matches = (schema: z.ZodType) => (value: string) => schema.safeParse(value).success;
+
 export const TaskId = z
-  .uuid()
-  .describe("The task's id, a UUID returned when the task was created.");
+  .string()
+  .refine(matches(uuid), "must be a task id (a UUID)")
+  .meta({
+    format: "uuid",
+    description: "The task's id, a UUID returned when the task was created.",
+  });
 export type TaskId = z.infer<typeof TaskId>;
 
 export const Title = z
@@ -38,12 +50,19 @@ export const Description = z
   .describe(`Longer free-text notes, up to ${DESCRIPTION_MAX_LENGTH} characters.`);
 
 export const DueDate = z
-  .union([z.iso.date(), z.iso.datetime({ offset: true })])
+  .string()
+  .refine(
+    (value) => matches(isoDate)(value) || matches(isoDateTime)(value),
+    "must be an ISO 8601 date (2025-03-31) or date-time with offset (2025-03-31T17:00:00Z)",
+  )
   .describe(
     "When the task is due, in ISO 8601: a date (2025-03-31) or a date-time with offset (2025-03-31T17:00:00Z).",
   );
 
-const Timestamp = z.iso.datetime({ offset: true });
+const Timestamp = z
+  .string()
+  .refine(matches(isoDateTime), "must be an ISO 8601 date-time")
+  .meta({ format: "date-time" });
 
 /** A task as stored by the backend and returned by every endpoint and tool. */
 export const Task = z.object({

@@ -57,6 +57,9 @@ describe("MCP loadConfig", () => {
     expect(() => loadConfig({ ...base, FASTAPI_BASE_URL: "ftp://files" })).toThrow(
       "FASTAPI_BASE_URL: must be an http:// or https:// URL",
     );
+    expect(() => loadConfig({ ...base, BACKEND_BASE_URL: "http://u:p@api:8000" })).toThrow(
+      "BACKEND_BASE_URL: must not contain a username or password",
+    );
   });
 
   it("rejects out-of-range timeouts and retry counts in one line", () => {

@@ -1,0 +1,216 @@
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { Task } from "../../../app/shared/task.js";
+import {
+  connectClient,
+  type FakeBackend,
+  freePort,
+  makeTempDir,
+  type RunningBackend,
+  type RunningMcp,
+  startBackend,
+  startFakeBackend,
+  startMcp,
+} from "../support/servers.js";
+
+const UNKNOWN_ID = "3f6c1d2e-8a4b-4c1d-9e2f-0a1b2c3d4e5f";
+
+async function callTool(client: Client, name: string, args: Record<string, unknown>) {
+  return (await client.callTool({ name, arguments: args })) as CallToolResult;
+}
+
+function text(result: CallToolResult): string {
+  return result.content.map((block) => (block.type === "text" ? block.text : "")).join("\n");
+}
+
+describe("MCP server over Streamable HTTP, in front of the real backend", () => {
+  let dir: { path: string; remove: () => Promise<void> };
+  let backend: RunningBackend;
+  let mcp: RunningMcp;
+  let client: Client;
+
+  beforeAll(async () => {
+    dir = await makeTempDir("todo-mcp-");
+    backend = await startBackend(dir.path);
+    mcp = await startMcp(backend.url);
+    client = await connectClient(mcp.url);
+  });
+  afterAll(async () => {
+    await client.close();
+    await mcp.close();
+    await backend.close();
+    await dir.remove();
+  });
+
+  it("lists the six tools with output schemas and behaviour hints", async () => {
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name)).toEqual([
+      "list_tasks",
+      "create_task",
+      "get_task",
+      "update_task",
+      "mark_task_completed",
+      "delete_task",
+    ]);
+    for (const tool of tools) {
+      expect(tool.description?.length).toBeGreaterThan(60);
+      expect(tool.outputSchema?.type).toBe("object");
+      expect(tool.annotations).toHaveProperty("readOnlyHint");
+      expect(tool.annotations).toHaveProperty("destructiveHint");
+      expect(tool.annotations).toHaveProperty("idempotentHint");
+    }
+    const byName = new Map(tools.map((tool) => [tool.name, tool]));
+    expect(byName.get("list_tasks")?.annotations?.readOnlyHint).toBe(true);
+    expect(byName.get("delete_task")?.annotations?.destructiveHint).toBe(true);
+    expect(byName.get("create_task")?.annotations?.idempotentHint).toBe(false);
+    expect(byName.get("create_task")?.inputSchema.required).toEqual(["title"]);
+  });
+
+  it("round-trips every tool with structured content that matches the Task schema", async () => {
+    const created = await callTool(client, "create_task", {
+      title: "Renew passport",
+      description: "Photos first",
+      priority: "high",
+      due_date: "2025-09-01",
+    });
+    expect(created.isError).toBeFalsy();
+    const task = Task.parse((created.structuredContent as { task: unknown }).task);
+    expect(task).toMatchObject({ title: "Renew passport", priority: "high", status: "pending" });
+    expect(text(created)).toContain(task.id);
+
+    const got = await callTool(client, "get_task", { id: task.id });
+    expect(got.structuredContent).toEqual({ task });
+
+    const updated = await callTool(client, "update_task", {
+      id: task.id,
+      title: "Renew passport and ID",
+      due_date: null,
+    });
+    expect(updated.structuredContent).toMatchObject({
+      task: { title: "Renew passport and ID", due_date: null, description: "Photos first" },
+    });
+
+    const completed = await callTool(client, "mark_task_completed", { id: task.id });
+    expect(completed.structuredContent).toMatchObject({ task: { status: "completed" } });
+
+    const again = await callTool(client, "mark_task_completed", { id: task.id });
+    expect(again.structuredContent).toEqual(completed.structuredContent);
+
+    const listed = await callTool(client, "list_tasks", { status: "completed" });
+    expect(listed.structuredContent).toMatchObject({ status: "completed", count: 1 });
+    const pending = await callTool(client, "list_tasks", {});
+    expect(pending.structuredContent).toMatchObject({ status: "all", count: 1 });
+
+    const deleted = await callTool(client, "delete_task", { id: task.id });
+    expect(deleted.structuredContent).toEqual({ id: task.id, deleted: true });
+    expect((await callTool(client, "list_tasks", {})).structuredContent).toMatchObject({
+      count: 0,
+    });
+  });
+
+  it("answers invalid arguments with an isError result naming the field", async () => {
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      ["create_task", {}, /title/],
+      ["create_task", { title: "x", priority: "urgent" }, /priority/],
+      ["create_task", { title: "x", due_date: "tomorrow" }, /due_date/],
+      ["get_task", { id: "42" }, /id/],
+      ["update_task", { id: UNKNOWN_ID }, /at least one of title/],
+      ["list_tasks", { status: "done" }, /status/],
+    ];
+    for (const [name, args, pattern] of cases) {
+      const result = await callTool(client, name, args);
+      expect(result.isError, name).toBe(true);
+      expect(text(result)).toMatch(pattern);
+    }
+  });
+
+  it("answers an unknown id with an isError result that says what to do", async () => {
+    for (const name of ["get_task", "mark_task_completed", "delete_task"]) {
+      const result = await callTool(client, name, { id: UNKNOWN_ID });
+      expect(result.isError).toBe(true);
+      expect(text(result)).toBe(
+        `${name} failed: No task with id ${UNKNOWN_ID}. Call list_tasks to see the ids that exist.`,
+      );
+    }
+  });
+});
+
+describe("MCP server when the backend misbehaves", () => {
+  let mcp: RunningMcp | undefined;
+  let client: Client | undefined;
+  let fake: FakeBackend | undefined;
+  let dir: { path: string; remove: () => Promise<void> } | undefined;
+  let backend: RunningBackend | undefined;
+
+  beforeEach(() => {
+    mcp = undefined;
+    client = undefined;
+    fake = undefined;
+    backend = undefined;
+    dir = undefined;
+  });
+  afterEach(async () => {
+    await client?.close();
+    await mcp?.close();
+    await fake?.close();
+    await backend?.close();
+    await dir?.remove();
+  });
+
+  async function expectStillHealthy(url: string): Promise<void> {
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+  }
+
+  it("reports a backend that is down and keeps running", async () => {
+    const port = await freePort();
+    mcp = await startMcp(`http://127.0.0.1:${port}`);
+    client = await connectClient(mcp.url);
+    const result = await callTool(client, "list_tasks", {});
+    expect(result.isError).toBe(true);
+    expect(text(result)).toMatch(
+      /Could not reach the todo backend .*ECONNREFUSED.*BACKEND_BASE_URL/,
+    );
+    await expectStillHealthy(mcp.url);
+    expect((await fetch(`${mcp.url}/ready`)).status).toBe(503);
+  });
+
+  it("reports a backend slower than the timeout and keeps running", async () => {
+    fake = await startFakeBackend({ delayMs: 3000 });
+    mcp = await startMcp(fake.url, { timeoutMs: 300 });
+    client = await connectClient(mcp.url);
+    const started = Date.now();
+    const result = await callTool(client, "create_task", { title: "slow" });
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect(result.isError).toBe(true);
+    expect(text(result)).toMatch(/did not answer POST .*\/tasks within 0\.3 s/);
+    expect(fake.requests).toEqual(["POST /tasks"]);
+    await expectStillHealthy(mcp.url);
+  });
+
+  it("reports a token the backend rejects without echoing any token", async () => {
+    dir = await makeTempDir("todo-mcp-token-");
+    backend = await startBackend(dir.path, { token: "the-backend-token" });
+    mcp = await startMcp(backend.url, { token: "the-wrong-token" });
+    client = await connectClient(mcp.url);
+    const result = await callTool(client, "list_tasks", {});
+    expect(result.isError).toBe(true);
+    expect(text(result)).toContain("refused the MCP server's credentials (HTTP 401)");
+    expect(text(result)).toContain("SERVICE_AUTH_TOKEN");
+    expect(JSON.stringify(result)).not.toMatch(/the-(backend|wrong)-token/);
+    await expectStillHealthy(mcp.url);
+  });
+
+  it("reports a backend 500 as a failure to retry later", async () => {
+    fake = await startFakeBackend({
+      status: 500,
+      body: { error: { code: "INTERNAL", message: "boom" } },
+    });
+    mcp = await startMcp(fake.url, { maxRetries: 2 });
+    client = await connectClient(mcp.url);
+    const result = await callTool(client, "get_task", { id: UNKNOWN_ID });
+    expect(result.isError).toBe(true);
+    expect(text(result)).toMatch(/HTTP 500: boom\). Try again shortly/);
+    expect(fake.requests).toHaveLength(1);
+  });
+});
