@@ -28,13 +28,10 @@ const isoDate = z.iso.date();
 const isoDateTime = z.iso.datetime({ offset: true });
 const matches = (schema: z.ZodType) => (value: string) => schema.safeParse(value).success;
 
-export const TaskId = z
-  .string()
-  .refine(matches(uuid), "must be a task id (a UUID)")
-  .meta({
-    format: "uuid",
-    description: "The task's id, a UUID returned when the task was created.",
-  });
+export const TaskId = z.string().refine(matches(uuid), "must be a task id (a UUID)").meta({
+  format: "uuid",
+  description: "The task's id, a UUID returned when the task was created.",
+});
 export type TaskId = z.infer<typeof TaskId>;
 
 export const Title = z
