@@ -9,8 +9,8 @@ const HttpUrl = z
   .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
   // fetch refuses URLs with credentials, and they would end up in logs.
   .refine((value) => {
-    const url = new URL(value);
-    return url.username === "" && url.password === "";
+    const url = URL.canParse(value) ? new URL(value) : undefined;
+    return url === undefined || (url.username === "" && url.password === "");
   }, "must not contain a username or password")
   .transform((value) => value.replace(/\/+$/, ""));
 

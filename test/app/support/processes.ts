@@ -20,14 +20,18 @@ export interface Spawned {
   stop: (signal?: NodeJS.Signals) => Promise<number | string>;
 }
 
-/** Runs `tsx <script> ...args` from the repo root with exactly `env` (plus PATH/HOME). */
+/**
+ * Runs `tsx <script> ...args` with exactly `env` (plus PATH and HOME); `script` is relative
+ * to the repo root, and so is the working directory unless `cwd` is given.
+ */
 export function spawnTsx(
   script: string,
   args: string[],
   env: Record<string, string | undefined>,
+  cwd = REPO_ROOT,
 ): Spawned {
-  const child = spawn(TSX, [script, ...args], {
-    cwd: REPO_ROOT,
+  const child = spawn(TSX, [resolve(REPO_ROOT, script), ...args], {
+    cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ["pipe", "pipe", "pipe"],
   });

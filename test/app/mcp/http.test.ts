@@ -1,0 +1,219 @@
+import type { IncomingMessage } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  checkHostAndOrigin,
+  hostnameFromHostHeader,
+  MAX_MCP_BODY_BYTES,
+} from "../../../app/mcp/http.js";
+import { INITIALIZE, mcpHeaders, rawRequest } from "../support/raw-http.js";
+import {
+  connectClient,
+  makeTempDir,
+  type RunningBackend,
+  type RunningMcp,
+  startBackend,
+  startMcp,
+} from "../support/servers.js";
+
+let dir: { path: string; remove: () => Promise<void> };
+let backend: RunningBackend;
+let open: RunningMcp;
+let guarded: RunningMcp;
+const MCP_TOKEN = "mcp-client-token-abcdef";
+
+beforeAll(async () => {
+  dir = await makeTempDir("todo-mcp-http-");
+  backend = await startBackend(dir.path);
+  open = await startMcp(backend.url);
+  guarded = await startMcp(backend.url, { authToken: MCP_TOKEN });
+});
+afterAll(async () => {
+  await open.close();
+  await guarded.close();
+  await backend.close();
+  await dir.remove();
+});
+
+async function expectHealthy(port: number): Promise<void> {
+  expect((await rawRequest({ port, path: "/health" })).status).toBe(200);
+}
+
+describe("MCP HTTP endpoints", () => {
+  it("answers /health without touching the backend and /ready when the backend answers", async () => {
+    const health = await rawRequest({
+      port: open.port,
+      path: "/health",
+      headers: { host: "anything" },
+    });
+    expect(health.status).toBe(200);
+    expect(health.json()).toEqual({ status: "ok" });
+    const ready = await rawRequest({ port: open.port, path: "/ready" });
+    expect(ready.status).toBe(200);
+    expect(ready.json()).toEqual({ status: "ready" });
+  });
+
+  it("accepts an initialize POST with an allowed Host and Origin", async () => {
+    const response = await rawRequest({
+      port: open.port,
+      method: "POST",
+      path: "/mcp",
+      headers: mcpHeaders(`localhost:${open.port}`, { origin: `http://localhost:${open.port}` }),
+      body: INITIALIZE,
+    });
+    expect(response.status).toBe(200);
+    expect(response.json()).toMatchObject({ result: { serverInfo: { name: "todo-mcp" } } });
+  });
+
+  it("answers 403 to a foreign Host header and stays healthy", async () => {
+    for (const host of [
+      "evil.example.com",
+      "evil.example.com:3000",
+      "localhost.evil.com",
+      "a@localhost",
+    ]) {
+      const response = await rawRequest({
+        port: open.port,
+        method: "POST",
+        path: "/mcp",
+        headers: mcpHeaders(host),
+        body: INITIALIZE,
+      });
+      expect(response.status, host).toBe(403);
+      expect(response.json()).toMatchObject({
+        error: { message: "Forbidden: Host header not allowed" },
+      });
+    }
+    await expectHealthy(open.port);
+  });
+
+  it("answers 403 to a foreign Origin even with a good Host", async () => {
+    for (const origin of ["http://evil.example.com", "null", "not a url"]) {
+      const response = await rawRequest({
+        port: open.port,
+        method: "POST",
+        path: "/mcp",
+        headers: mcpHeaders("localhost", { origin }),
+        body: INITIALIZE,
+      });
+      expect(response.status, origin).toBe(403);
+      expect(response.json()).toMatchObject({
+        error: { message: "Forbidden: Origin not allowed" },
+      });
+    }
+    await expectHealthy(open.port);
+  });
+
+  it("answers 413 to a body over the cap and stays healthy", async () => {
+    const huge = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "create_task", arguments: { title: "x".repeat(MAX_MCP_BODY_BYTES) } },
+    });
+    const response = await rawRequest({
+      port: open.port,
+      method: "POST",
+      path: "/mcp",
+      headers: mcpHeaders("localhost"),
+      body: huge,
+    });
+    expect(response.status).toBe(413);
+    expect(response.json()).toMatchObject({
+      error: {
+        code: -32600,
+        message: `Request body exceeds the limit of ${MAX_MCP_BODY_BYTES} bytes`,
+      },
+    });
+    await expectHealthy(open.port);
+    expect(backend.store.list()).toEqual([]);
+  });
+
+  it("answers a JSON-RPC parse error to a body that is not JSON", async () => {
+    const response = await rawRequest({
+      port: open.port,
+      method: "POST",
+      path: "/mcp",
+      headers: mcpHeaders("localhost"),
+      body: "{nope",
+    });
+    expect(response.status).toBe(400);
+    expect(response.json()).toMatchObject({ error: { code: -32700 } });
+  });
+
+  it("answers 405 to GET and DELETE on /mcp, since there are no sessions", async () => {
+    for (const method of ["GET", "DELETE"]) {
+      const response = await rawRequest({
+        port: open.port,
+        method,
+        path: "/mcp",
+        headers: { host: "localhost", accept: "text/event-stream" },
+      });
+      expect(response.status).toBe(405);
+      expect(response.headers.allow).toBe("POST");
+    }
+  });
+
+  it("serves concurrent clients independently, each request on a fresh server", async () => {
+    const clients = await Promise.all([connectClient(open.url), connectClient(open.url)]);
+    const results = await Promise.all(
+      clients.map((client, i) =>
+        client.callTool({ name: "create_task", arguments: { title: `client ${i}` } }),
+      ),
+    );
+    expect(results.every((result) => !result.isError)).toBe(true);
+    await Promise.all(clients.map((client) => client.close()));
+  });
+});
+
+describe("MCP bearer auth when MCP_AUTH_TOKEN is set", () => {
+  it("answers 401 without the token or with a wrong one", async () => {
+    for (const authorization of [undefined, "Bearer wrong", `Basic ${MCP_TOKEN}`]) {
+      const response = await rawRequest({
+        port: guarded.port,
+        method: "POST",
+        path: "/mcp",
+        headers: mcpHeaders("localhost", authorization ? { authorization } : {}),
+        body: INITIALIZE,
+      });
+      expect(response.status).toBe(401);
+      expect(response.headers["www-authenticate"]).toBe("Bearer");
+    }
+    await expectHealthy(guarded.port);
+  });
+
+  it("serves a client that sends the token", async () => {
+    const client = await connectClient(guarded.url, { authorization: `Bearer ${MCP_TOKEN}` });
+    const { tools } = await client.listTools();
+    expect(tools).toHaveLength(6);
+    await client.close();
+  });
+});
+
+describe("hostnameFromHostHeader", () => {
+  it("strips the port and lowercases", () => {
+    expect(hostnameFromHostHeader("LocalHost:3000")).toBe("localhost");
+    expect(hostnameFromHostHeader("mcp-server")).toBe("mcp-server");
+    expect(hostnameFromHostHeader("[::1]:3000")).toBe("[::1]");
+  });
+
+  it("rejects headers that are not a plain host", () => {
+    for (const header of [undefined, "", "a@b", "host/path", "host:port", "a b"]) {
+      expect(hostnameFromHostHeader(header), String(header)).toBeUndefined();
+    }
+  });
+});
+
+describe("checkHostAndOrigin", () => {
+  const allowed = new Set(["localhost", "mcp-server"]);
+  const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
+
+  it("allows a listed host with no Origin, as non-browser clients send", () => {
+    expect(checkHostAndOrigin(req({ host: "mcp-server:3000" }), allowed)).toBeUndefined();
+  });
+
+  it("refuses an Origin on another host even when Host is allowed", () => {
+    expect(
+      checkHostAndOrigin(req({ host: "localhost", origin: "https://evil.example" }), allowed),
+    ).toBe("Origin not allowed");
+  });
+});
