@@ -23,6 +23,45 @@ export function mirrorPath(upstreamRef: string): string {
   return firstSlash === -1 ? `library/${upstreamRef}` : upstreamRef;
 }
 
+function authHeader(auth?: { username: string; password: string }): Record<string, string> {
+  return auth ? { Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}` } : {};
+}
+
+/** The OCI image config of `repo:tag` (labels, user, healthcheck, …); follows an index to its first manifest. */
+export async function imageConfig(
+  registry: string,
+  repo: string,
+  tag: string,
+  auth?: { username: string; password: string },
+): Promise<ImageConfig> {
+  const get = async (path: string, accept = MANIFEST_ACCEPT) => {
+    const res = await fetch(`http://${registry}/v2/${repo}/${path}`, {
+      headers: { Accept: accept, ...authHeader(auth) },
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) throw new Error(`GET /v2/${repo}/${path} answered ${res.status}`);
+    return (await res.json()) as Record<string, unknown>;
+  };
+  let manifest = await get(`manifests/${tag}`);
+  const entries = manifest.manifests as { digest: string }[] | undefined;
+  if (entries?.[0]) manifest = await get(`manifests/${entries[0].digest}`);
+  const config = manifest.config as { digest: string } | undefined;
+  if (!config) throw new Error(`${repo}:${tag} has no image config`);
+  return (await get(`blobs/${config.digest}`, "*/*")) as ImageConfig;
+}
+
+export interface ImageConfig {
+  architecture?: string;
+  os?: string;
+  config?: {
+    User?: string;
+    Labels?: Record<string, string>;
+    Healthcheck?: { Test?: string[] };
+    Env?: string[];
+    ExposedPorts?: Record<string, object>;
+  };
+}
+
 /**
  * The manifest digest of `repo:tag` at `registry` (host:port, plain HTTP), or
  * undefined when it is absent.

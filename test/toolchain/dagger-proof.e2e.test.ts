@@ -1,0 +1,41 @@
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { imageConfig, manifestDigest } from "../../toolchain/registry-api.js";
+import { readRegistryAuth } from "../../toolchain/steps/registry.js";
+import { env, paths, repoRoot } from "./helpers.js";
+
+describe("Dagger on the toolchain", () => {
+  it("pulls through the mirror, builds two stages, serves, publishes with auth, and the registry agrees on the digest", async () => {
+    const auth = readRegistryAuth(paths);
+    expect(auth, "registry-auth.json written by setup").toBeDefined();
+    if (!auth) return;
+    const tag = `proof-${randomBytes(4).toString("hex")}`;
+    const res = await execa(
+      join(paths.bin, "dagger"),
+      ["run", "--progress=plain", join(repoRoot, "node_modules", ".bin", "tsx"), join(repoRoot, "test", "toolchain", "fixtures", "dagger-proof.ts"), tag],
+      { cwd: repoRoot, env, reject: false, all: true },
+    );
+    expect(res.exitCode, res.all?.split("\n").slice(-40).join("\n")).toBe(0);
+    const line = res.stdout.trim().split("\n").pop() ?? "";
+    const proof = JSON.parse(line) as { nodeVersion: string; answer: { ok: boolean; builtWith: string; uid: number }; ref: string };
+
+    expect(proof.nodeVersion).toMatch(/^v24\./);
+    // The service answered another container, from the image the two-stage build produced.
+    expect(proof.answer).toEqual({ ok: true, builtWith: proof.nodeVersion, uid: 1000 });
+
+    const [, digest] = proof.ref.split("@");
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const fromRegistry = await manifestDigest(auth.address, "toolchain-proof/hello", tag, auth);
+    expect(fromRegistry).toBe(digest);
+    // The registry really demands the credentials.
+    expect(await manifestDigest(auth.address, "toolchain-proof/hello", tag)).toBeUndefined();
+    // The secret never reached the output.
+    expect(res.all).not.toContain(auth.password);
+    // The HEALTHCHECK survived dockerBuild and publish.
+    const config = await imageConfig(auth.address, "toolchain-proof/hello", tag, auth);
+    expect(config.config?.Healthcheck?.Test?.[0]).toBe("CMD");
+    expect(config.config?.User).toBe("node");
+  });
+});

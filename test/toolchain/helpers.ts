@@ -1,0 +1,20 @@
+import { execa } from "execa";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { toolchainEnv } from "../../toolchain/env.js";
+import { toolchainPaths } from "../../toolchain/paths.js";
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const paths = toolchainPaths();
+export const env = toolchainEnv(paths);
+
+/** Runs one of the project's npm entry points exactly as a user would, without throwing on failure. */
+export function runEntry(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+  return execa("node", [join(repoRoot, "toolchain", "bootstrap.mjs"), ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...extraEnv },
+    extendEnv: false,
+    reject: false,
+    all: true,
+  });
+}
