@@ -24,7 +24,11 @@ export function mirrorPath(upstreamRef: string): string {
 }
 
 function authHeader(auth?: { username: string; password: string }): Record<string, string> {
-  return auth ? { Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}` } : {};
+  return auth
+    ? {
+        Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}`,
+      }
+    : {};
 }
 
 /** The OCI image config of `repo:tag` (labels, user, healthcheck, …); follows an index to its first manifest. */

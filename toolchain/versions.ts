@@ -60,12 +60,12 @@ export const goTools = [
 ] as const;
 
 /**
- * Base images the Dockerfile names, by their upstream references. Air-gapped,
- * `setup` builds each from Debian packages (and the official Node.js binary
- * from npm) and serves it from the local mirror under the same name.
+ * Base images the Dockerfile names (its runtime stage is `scratch` plus the
+ * Node.js binary and the libraries it links), by their upstream references.
+ * Air-gapped, `setup` builds each from Debian packages (and the official
+ * Node.js binary from npm) and serves it from the local mirror under the same name.
  */
 export const baseImages = {
   debian: "debian:bookworm-slim",
   node: "node:24-bookworm-slim",
-  distrolessCc: "gcr.io/distroless/cc-debian12:latest",
 } as const;

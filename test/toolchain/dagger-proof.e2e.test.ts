@@ -14,12 +14,22 @@ describe("Dagger on the toolchain", () => {
     const tag = `proof-${randomBytes(4).toString("hex")}`;
     const res = await execa(
       join(paths.bin, "dagger"),
-      ["run", "--progress=plain", join(repoRoot, "node_modules", ".bin", "tsx"), join(repoRoot, "test", "toolchain", "fixtures", "dagger-proof.ts"), tag],
+      [
+        "run",
+        "--progress=plain",
+        join(repoRoot, "node_modules", ".bin", "tsx"),
+        join(repoRoot, "test", "toolchain", "fixtures", "dagger-proof.ts"),
+        tag,
+      ],
       { cwd: repoRoot, env, reject: false, all: true },
     );
     expect(res.exitCode, res.all?.split("\n").slice(-40).join("\n")).toBe(0);
     const line = res.stdout.trim().split("\n").pop() ?? "";
-    const proof = JSON.parse(line) as { nodeVersion: string; answer: { ok: boolean; builtWith: string; uid: number }; ref: string };
+    const proof = JSON.parse(line) as {
+      nodeVersion: string;
+      answer: { ok: boolean; builtWith: string; uid: number };
+      ref: string;
+    };
 
     expect(proof.nodeVersion).toMatch(/^v24\./);
     // The service answered another container, from the image the two-stage build produced.

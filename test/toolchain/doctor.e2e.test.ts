@@ -42,7 +42,8 @@ describe("npm run doctor", () => {
     expect(res.exitCode).toBe(0);
     expect(["airgap", "online"]).toContain(report.mode);
     expect(report.components.map((c) => c.name)).toEqual(expect.arrayContaining(REQUIRED));
-    for (const c of report.components) expect(Object.keys(c).sort()).toEqual(["detail", "name", "ok", "version"]);
+    for (const c of report.components)
+      expect(Object.keys(c).sort()).toEqual(["detail", "name", "ok", "version"]);
   });
 
   it("fails with a fixing hint when trivy is missing from the toolchain", async () => {

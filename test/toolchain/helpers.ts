@@ -1,6 +1,6 @@
-import { execa } from "execa";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { execa } from "execa";
 import { toolchainEnv } from "../../toolchain/env.js";
 import { toolchainPaths } from "../../toolchain/paths.js";
 

@@ -15,11 +15,17 @@ describe("mirrorPath", () => {
 
 describe("splitRef", () => {
   it("splits a tag from a repository", () => {
-    expect(splitRef("library/node:24-bookworm-slim")).toEqual({ repo: "library/node", tag: "24-bookworm-slim" });
+    expect(splitRef("library/node:24-bookworm-slim")).toEqual({
+      repo: "library/node",
+      tag: "24-bookworm-slim",
+    });
   });
 
   it("defaults the tag to latest and ignores a port in the host", () => {
-    expect(splitRef("distroless/cc-debian12")).toEqual({ repo: "distroless/cc-debian12", tag: "latest" });
+    expect(splitRef("distroless/cc-debian12")).toEqual({
+      repo: "distroless/cc-debian12",
+      tag: "latest",
+    });
     expect(splitRef("localhost:5000/app")).toEqual({ repo: "localhost:5000/app", tag: "latest" });
   });
 });

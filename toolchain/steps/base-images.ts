@@ -157,17 +157,6 @@ export const baseImagesStep: Step = {
   async run(ctx) {
     if (!(await imageExists(ctx, baseImages.debian))) await debianSlim(ctx);
     if (!(await imageExists(ctx, baseImages.node))) await nodeSlim(ctx);
-    if (!(await imageExists(ctx, baseImages.distrolessCc))) {
-      ctx.note(`build ${baseImages.distrolessCc}`);
-      const empty = mkdtempSync(join(ctx.paths.root, "ctx-empty-"));
-      try {
-        await dockerBuild(ctx, "distroless-cc.Dockerfile", empty, baseImages.distrolessCc, {
-          DEBIAN_IMAGE: baseImages.debian,
-        });
-      } finally {
-        rmSync(empty, { recursive: true, force: true });
-      }
-    }
     for (const ref of Object.values(baseImages)) {
       if (!(await inMirror(ref))) await pushToMirror(ctx, ref);
       if (!(await inMirror(ref))) {
