@@ -44,6 +44,15 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
  */
 export function createBackendServer(deps: BackendDeps): Server {
   const server = createServer((req, res) => {
+    const started = performance.now();
+    res.once("close", () => {
+      deps.logger.debug("request", {
+        method: req.method,
+        path: req.url,
+        status: res.statusCode,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      });
+    });
     handle(deps, req, res).catch((error: unknown) =>
       respondWithError(deps.logger, req, res, error),
     );

@@ -14,6 +14,10 @@ async function main(): Promise<void> {
     level: config.logLevel,
     secrets: [config.serviceAuthToken],
   });
+  // A stray rejection is logged, not fatal: one failed request must not take the server down.
+  process.on("unhandledRejection", (reason) =>
+    logger.error("unhandled rejection", { error: reason }),
+  );
   const store = await TaskStore.open(config.dataDir);
   const server = createBackendServer({ store, serviceAuthToken: config.serviceAuthToken, logger });
   const port = await listen(server, config.port, config.host);

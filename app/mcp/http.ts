@@ -31,8 +31,11 @@ export interface McpHttpOptions {
  * no session id is issued; nothing is kept between requests, so any replica can answer.
  */
 export function createMcpHttpServer(options: McpHttpOptions): Server {
-  const allowed = new Set(options.allowedHosts.map(normalizeHostname));
+  const allowed = new Set(
+    options.allowedHosts.map((host) => hostnameFromHostHeader(host) ?? normalizeHostname(host)),
+  );
   const server = createServer((req, res) => {
+    logWhenDone(options.logger, req, res);
     route(options, allowed, req, res).catch((error: unknown) => {
       options.logger.error("request failed", { method: req.method, path: req.url, error });
       sendJson(res, 500, rpcError(-32603, "Internal server error"));
@@ -126,8 +129,9 @@ async function handleMcpPost(
     enableJsonResponse: true,
   });
   res.on("close", () => {
-    void transport.close();
-    void server.close();
+    // Closing a per-request pair cannot fail in a way the client could still hear about.
+    transport.close().catch(() => undefined);
+    server.close().catch(() => undefined);
   });
   await server.connect(transport);
   await transport.handleRequest(req, res, body);
@@ -168,6 +172,18 @@ function hostnameFromOrigin(origin: string): string | undefined {
 function normalizeHostname(host: string): string {
   const lower = host.toLowerCase().replace(/\.$/, "");
   return lower.includes(":") && !lower.startsWith("[") ? `[${lower}]` : lower;
+}
+
+function logWhenDone(logger: Logger, req: IncomingMessage, res: ServerResponse): void {
+  const started = performance.now();
+  res.once("close", () => {
+    logger.debug("request", {
+      method: req.method,
+      path: req.url,
+      status: res.statusCode,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+    });
+  });
 }
 
 function rpcError(code: number, message: string): unknown {

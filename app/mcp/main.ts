@@ -30,6 +30,10 @@ async function main(argv: readonly string[]): Promise<void> {
     level: config.logLevel,
     secrets: [config.backend.token, config.http.authToken],
   });
+  // A stray rejection is logged, not fatal: one failed request must not take the server down.
+  process.on("unhandledRejection", (reason) =>
+    logger.error("unhandled rejection", { error: reason }),
+  );
   const backend = new BackendClient({ ...config.backend, logger });
   const inFlight = new InFlight();
   const context = { backend, logger, inFlight };

@@ -165,6 +165,32 @@ describe("MCP HTTP endpoints", () => {
   });
 });
 
+describe("MCP_ALLOWED_HOSTS", () => {
+  it("matches entries by hostname, ignoring case and any port written in them", async () => {
+    const custom = await startMcp(backend.url, { allowedHosts: ["Todo.Example.COM:8443"] });
+    try {
+      const allowed = await rawRequest({
+        port: custom.port,
+        method: "POST",
+        path: "/mcp",
+        headers: mcpHeaders("todo.example.com", { origin: "https://todo.example.com" }),
+        body: INITIALIZE,
+      });
+      expect(allowed.status).toBe(200);
+      const refused = await rawRequest({
+        port: custom.port,
+        method: "POST",
+        path: "/mcp",
+        headers: mcpHeaders("localhost"),
+        body: INITIALIZE,
+      });
+      expect(refused.status).toBe(403);
+    } finally {
+      await custom.close();
+    }
+  });
+});
+
 describe("MCP bearer auth when MCP_AUTH_TOKEN is set", () => {
   it("answers 401 without the token or with a wrong one", async () => {
     for (const authorization of [undefined, "Bearer wrong", `Basic ${MCP_TOKEN}`]) {
