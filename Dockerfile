@@ -82,5 +82,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["/usr/local/bin/node", "/app/healthcheck.mjs", "8000"]
 CMD ["/app/backend.mjs"]
 
-# The default target is the MCP server.
-FROM runtime
+# The default target (last stage): the MCP server.
+FROM runtime AS mcp-server

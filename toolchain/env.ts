@@ -1,10 +1,15 @@
+import { existsSync } from "node:fs";
 import type { ToolchainPaths } from "./paths.js";
+
+/** The system CA bundle on Debian/Ubuntu; where a TLS-inspecting proxy's CA is installed. */
+const SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 
 /**
  * The environment every toolchain command runs with: the toolchain's binaries
  * first on PATH, Go where the official tarball puts it, and Dagger quiet and
  * offline-safe (no update check, no telemetry, no cloud nag, and the SDK uses
- * our CLI instead of downloading one).
+ * our CLI instead of downloading one). `NPM_CA_FILE` — the CA bundle image
+ * builds hand to npm as a BuildKit secret — defaults to the system bundle.
  */
 export function toolchainEnv(
   paths: ToolchainPaths,
@@ -24,5 +29,6 @@ export function toolchainEnv(
     DAGGER_NO_NAG: "1",
     DO_NOT_TRACK: "1",
     _EXPERIMENTAL_DAGGER_CLI_BIN: `${paths.bin}/dagger`,
+    ...(base.NPM_CA_FILE || !existsSync(SYSTEM_CA_BUNDLE) ? {} : { NPM_CA_FILE: SYSTEM_CA_BUNDLE }),
   };
 }
