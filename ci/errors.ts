@@ -1,0 +1,57 @@
+/** Every error the pipeline's pure modules raise on purpose carries one of these codes. */
+export const PipelineErrorCode = {
+  CONFIG_INVALID: "CONFIG_INVALID",
+  GIT_CONTEXT_INVALID: "GIT_CONTEXT_INVALID",
+  TRIVY_REPORT_INVALID: "TRIVY_REPORT_INVALID",
+  REPORT_WRITE_FAILED: "REPORT_WRITE_FAILED",
+} as const;
+export type PipelineErrorCode = (typeof PipelineErrorCode)[keyof typeof PipelineErrorCode];
+
+/** Base of the pipeline's error hierarchy: a message a person can act on, plus a stable code. */
+export class PipelineError extends Error {
+  readonly code: PipelineErrorCode;
+
+  constructor(code: PipelineErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The pipeline configuration (file, environment or flags) is not usable. */
+export class ConfigError extends PipelineError {
+  /** The first offending field, dotted (`sizeBudget.uncompressedMB`), when one is known. */
+  readonly field: string | undefined;
+  /** Where the offending value came from: a file path, `$VARIABLE` or `command-line options`. */
+  readonly source: string | undefined;
+
+  constructor(
+    message: string,
+    options: ErrorOptions & { field?: string | undefined; source?: string | undefined } = {},
+  ) {
+    super(PipelineErrorCode.CONFIG_INVALID, message, { cause: options.cause });
+    this.field = options.field;
+    this.source = options.source;
+  }
+}
+
+/** The git ref, commit or extra tags cannot be turned into image tags. */
+export class GitContextError extends PipelineError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(PipelineErrorCode.GIT_CONTEXT_INVALID, message, options);
+  }
+}
+
+/** A Trivy JSON report is not something this pipeline can read. */
+export class TrivyReportError extends PipelineError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(PipelineErrorCode.TRIVY_REPORT_INVALID, message, options);
+  }
+}
+
+/** The report files could not be written. */
+export class ReportWriteError extends PipelineError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(PipelineErrorCode.REPORT_WRITE_FAILED, message, options);
+  }
+}

@@ -1,0 +1,112 @@
+import { performance } from "node:perf_hooks";
+
+/** How a check ended. `skipped` means it did not run (disabled, or a prerequisite failed). */
+export type CheckStatus = "passed" | "failed" | "skipped";
+
+/** The outcome of one verification gate, as it appears in the report. */
+export interface CheckResult {
+  /** Stable identifier, kebab-case: `non-root`, `size-budget`, `trivy`. */
+  id: string;
+  status: CheckStatus;
+  /** One line a person reads first. */
+  summary: string;
+  /** Supporting lines: what was found, where, and what to do about it. */
+  details: string[];
+  durationMs: number;
+}
+
+/** What a check function reports; `timed` adds the id and the duration. */
+export type CheckOutcome = Omit<CheckResult, "id" | "durationMs">;
+
+/** How many lines of a failed command's stderr are kept in a check's details. */
+const STDERR_TAIL_LINES = 20;
+/** Guards against cause cycles and absurdly deep chains. */
+const MAX_CAUSE_DEPTH = 8;
+
+/**
+ * Runs a check and measures it. A thrown error becomes a `failed` result whose summary is the
+ * error's message and whose details hold the message, every `cause` in the chain and, for
+ * command failures that carry one (Dagger's `ExecError`, execa), the tail of stderr.
+ */
+export async function timed(id: string, fn: () => Promise<CheckOutcome>): Promise<CheckResult> {
+  const started = performance.now();
+  const elapsed = (): number => Math.round(performance.now() - started);
+  try {
+    const outcome = await fn();
+    return {
+      id,
+      status: outcome.status,
+      summary: outcome.summary,
+      details: outcome.details,
+      durationMs: elapsed(),
+    };
+  } catch (error) {
+    const details = describeError(error);
+    return {
+      id,
+      status: "failed",
+      summary: `${id} could not run: ${firstLine(messageOf(error))}`,
+      details,
+      durationMs: elapsed(),
+    };
+  }
+}
+
+/**
+ * Turns an error into report lines: its message, then `caused by: …` for each cause, then the
+ * last lines of `stderr` when the error carries one.
+ */
+export function describeError(error: unknown): string[] {
+  const lines: string[] = [];
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  let depth = 0;
+  while (current !== undefined && current !== null && !seen.has(current)) {
+    if (depth >= MAX_CAUSE_DEPTH) {
+      lines.push("caused by: … (cause chain truncated)");
+      break;
+    }
+    seen.add(current);
+    const prefix = depth === 0 ? "" : "caused by: ";
+    lines.push(`${prefix}${describeOne(current)}`);
+    current = current instanceof Error ? current.cause : undefined;
+    depth += 1;
+  }
+  const stderr = stderrOf(error);
+  if (stderr !== undefined) {
+    const tail = stderr.trimEnd().split("\n").slice(-STDERR_TAIL_LINES);
+    lines.push(`stderr (last ${tail.length} lines):`, ...tail.map((line) => `  ${line}`));
+  }
+  return lines;
+}
+
+function describeOne(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    const name = error.name && error.name !== "Error" ? `${error.name}: ` : "";
+    const tag = typeof code === "string" ? ` [${code}]` : "";
+    return `${name}${error.message}${tag}`;
+  }
+  return messageOf(error);
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === "string") return error;
+  try {
+    return JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
+}
+
+function stderrOf(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const stderr = (error as { stderr?: unknown }).stderr;
+  return typeof stderr === "string" && stderr.trim() !== "" ? stderr : undefined;
+}
+
+function firstLine(text: string): string {
+  const line = text.split("\n", 1)[0] ?? "";
+  return line === "" ? "unknown error" : line;
+}
