@@ -1,0 +1,83 @@
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type Client, type Container, dag } from "@dagger.io/dagger";
+import type { Config } from "../config.js";
+import { docker } from "../docker.js";
+import { type Healthcheck, healthcheckInstruction, healthcheckOf } from "../dockerfile.js";
+
+export interface BuildInputs {
+  cwd: string;
+  config: Config;
+  /** OCI label values. */
+  labels: { version: string; revision: string; created: string; source: string };
+  /** CA bundle handed to the build as the `npm_ca` BuildKit secret, when set. */
+  npmCaFile?: string | undefined;
+  /** Where the exported image tarball goes. */
+  workDir: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface BuildResult {
+  container: Container;
+  /** The image in the local Docker engine, as verified (`<name>:pipeline`). */
+  localRef: string;
+  /** The same image as an OCI tarball (Trivy and size read it). */
+  tarball: string;
+  /** The Dockerfile's HEALTHCHECK for the target, restored after Dagger's build (see below). */
+  healthcheck: Healthcheck | undefined;
+}
+
+// Files never worth uploading to the engine; `.dockerignore` still decides what the build sees.
+const NEVER_UPLOAD = ["node_modules", ".git", "dist", "coverage"];
+
+/**
+ * Builds the Dockerfile with Dagger (`dockerBuild`), OCI labels filled from
+ * git, exports the image once as a tarball and loads it into Docker for the
+ * checks. Dagger 0.19 drops HEALTHCHECK from the image config, so the
+ * Dockerfile's own HEALTHCHECK for the target is put back on the loaded image
+ * (a config-only change: the layers are the ones Dagger built).
+ */
+export async function build(inputs: BuildInputs, client: Client = dag): Promise<BuildResult> {
+  const { config, cwd } = inputs;
+  const contextDir = resolve(cwd, config.image.context);
+  const source = client
+    .host()
+    .directory(contextDir, { exclude: [...NEVER_UPLOAD, config.reportDir] });
+  const buildArgs = {
+    ...config.image.buildArgs,
+    VERSION: inputs.labels.version,
+    REVISION: inputs.labels.revision,
+    CREATED: inputs.labels.created,
+    SOURCE: inputs.labels.source,
+  };
+  const secrets = inputs.npmCaFile
+    ? [client.setSecret("npm_ca", readFileSync(inputs.npmCaFile, "utf8"))]
+    : [];
+  const container = source.dockerBuild({
+    dockerfile: config.image.dockerfile,
+    ...(config.image.target ? { target: config.image.target } : {}),
+    buildArgs: Object.entries(buildArgs).map(([name, value]) => ({ name, value })),
+    secrets,
+  });
+  const tarball = join(inputs.workDir, "image.tar");
+  await container.export(tarball);
+
+  const loaded = await docker(["load", "-q", "-i", tarball], { env: inputs.env });
+  const id = /sha256:[0-9a-f]{64}/.exec(loaded)?.[0];
+  if (!id) throw new Error(`docker load did not report an image id: ${loaded}`);
+  const localRef = `${config.image.name}:pipeline`;
+  const healthcheck = healthcheckOf(
+    readFileSync(resolve(contextDir, config.image.dockerfile), "utf8"),
+    config.image.target,
+  );
+  if (healthcheck) {
+    await docker(["tag", id, `${config.image.name}:pipeline-base`], { env: inputs.env });
+    await docker(["build", "-q", "-t", localRef, "-"], {
+      env: inputs.env,
+      input: `FROM ${config.image.name}:pipeline-base\n${healthcheckInstruction(healthcheck)}\n`,
+    });
+  } else {
+    await docker(["tag", id, localRef], { env: inputs.env });
+  }
+  return { container, localRef, tarball, healthcheck };
+}
