@@ -164,26 +164,30 @@ function overridesFrom(opts: Options): ConfigOverrides {
 /** Where to publish: the configured registry, or the local authenticated one from `npm run setup`. */
 function publishTarget(config: Config, env: NodeJS.ProcessEnv): PublishTarget {
   const { address, repository, username } = config.registry;
-  if (repository && address) {
-    const password = env.REGISTRY_PASSWORD ?? env.GITHUB_TOKEN;
-    if (!password)
+  const local = readRegistryAuth(toolchainPaths(env));
+  const password = env.REGISTRY_PASSWORD ?? env.GITHUB_TOKEN;
+  if (repository && address && (password || address !== local?.address)) {
+    if (!password) {
       throw new EnvironmentError(
         `publishing to ${repository} needs a password: set REGISTRY_PASSWORD (or GITHUB_TOKEN on GitHub Actions)`,
       );
-    if (!username)
+    }
+    if (!username) {
       throw new EnvironmentError(
         `publishing to ${repository} needs a user: set REGISTRY_USERNAME or --username`,
       );
+    }
     return { address, repository, username, password };
   }
-  const local = readRegistryAuth(toolchainPaths(env));
-  if (!local)
+  // No registry configured, or the local one without explicit credentials: use what setup wrote.
+  if (!local) {
     throw new EnvironmentError(
       "no registry configured and no local registry: set REGISTRY/--repository, or run `npm run setup`",
     );
+  }
   return {
     address: local.address,
-    repository: `${local.address}/${config.image.name}`,
+    repository: repository ?? `${local.address}/${config.image.name}`,
     username: local.username,
     password: local.password,
   };

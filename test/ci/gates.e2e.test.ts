@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import { check, dockerfileVariant, registryTags, runPipeline } from "./pipeline-harness.js";
+
+// Every gate must trip on an image that deserves it, say what to fix, and publish nothing.
+// Checks unrelated to a variant are skipped to keep the suite short.
+describe("every gate trips", () => {
+  it("fails non-root for an image that runs as root", async () => {
+    const dockerfile = dockerfileVariant("root", (t) => t.replace("USER 1000:1000", "USER root"));
+    const run = await runPipeline([
+      "--dockerfile",
+      dockerfile,
+      "--skip",
+      "trivy",
+      "--skip",
+      "compose-smoke",
+      "--skip",
+      "healthcheck",
+    ]);
+    expect(run.exitCode, run.output.slice(-3000)).toBe(1);
+    const nonRoot = check(run, "non-root");
+    expect(nonRoot.status).toBe("failed");
+    expect(nonRoot.summary).toMatch(/root/);
+    expect(nonRoot.details.join("\n")).toMatch(/USER 1000:1000/);
+    expect(await registryTags(run.repository)).toEqual([]);
+    expect(run.report.published).toEqual([]);
+  });
+
+  it("fails size-budget when the budget is below the image size, naming the biggest layers", async () => {
+    const run = await runPipeline([
+      "--size-budget",
+      "100",
+      "--skip",
+      "trivy",
+      "--skip",
+      "compose-smoke",
+      "--skip",
+      "healthcheck",
+    ]);
+    expect(run.exitCode, run.output.slice(-3000)).toBe(1);
+    const size = check(run, "size-budget");
+    expect(size.status).toBe("failed");
+    expect(size.summary).toMatch(/100 MB/);
+    expect(size.details.join("\n")).toMatch(/MB/);
+    expect(await registryTags(run.repository)).toEqual([]);
+  });
+
+  it("fails healthcheck when the HEALTHCHECK always fails, without waiting for the timeout", async () => {
+    const dockerfile = dockerfileVariant("unhealthy", (t) =>
+      t.replace(
+        'HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \\\n  CMD ["/usr/local/bin/node", "/app/healthcheck.mjs"]',
+        'HEALTHCHECK --interval=1s --timeout=2s --start-period=1s --retries=2 \\\n  CMD ["/usr/local/bin/node", "-e", "console.log(\'probe says no\'); process.exit(1)"]',
+      ),
+    );
+    const started = Date.now();
+    const run = await runPipeline([
+      "--dockerfile",
+      dockerfile,
+      "--health-timeout",
+      "120",
+      "--skip",
+      "trivy",
+      "--skip",
+      "compose-smoke",
+    ]);
+    expect(run.exitCode, run.output.slice(-3000)).toBe(1);
+    const health = check(run, "healthcheck");
+    expect(health.status).toBe("failed");
+    expect(health.summary).toMatch(/unhealthy/);
+    expect(health.details.join("\n")).toMatch(/probe says no/);
+    expect(Date.now() - started).toBeLessThan(120_000);
+    expect(await registryTags(run.repository)).toEqual([]);
+  });
+
+  it("fails trivy on a planted private key, naming the file", async () => {
+    const dockerfile = dockerfileVariant("secret", (t) =>
+      t.replace(
+        " && chmod 1777 /rootfs/tmp",
+        ` && node -e "require('fs').writeFileSync('/rootfs/app/deploy-key.pem', require('crypto').generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }))" \\\n && chmod 1777 /rootfs/tmp`,
+      ),
+    );
+    const run = await runPipeline([
+      "--dockerfile",
+      dockerfile,
+      "--skip",
+      "compose-smoke",
+      "--skip",
+      "healthcheck",
+    ]);
+    expect(run.exitCode, run.output.slice(-3000)).toBe(1);
+    const trivy = check(run, "trivy");
+    expect(trivy.status).toBe("failed");
+    expect(trivy.details.join("\n")).toMatch(/private-key/);
+    expect(trivy.details.join("\n")).toMatch(/deploy-key\.pem/);
+    expect(trivy.details.join("\n")).toMatch(/\.trivyignore/);
+    expect(await registryTags(run.repository)).toEqual([]);
+  });
+
+  it("fails compose-smoke when the backend's token does not match the server's", async () => {
+    const run = await runPipeline(["--skip", "trivy", "--skip", "healthcheck"], {
+      BACKEND_SERVICE_AUTH_TOKEN: "not-the-same-token",
+    });
+    expect(run.exitCode, run.output.slice(-3000)).toBe(1);
+    const smoke = check(run, "compose-smoke");
+    expect(smoke.status).toBe("failed");
+    expect(smoke.summary).toMatch(/MCP round trip failed/);
+    expect(smoke.details.join("\n")).toMatch(/SERVICE_AUTH_TOKEN/);
+    expect(await registryTags(run.repository)).toEqual([]);
+  });
+});

@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { imageConfig, manifestDigest } from "../../toolchain/registry-api.js";
+import { auth, check, registryTags, runPipeline } from "./pipeline-harness.js";
+
+describe("npm run pipeline on this repository", () => {
+  it("passes every gate, publishes edge and sha tags on one digest with the OCI labels, and reports it", async () => {
+    const run = await runPipeline([]);
+    expect(run.exitCode, run.output.slice(-4000)).toBe(0);
+    expect(run.report.ok).toBe(true);
+    const statuses = Object.fromEntries(run.report.checks.map((c) => [c.id, c.status]));
+    expect(statuses).toEqual({
+      "non-root": "passed",
+      "size-budget": "passed",
+      healthcheck: "passed",
+      trivy: "passed",
+      // Offline there is no vulnerability database: reported, never a silent pass.
+      "trivy-vulnerabilities": "skipped",
+      "compose-smoke": "passed",
+    });
+    expect(run.report.image.sizeBytes).toBeGreaterThan(100_000_000);
+    expect(run.report.image.compressedBytes).toBeLessThan(run.report.image.sizeBytes ?? 0);
+
+    const tags = (await registryTags(run.repository)).sort();
+    expect(tags).toHaveLength(2);
+    expect(tags[0]).toBe("edge");
+    expect(tags[1]).toMatch(/^sha-[0-9a-f]{7}$/);
+    const name = run.repository.slice((auth?.address.length ?? 0) + 1);
+    const digests = await Promise.all(
+      tags.map((t) => manifestDigest(auth?.address ?? "", name, t, auth)),
+    );
+    expect(new Set(digests).size).toBe(1);
+    expect(run.report.image.digest).toBe(digests[0]);
+    expect(run.report.published.sort()).toEqual(
+      tags.map((t) => `${run.repository}:${t}@${digests[0]}`).sort(),
+    );
+
+    const config = await imageConfig(auth?.address ?? "", name, "edge", auth);
+    const labels = config.config?.Labels ?? {};
+    expect(labels["org.opencontainers.image.revision"]).toMatch(/^[0-9a-f]{40}$/);
+    expect(labels["org.opencontainers.image.version"]).toMatch(/^0\.0\.0-edge\+[0-9a-f]{7}$/);
+    expect(labels["org.opencontainers.image.created"]).toMatch(/^\d{4}-\d\d-\d\dT/);
+    for (const key of ["title", "description", "source", "licenses"])
+      expect(labels).toHaveProperty(`org.opencontainers.image.${key}`);
+    expect(config.config?.User).toBe("1000:1000");
+  });
+});
