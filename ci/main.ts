@@ -11,6 +11,7 @@ import { readRegistryAuth } from "../toolchain/steps/registry.js";
 import { type Config, type ConfigOverrides, loadConfig } from "./config.js";
 import { ConfigError, PipelineError } from "./errors.js";
 import { commitTime, resolveGitContext, sourceUrl } from "./git.js";
+import type { RegistryAccess } from "./registry-client.js";
 import {
   appendStepSummary,
   type PipelineReport,
@@ -21,6 +22,7 @@ import {
 import type { CheckResult } from "./result.js";
 import { build } from "./stages/build.js";
 import { type PublishTarget, publish } from "./stages/publish.js";
+import { restoreHealthcheck } from "./stages/restore-healthcheck.js";
 import { CHECK_IDS, verify } from "./stages/verify.js";
 import { computeTags } from "./tags.js";
 
@@ -193,6 +195,17 @@ function publishTarget(config: Config, env: NodeJS.ProcessEnv): PublishTarget {
   };
 }
 
+/** How the pipeline itself talks to the registry: plain HTTP for the local one and loopback, HTTPS elsewhere. */
+function registryAccess(target: PublishTarget, env: NodeJS.ProcessEnv): RegistryAccess {
+  const local = readRegistryAuth(toolchainPaths(env))?.address;
+  const http =
+    env.REGISTRY_PLAIN_HTTP === "1" ||
+    target.address === local ||
+    /^(localhost|127\.)/.test(target.address);
+  const host = target.address === "docker.io" ? "registry-1.docker.io" : target.address;
+  return { host, http, username: target.username, password: target.password };
+}
+
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const cwd = process.cwd();
   const started = Date.now();
@@ -315,10 +328,26 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
           );
         });
       });
+      let { digest, refs } = published;
+      if (built.healthcheck) {
+        const hc = built.healthcheck;
+        digest = await runStage("restore-healthcheck", async (p) => {
+          p.update(
+            "Dagger 0.19 drops HEALTHCHECK from the image config; putting the Dockerfile's back",
+          );
+          return restoreHealthcheck(
+            registryAccess(target, env),
+            target.repository,
+            computed.tags,
+            hc,
+          );
+        });
+        refs = computed.tags.map((t) => `${target.repository}:${t}@${digest}`);
+      }
       report.image.ref = `${target.repository}:${computed.tags[0]}`;
-      report.image.digest = published.digest;
-      report.published = published.refs;
-      for (const ref of published.refs) process.stdout.write(`published ${ref}\n`);
+      report.image.digest = digest;
+      report.published = refs;
+      for (const ref of refs) process.stdout.write(`published ${ref}\n`);
     });
   } finally {
     report.ok = exit === EXIT.ok && !report.checks.some((c) => c.status === "failed");

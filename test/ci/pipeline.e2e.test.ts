@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { imageConfig, manifestDigest } from "../../toolchain/registry-api.js";
-import { auth, check, registryTags, runPipeline } from "./pipeline-harness.js";
+import { auth, registryTags, runPipeline } from "./pipeline-harness.js";
 
 describe("npm run pipeline on this repository", () => {
   it("passes every gate, publishes edge and sha tags on one digest with the OCI labels, and reports it", async () => {
@@ -42,5 +42,11 @@ describe("npm run pipeline on this repository", () => {
     for (const key of ["title", "description", "source", "licenses"])
       expect(labels).toHaveProperty(`org.opencontainers.image.${key}`);
     expect(config.config?.User).toBe("1000:1000");
+    // Dagger drops HEALTHCHECK; the pipeline puts the Dockerfile's back into the published config.
+    expect(config.config?.Healthcheck?.Test).toEqual([
+      "CMD",
+      "/usr/local/bin/node",
+      "/app/healthcheck.mjs",
+    ]);
   });
 });
