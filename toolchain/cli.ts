@@ -23,7 +23,9 @@ const program = new Command("toolchain")
   .description(
     "Install, check and use the container toolchain (Docker, Compose, Buildx, Trivy, actionlint, Dagger, registries)",
   )
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Options after `test` and `pipeline` (even --help) belong to vitest and the pipeline.
+  .enablePositionalOptions();
 
 program
   .command("setup")
@@ -45,6 +47,8 @@ program
 program
   .command("test")
   .description("set up the toolchain, then run the whole test suite (extra arguments go to vitest)")
+  .helpOption(false)
+  .passThroughOptions()
   .allowUnknownOption()
   .argument("[args...]")
   .action(async (args: string[]) => {
@@ -58,6 +62,8 @@ program
 program
   .command("pipeline")
   .description("set up the toolchain, then run the Dagger pipeline under `dagger run`")
+  .helpOption(false)
+  .passThroughOptions()
   .allowUnknownOption()
   .argument("[args...]")
   .action(async (args: string[]) => {
