@@ -15,7 +15,7 @@ const EXIT = { ok: 0, failed: 1, refused: 2 } as const;
 class PipelineFailedError extends Error {}
 
 interface Options {
-  skipPipeline: boolean;
+  skipPipeline?: boolean;
   branch?: string;
   remote: string;
 }
@@ -29,7 +29,6 @@ function parseArgs(argv: string[]): { request: string; opts: Options } {
     .option(
       "--skip-pipeline",
       "do not run `npm run pipeline -- verify` first (for tests and emergencies only: CI still runs it on the tag)",
-      false,
     )
     .option(
       "--branch <name>",
@@ -38,7 +37,7 @@ function parseArgs(argv: string[]): { request: string; opts: Options } {
     .option("--remote <name>", "the remote named in the printed push command", "origin")
     .addHelpText(
       "after",
-      "\nRun from the repository root. Exit codes: 0 tagged, 1 the pipeline or a git/npm step failed, 2 refused (bad version or repository state).",
+      "\nRun from the repository root. Exit codes: 0 tagged, 1 the pipeline or a git/npm step failed, 2 refused (bad version or repository state).\n",
     )
     .exitOverride()
     .showHelpAfterError();
@@ -91,11 +90,7 @@ function readPackageVersion(cwd: string): string {
 }
 
 /** The branch releases are cut from: --branch, $PIPELINE_DEFAULT_BRANCH, origin's HEAD, else main (as ci/git.ts decides). */
-async function releaseBranch(
-  cwd: string,
-  opts: Options,
-  env: NodeJS.ProcessEnv,
-): Promise<string> {
+async function releaseBranch(cwd: string, opts: Options, env: NodeJS.ProcessEnv): Promise<string> {
   if (opts.branch) return opts.branch;
   if (env.PIPELINE_DEFAULT_BRANCH?.trim()) return env.PIPELINE_DEFAULT_BRANCH.trim();
   const remoteHead = await gitQuery(cwd, [

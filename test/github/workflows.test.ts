@@ -1,0 +1,253 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import semver from "semver";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const WORKFLOWS = join(ROOT, ".github", "workflows");
+
+type Permissions = Record<string, string> | "read-all" | "write-all" | undefined;
+
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, unknown>;
+}
+
+interface Job {
+  if?: string;
+  uses?: string;
+  permissions?: Permissions;
+  steps?: Step[];
+}
+
+interface Workflow {
+  on: Record<string, unknown>;
+  permissions?: Permissions;
+  concurrency?: { group?: string; "cancel-in-progress"?: boolean | string };
+  jobs: Record<string, Job>;
+}
+
+const files = readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f));
+const texts = Object.fromEntries(files.map((f) => [f, readFileSync(join(WORKFLOWS, f), "utf8")]));
+const workflows: Record<string, Workflow> = Object.fromEntries(
+  files.map((f) => [f, parse(texts[f] as string) as Workflow]),
+);
+const wf = (file: string): Workflow => {
+  const found = workflows[file];
+  if (!found) throw new Error(`.github/workflows/${file} is missing`);
+  return found;
+};
+const steps = (w: Workflow): Step[] => Object.values(w.jobs).flatMap((j) => j.steps ?? []);
+const allSteps = (): Step[] => Object.values(workflows).flatMap(steps);
+const usesOf = (prefix: string): Step[] =>
+  allSteps().filter((s) => s.uses?.startsWith(`${prefix}@`));
+
+/** Workflows only other workflows call: their jobs take the permissions the caller's job grants. */
+const isReusable = (w: Workflow): boolean =>
+  Object.keys(w.on).length === 1 && "workflow_call" in w.on;
+
+/** The first `npm run pipeline…` line of the README's Quick start, the command documented for local use. */
+function documentedPipelineCommand(): string {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const quickStart = readme.split(/^## /m).find((section) => section.startsWith("Quick start"));
+  const line = quickStart
+    ?.split("\n")
+    .map((l) => l.trim())
+    .find((l) => l.startsWith("npm run pipeline"));
+  if (!line) throw new Error("README.md's Quick start documents no `npm run pipeline` command");
+  return line;
+}
+
+/** A GitHub Actions expression as it appears in a workflow: expr("github.token") is `${{ github.token }}`. */
+const expr = (inner: string): string => `\${{ ${inner} }}`;
+
+const FULL_SHA_PIN = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_./-]+@[0-9a-f]{40}$/;
+
+/**
+ * Every `uses:` line in a workflow's text that is not a local action or workflow and is not
+ * pinned to a full commit SHA with the version it stands for in a trailing comment.
+ */
+function unpinnedUses(text: string): string[] {
+  const bad: string[] = [];
+  for (const line of text.split("\n")) {
+    const match = /^\s*(?:-\s+)?uses:\s*["']?([^\s"'#]+)["']?\s*(#.*)?$/.exec(line);
+    if (!match) continue;
+    const [, target = "", comment = ""] = match;
+    if (target.startsWith("./")) continue;
+    if (!FULL_SHA_PIN.test(target) || !/^#\s*v\d+(\.\d+){0,2}\b/.test(comment)) {
+      bad.push(line.trim());
+    }
+  }
+  return bad;
+}
+
+/** Scopes granted `write` in a permissions block (`write-all` counts as every scope). */
+function writeScopes(permissions: Permissions): string[] {
+  if (permissions === "write-all") return ["*"];
+  if (permissions === undefined || typeof permissions === "string") return [];
+  return Object.entries(permissions)
+    .filter(([, level]) => level === "write")
+    .map(([scope]) => scope);
+}
+
+describe("GitHub workflows", () => {
+  it("has the CI, release and shared pipeline workflows", () => {
+    expect(files.sort()).toEqual(["ci.yml", "pipeline.yml", "release.yml"]);
+  });
+
+  it("runs the pipeline with exactly the command README documents, in one shared workflow", () => {
+    const command = documentedPipelineCommand();
+    expect(command).toBe("npm run pipeline");
+    const pipelineSteps = allSteps().filter((s) => s.run?.includes("npm run pipeline"));
+    expect(pipelineSteps).toHaveLength(1);
+    expect(pipelineSteps[0]?.run?.trim()).toBe(command);
+    expect(steps(wf("pipeline.yml"))).toContain(pipelineSteps[0]);
+    expect(isReusable(wf("pipeline.yml"))).toBe(true);
+    const callers = (file: string) =>
+      Object.values(wf(file).jobs).filter((j) => j.uses === "./.github/workflows/pipeline.yml");
+    expect(callers("ci.yml")).toHaveLength(2);
+    expect(callers("release.yml")).toHaveLength(1);
+  });
+
+  it("gives the pipeline step the token, the default branch and the online toolchain", () => {
+    const step = steps(wf("pipeline.yml")).find((s) => s.run?.includes("npm run pipeline"));
+    expect(step?.env).toEqual({
+      AIRGAP: "0",
+      GITHUB_TOKEN: expr("secrets.GITHUB_TOKEN"),
+      GITHUB_DEFAULT_BRANCH: expr("github.event.repository.default_branch"),
+    });
+  });
+
+  it("runs npm ci and the engine-free checks before the pipeline", () => {
+    const check = wf("ci.yml").jobs.check;
+    expect(check?.steps?.map((s) => s.run).filter(Boolean)).toEqual([
+      "npm ci --no-audit --no-fund",
+      "npm run check",
+    ]);
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+    expect(pkg.scripts.check).toContain("npm run test:unit");
+    const runs = steps(wf("pipeline.yml")).map((s) => s.run?.trim());
+    expect(runs.indexOf("npm ci --no-audit --no-fund")).toBeLessThan(
+      runs.indexOf("npm run pipeline"),
+    );
+  });
+
+  it("pins every non-local action to a full commit SHA with its version in a comment", () => {
+    const uses = allSteps().flatMap((s) => (s.uses ? [s.uses] : []));
+    expect(uses.length).toBeGreaterThan(0);
+    for (const [file, text] of Object.entries(texts)) {
+      expect(unpinnedUses(text), file).toEqual([]);
+    }
+    for (const target of uses) expect(target).toMatch(FULL_SHA_PIN);
+  });
+
+  it("flags tags, branches and short SHAs as unpinned", () => {
+    const text = [
+      "      - uses: actions/checkout@v4",
+      "      - uses: actions/checkout@main # v4.2.2",
+      "      - uses: actions/checkout@11bd719 # v4.2.2",
+      "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683",
+      "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2",
+      "    uses: ./.github/workflows/pipeline.yml",
+    ].join("\n");
+    expect(unpinnedUses(text)).toEqual([
+      "- uses: actions/checkout@v4",
+      "- uses: actions/checkout@main # v4.2.2",
+      "- uses: actions/checkout@11bd719 # v4.2.2",
+      "- uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683",
+    ]);
+  });
+
+  it("grants no write scope at the top level of any workflow", () => {
+    for (const [file, w] of Object.entries(workflows)) {
+      expect(writeScopes(w.permissions), file).toEqual([]);
+      if (!isReusable(w)) expect(w.permissions, file).toEqual({ contents: "read" });
+    }
+  });
+
+  it("declares permissions on every job and grants write only where it is needed", () => {
+    for (const [file, w] of Object.entries(workflows)) {
+      if (isReusable(w)) {
+        // Its jobs inherit the caller job's grant; declaring one here could only narrow it.
+        for (const job of Object.values(w.jobs)) expect(job.permissions, file).toBeUndefined();
+        continue;
+      }
+      for (const [id, job] of Object.entries(w.jobs)) {
+        expect(job.permissions, `${file} ${id}`).toBeTypeOf("object");
+        expect(job.permissions, `${file} ${id}`).toMatchObject({ contents: expect.any(String) });
+      }
+    }
+    const ci = wf("ci.yml").jobs;
+    expect(ci.check?.permissions).toEqual({ contents: "read" });
+    expect(ci.verify?.if).toBe("github.event_name == 'pull_request'");
+    expect(writeScopes(ci.verify?.permissions)).toEqual(["security-events"]);
+    expect(ci.publish?.if).toBe("github.event_name == 'push'");
+    expect(writeScopes(ci.publish?.permissions).sort()).toEqual(["packages", "security-events"]);
+    const release = wf("release.yml").jobs;
+    expect(writeScopes(release.pipeline?.permissions).sort()).toEqual([
+      "packages",
+      "security-events",
+    ]);
+    expect(release["github-release"]?.permissions).toEqual({ contents: "write" });
+  });
+
+  it("runs CI on pull requests and on pushes to the default branch only", () => {
+    const on = wf("ci.yml").on;
+    expect(Object.keys(on).sort()).toEqual(["pull_request", "push"]);
+    expect(on.push).toEqual({ branches: ["main"] });
+  });
+
+  it("starts a release only on v*.*.* tags", () => {
+    expect(wf("release.yml").on).toEqual({ push: { tags: ["v*.*.*"] } });
+  });
+
+  it("cancels superseded runs", () => {
+    for (const file of ["ci.yml", "release.yml"]) {
+      const concurrency = wf(file).concurrency;
+      expect(concurrency?.group, file).toContain(expr("github.workflow"));
+      expect(concurrency?.["cancel-in-progress"], file).toBe(true);
+    }
+    expect(wf("ci.yml").concurrency?.group).toContain("github.event.pull_request.number");
+  });
+
+  it("sets up Node from .nvmrc, which satisfies package.json's engines", () => {
+    const setups = usesOf("actions/setup-node");
+    expect(setups.length).toBeGreaterThan(0);
+    for (const step of setups) expect(step.with?.["node-version-file"]).toBe(".nvmrc");
+    const nvmrc = readFileSync(join(ROOT, ".nvmrc"), "utf8").trim();
+    const engines = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).engines.node;
+    expect(semver.validRange(nvmrc)).not.toBeNull();
+    expect(semver.intersects(nvmrc, engines)).toBe(true);
+  });
+
+  it("uploads the Trivy SARIF to code scanning and the report and SBOM as an artifact", () => {
+    const pipelineSteps = steps(wf("pipeline.yml"));
+    const sarif = pipelineSteps.find((s) =>
+      s.uses?.startsWith("github/codeql-action/upload-sarif@"),
+    );
+    expect(sarif?.with?.sarif_file).toBe("pipeline-report/trivy.sarif");
+    expect(sarif?.if).toContain("!cancelled()");
+    const artifact = pipelineSteps.find((s) => s.uses?.startsWith("actions/upload-artifact@"));
+    expect(artifact?.with?.name).toBe("pipeline-report");
+    for (const file of ["report.json", "report.md", "sbom.cdx.json"]) {
+      expect(artifact?.with?.path).toContain(`pipeline-report/${file}`);
+    }
+    expect(artifact?.if).toContain("!cancelled()");
+  });
+
+  it("attaches the report and SBOM to the GitHub release", () => {
+    const job = wf("release.yml").jobs["github-release"];
+    const download = job?.steps?.find((s) => s.uses?.startsWith("actions/download-artifact@"));
+    expect(download?.with).toEqual({ name: "pipeline-report", path: "pipeline-report" });
+    const create = job?.steps?.find((s) => s.run?.includes("gh release create"));
+    for (const file of ["report.md", "report.json", "sbom.cdx.json"]) {
+      expect(create?.run).toContain(`pipeline-report/${file}`);
+    }
+    expect(create?.env?.GH_TOKEN).toBe(expr("github.token"));
+  });
+});
