@@ -128,6 +128,7 @@ describe("GitHub workflows", () => {
     expect(check?.steps?.map((s) => s.run).filter(Boolean)).toEqual([
       "npm ci --no-audit --no-fund",
       "npm run typecheck",
+      "npm run lint",
       "npm run test:unit",
     ]);
     const runs = steps(wf("pipeline.yml")).map((s) => s.run?.trim());
