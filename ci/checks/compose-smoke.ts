@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { execa } from "execa";
 import type { Config } from "../config.js";
+import { freePort } from "../net.js";
 import type { CheckOutcome } from "../result.js";
 
 /** The tools the todo MCP server must list. */
@@ -23,17 +23,6 @@ export interface SmokeRun {
   /** Environment for the stack (the service token, …); values never go on a command line. */
   runEnv: Record<string, string>;
   env: NodeJS.ProcessEnv;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
-    });
-  });
 }
 
 async function mcpRoundTrip(url: URL): Promise<string[]> {

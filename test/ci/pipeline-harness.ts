@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
+import type { PipelineReport } from "../../ci/report.js";
 import { readRegistryAuth } from "../../toolchain/steps/registry.js";
 import { env, paths, repoRoot } from "../toolchain/helpers.js";
 
@@ -10,17 +11,7 @@ export const auth = readRegistryAuth(paths);
 export interface PipelineRun {
   exitCode: number;
   output: string;
-  report: {
-    ok: boolean;
-    image: {
-      ref: string;
-      digest: string | null;
-      sizeBytes: number | null;
-      compressedBytes: number | null;
-    };
-    checks: { id: string; status: string; summary: string; details: string[] }[];
-    published: string[];
-  };
+  report: PipelineReport;
   repository: string;
   reportDir: string;
 }
@@ -72,7 +63,7 @@ export async function runPipeline(
       `the pipeline wrote no report (exit ${res.exitCode}):\n${String(res.all ?? "").slice(-3000)}`,
     );
   }
-  const report = JSON.parse(text) as PipelineRun["report"];
+  const report = JSON.parse(text) as PipelineReport;
   return {
     exitCode: res.exitCode ?? -1,
     output: String(res.all ?? ""),

@@ -1,4 +1,7 @@
 import { execa } from "execa";
+
+export { freePort } from "../../ci/net.js";
+
 import { repoRoot, env as toolchainEnvironment } from "../toolchain/helpers.js";
 
 export { repoRoot };
@@ -43,17 +46,4 @@ export async function waitHealthy(container: string, timeoutMs = 60_000): Promis
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-}
-
-/** A free TCP port on loopback. */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
-    });
-  });
 }
