@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { aptInstall } from "../apt.js";
 import type { Step, StepContext } from "../context.js";
 import { ToolchainError, ToolchainErrorCode } from "../errors.js";
 import { run, succeeds } from "../exec.js";
@@ -41,11 +42,7 @@ async function debianSlim(ctx: StepContext): Promise<void> {
   const tarball = join(ctx.paths.rootfs, `debian-${versions.debianSuite}-slim.tar`);
   if (!existsSync(tarball)) {
     if (!existsSync("/usr/sbin/debootstrap")) {
-      ctx.note("apt-get install debootstrap");
-      await run("apt-get", ["install", "-y", "-q", "debootstrap"], {
-        env: { ...ctx.env, DEBIAN_FRONTEND: "noninteractive" },
-        logFile: ctx.logFile,
-      });
+      await aptInstall(ctx, ["debootstrap"]);
     }
     mkdirSync(ctx.paths.rootfs, { recursive: true });
     const dir = mkdtempSync(join(ctx.paths.rootfs, "build-"));

@@ -10,10 +10,11 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { aptInstall } from "../apt.js";
 import { missingCapabilities } from "../capabilities.js";
 import type { Step, StepContext } from "../context.js";
 import { ToolchainError, ToolchainErrorCode } from "../errors.js";
-import { run, succeeds } from "../exec.js";
+import { succeeds } from "../exec.js";
 import { REGISTRY_BRIDGE_HOST, REGISTRY_PORTS } from "../registry-config.js";
 
 /** True when the Docker daemon answers. */
@@ -96,12 +97,7 @@ export const dockerEngine: Step = {
           },
         );
       }
-      ctx.note("apt-get install docker.io");
-      await run("apt-get", ["update", "-q"], { env: ctx.env, logFile: ctx.logFile });
-      await run("apt-get", ["install", "-y", "-q", "docker.io"], {
-        env: { ...ctx.env, DEBIAN_FRONTEND: "noninteractive" },
-        logFile: ctx.logFile,
-      });
+      await aptInstall(ctx, ["docker.io"]);
     }
     if (!isRoot) {
       throw new ToolchainError(

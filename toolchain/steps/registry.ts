@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { aptInstall } from "../apt.js";
 import type { Step, StepContext } from "../context.js";
 import { ToolchainError, ToolchainErrorCode } from "../errors.js";
 import { run } from "../exec.js";
@@ -114,11 +115,7 @@ export const registries: Step = {
           },
         );
       }
-      ctx.note("apt-get install docker-registry apache2-utils");
-      await run("apt-get", ["install", "-y", "-q", "docker-registry", "apache2-utils"], {
-        env: { ...ctx.env, DEBIAN_FRONTEND: "noninteractive" },
-        logFile: ctx.logFile,
-      });
+      await aptInstall(ctx, ["docker-registry", "apache2-utils"]);
     }
     mkdirSync(ctx.paths.state, { recursive: true });
     let auth = readRegistryAuth(ctx.paths);
