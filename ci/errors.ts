@@ -4,6 +4,7 @@ export const PipelineErrorCode = {
   GIT_CONTEXT_INVALID: "GIT_CONTEXT_INVALID",
   TRIVY_REPORT_INVALID: "TRIVY_REPORT_INVALID",
   REPORT_WRITE_FAILED: "REPORT_WRITE_FAILED",
+  ENVIRONMENT_INVALID: "ENVIRONMENT_INVALID",
 } as const;
 export type PipelineErrorCode = (typeof PipelineErrorCode)[keyof typeof PipelineErrorCode];
 
@@ -53,5 +54,12 @@ export class TrivyReportError extends PipelineError {
 export class ReportWriteError extends PipelineError {
   constructor(message: string, options?: ErrorOptions) {
     super(PipelineErrorCode.REPORT_WRITE_FAILED, message, options);
+  }
+}
+
+/** The environment cannot run the pipeline (a missing secret, no registry, a refused login). */
+export class EnvironmentError extends PipelineError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(PipelineErrorCode.ENVIRONMENT_INVALID, message, options);
   }
 }

@@ -7,11 +7,10 @@ import { Command, Option } from "commander";
 import { toolchainPaths } from "../toolchain/paths.js";
 import { ProgressLine } from "../toolchain/progress.js";
 import { readState } from "../toolchain/state.js";
-import { readRegistryAuth } from "../toolchain/steps/registry.js";
 import { type Config, type ConfigOverrides, loadConfig } from "./config.js";
-import { ConfigError, PipelineError } from "./errors.js";
+import { ConfigError, EnvironmentError, PipelineError } from "./errors.js";
 import { commitTime, resolveGitContext, sourceUrl } from "./git.js";
-import type { RegistryAccess } from "./registry-client.js";
+import { publishTarget, registryAccess } from "./registry-target.js";
 import {
   appendStepSummary,
   type PipelineReport,
@@ -21,7 +20,7 @@ import {
 } from "./report.js";
 import type { CheckResult } from "./result.js";
 import { build } from "./stages/build.js";
-import { type PublishTarget, publish } from "./stages/publish.js";
+import { publish } from "./stages/publish.js";
 import { restoreHealthcheck } from "./stages/restore-healthcheck.js";
 import { CHECK_IDS, verify } from "./stages/verify.js";
 import { computeTags } from "./tags.js";
@@ -31,9 +30,6 @@ type Stage = (typeof STAGES)[number];
 
 /** Exit codes: the entry point alone maps outcomes to them. */
 const EXIT = { ok: 0, gateFailed: 1, badEnvironment: 2 } as const;
-
-/** Bad configuration or environment: exit 2 with a message that says what to fix. */
-class EnvironmentError extends Error {}
 
 interface Options {
   config?: string;
@@ -161,49 +157,6 @@ function overridesFrom(opts: Options): ConfigOverrides {
     tags: opts.tag.length ? { extra: opts.tag } : {},
     reportDir: opts.reportDir,
   } as ConfigOverrides;
-}
-
-/** Where to publish: the configured registry, or the local authenticated one from `npm run setup`. */
-function publishTarget(config: Config, env: NodeJS.ProcessEnv): PublishTarget {
-  const { address, repository, username } = config.registry;
-  const local = readRegistryAuth(toolchainPaths(env));
-  const password = env.REGISTRY_PASSWORD ?? env.GITHUB_TOKEN;
-  if (repository && address && (password || address !== local?.address)) {
-    if (!password) {
-      throw new EnvironmentError(
-        `publishing to ${repository} needs a password: set REGISTRY_PASSWORD (or GITHUB_TOKEN on GitHub Actions)`,
-      );
-    }
-    if (!username) {
-      throw new EnvironmentError(
-        `publishing to ${repository} needs a user: set REGISTRY_USERNAME or --username`,
-      );
-    }
-    return { address, repository, username, password };
-  }
-  // No registry configured, or the local one without explicit credentials: use what setup wrote.
-  if (!local) {
-    throw new EnvironmentError(
-      "no registry configured and no local registry: set REGISTRY/--repository, or run `npm run setup`",
-    );
-  }
-  return {
-    address: local.address,
-    repository: repository ?? `${local.address}/${config.image.name}`,
-    username: local.username,
-    password: local.password,
-  };
-}
-
-/** How the pipeline itself talks to the registry: plain HTTP for the local one and loopback, HTTPS elsewhere. */
-function registryAccess(target: PublishTarget, env: NodeJS.ProcessEnv): RegistryAccess {
-  const local = readRegistryAuth(toolchainPaths(env))?.address;
-  const http =
-    env.REGISTRY_PLAIN_HTTP === "1" ||
-    target.address === local ||
-    /^(localhost|127\.)/.test(target.address);
-  const host = target.address === "docker.io" ? "registry-1.docker.io" : target.address;
-  return { host, http, username: target.username, password: target.password };
 }
 
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
