@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { basicAuth, MANIFEST_ACCEPT } from "../toolchain/registry-api.js";
 
 /** Where and as whom to talk to an OCI distribution registry. */
 export interface RegistryAccess {
@@ -15,13 +16,6 @@ export interface Manifest {
   body: string;
   digest: string;
 }
-
-const MANIFEST_TYPES = [
-  "application/vnd.oci.image.manifest.v1+json",
-  "application/vnd.docker.distribution.manifest.v2+json",
-  "application/vnd.oci.image.index.v1+json",
-  "application/vnd.docker.distribution.manifest.list.v2+json",
-].join(", ");
 
 /** `sha256:<hex>` of some bytes. */
 export function digestOf(bytes: string | Buffer): string {
@@ -55,7 +49,7 @@ export class RegistryClient {
   }
 
   private basic(): string {
-    return `Basic ${Buffer.from(`${this.access.username}:${this.access.password}`).toString("base64")}`;
+    return basicAuth(this.access);
   }
 
   private async request(
@@ -105,7 +99,7 @@ export class RegistryClient {
 
   async getManifest(repo: string, reference: string): Promise<Manifest> {
     const res = await this.request("GET", `/v2/${repo}/manifests/${reference}`, {
-      headers: { Accept: MANIFEST_TYPES },
+      headers: { Accept: MANIFEST_ACCEPT },
     });
     if (!res.ok) throw new Error(`GET manifest ${repo}:${reference} answered ${res.status}`);
     const body = await res.text();

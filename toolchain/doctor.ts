@@ -1,10 +1,8 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { toolchainEnv } from "./env.js";
 import { run } from "./exec.js";
 import { detectMode, type Mode } from "./mode.js";
 import type { ToolchainPaths } from "./paths.js";
-import { manifestDigest, mirrorPath, splitRef } from "./registry-api.js";
+import { basicAuth, manifestDigest, mirrorPath, splitRef } from "./registry-api.js";
 import { REGISTRY_PORTS } from "./registry-config.js";
 import { DAGGER_ENGINE_IMAGE, engineImageVersion } from "./steps/dagger-engine.js";
 import { readRegistryAuth, registryStatus } from "./steps/registry.js";
@@ -91,26 +89,26 @@ const probes: Record<string, Probe> = {
       `${SETUP} (installs the Buildx CLI plugin)`,
       (o) => o.split(/\s+/)[1] ?? o,
     ),
-  trivy: (env, paths) =>
+  trivy: (env) =>
     versionOf(
-      binary(paths, "trivy"),
+      "trivy",
       ["--version"],
       env,
       versions.trivy,
       `${SETUP} (builds Trivy ${versions.trivy})`,
       (o) => /Version:\s*(\S+)/.exec(o)?.[1] ?? o,
     ),
-  actionlint: (env, paths) =>
+  actionlint: (env) =>
     versionOf(
-      binary(paths, "actionlint"),
+      "actionlint",
       ["--version"],
       env,
       versions.actionlint,
       `${SETUP} (builds actionlint ${versions.actionlint})`,
     ),
-  "dagger-cli": (env, paths) =>
+  "dagger-cli": (env) =>
     versionOf(
-      binary(paths, "dagger"),
+      "dagger",
       ["version"],
       env,
       `v${versions.dagger}`,
@@ -177,7 +175,7 @@ const probes: Record<string, Probe> = {
       return { ok: false, version: null, detail: `${paths.registryAuthFile} is missing; ${SETUP}` };
     const res = await fetch(`http://127.0.0.1:${REGISTRY_PORTS.auth}/v2/`, {
       headers: {
-        Authorization: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`,
+        Authorization: basicAuth(creds),
       },
       signal: AbortSignal.timeout(3000),
     }).catch(() => undefined);
@@ -212,11 +210,6 @@ const probes: Record<string, Probe> = {
     return { ok: true, version: null, detail: Object.values(baseImages).join(", ") };
   },
 };
-
-function binary(paths: ToolchainPaths, name: string): string {
-  const own = join(paths.bin, name);
-  return existsSync(own) ? own : name;
-}
 
 /** Checks every component; `ok` only when all are usable. */
 export async function doctor(

@@ -1,5 +1,5 @@
-import { createWriteStream, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { createWriteStream, existsSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { execa, type Options } from "execa";
 import { ToolchainError, ToolchainErrorCode } from "./errors.js";
 
@@ -68,4 +68,13 @@ export async function succeeds(
   } catch {
     return false;
   }
+}
+
+/** The first `cmd` on `env.PATH`, or undefined. */
+export function which(cmd: string, env: NodeJS.ProcessEnv): string | undefined {
+  return (env.PATH ?? "")
+    .split(":")
+    .filter(Boolean)
+    .map((dir) => join(dir, cmd))
+    .find((path) => existsSync(path));
 }

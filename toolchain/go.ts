@@ -2,15 +2,12 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from "n
 import { join } from "node:path";
 import { z } from "zod";
 import { ToolchainError, ToolchainErrorCode } from "./errors.js";
-import { run } from "./exec.js";
+import { run, which } from "./exec.js";
 
 /** Finds the Go toolchain (PATH, then the official tarball's location). */
 export function goBinary(env: NodeJS.ProcessEnv): string {
-  const onPath = (env.PATH ?? "")
-    .split(":")
-    .map((d) => `${d}/go`)
-    .find((p) => existsSync(p));
-  const found = onPath ?? ["/usr/local/go/bin/go", "/usr/lib/go/bin/go"].find((p) => existsSync(p));
+  const found =
+    which("go", env) ?? ["/usr/local/go/bin/go", "/usr/lib/go/bin/go"].find((p) => existsSync(p));
   if (!found) {
     throw new ToolchainError(
       ToolchainErrorCode.Unsupported,

@@ -1,6 +1,7 @@
 /** Minimal OCI distribution API reads used by setup, doctor and tests. */
 
-const MANIFEST_ACCEPT = [
+/** Every manifest media type the pipeline reads: OCI and Docker, single images and indexes. */
+export const MANIFEST_ACCEPT = [
   "application/vnd.oci.image.index.v1+json",
   "application/vnd.oci.image.manifest.v1+json",
   "application/vnd.docker.distribution.manifest.list.v2+json",
@@ -23,12 +24,13 @@ export function mirrorPath(upstreamRef: string): string {
   return firstSlash === -1 ? `library/${upstreamRef}` : upstreamRef;
 }
 
+/** The `Authorization` value for registry credentials. */
+export function basicAuth(auth: { username: string; password: string }): string {
+  return `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}`;
+}
+
 function authHeader(auth?: { username: string; password: string }): Record<string, string> {
-  return auth
-    ? {
-        Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}`,
-      }
-    : {};
+  return auth ? { Authorization: basicAuth(auth) } : {};
 }
 
 /** The OCI image config of `repo:tag` (labels, user, healthcheck, …); follows an index to its first manifest. */
@@ -76,9 +78,7 @@ export async function manifestDigest(
   tag: string,
   auth?: { username: string; password: string },
 ): Promise<string | undefined> {
-  const headers: Record<string, string> = { Accept: MANIFEST_ACCEPT };
-  if (auth)
-    headers.Authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}`;
+  const headers: Record<string, string> = { Accept: MANIFEST_ACCEPT, ...authHeader(auth) };
   try {
     const res = await fetch(`http://${registry}/v2/${repo}/manifests/${tag}`, {
       method: "HEAD",

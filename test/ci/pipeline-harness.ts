@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import type { PipelineReport } from "../../ci/report.js";
+import { basicAuth } from "../../toolchain/registry-api.js";
 import { readRegistryAuth } from "../../toolchain/steps/registry.js";
 import { env, paths, repoRoot } from "../toolchain/helpers.js";
 
@@ -79,7 +80,7 @@ export async function registryTags(repository: string): Promise<string[]> {
   const name = repository.slice(auth.address.length + 1);
   const res = await fetch(`http://${auth.address}/v2/${name}/tags/list`, {
     headers: {
-      Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}`,
+      Authorization: basicAuth(auth),
     },
   });
   if (res.status === 404) return [];

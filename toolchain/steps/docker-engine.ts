@@ -14,7 +14,7 @@ import { aptInstall } from "../apt.js";
 import { missingCapabilities } from "../capabilities.js";
 import type { Step, StepContext } from "../context.js";
 import { ToolchainError, ToolchainErrorCode } from "../errors.js";
-import { succeeds } from "../exec.js";
+import { succeeds, which } from "../exec.js";
 import { REGISTRY_BRIDGE_HOST, REGISTRY_PORTS } from "../registry-config.js";
 
 /** True when the Docker daemon answers. */
@@ -44,13 +44,6 @@ async function waitForDocker(env: NodeJS.ProcessEnv, timeoutMs: number): Promise
 }
 
 const RUNTIME_SOURCES = join(dirname(fileURLToPath(import.meta.url)), "..", "runtime");
-
-function which(cmd: string, env: NodeJS.ProcessEnv): string | undefined {
-  return (env.PATH ?? "")
-    .split(":")
-    .map((d) => join(d, cmd))
-    .find((p) => existsSync(p));
-}
 
 /**
  * Installs `runc-bounded` into the cache (so dockerd never depends on a clone
