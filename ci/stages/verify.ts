@@ -100,6 +100,8 @@ export async function verify(v: VerifyInputs): Promise<VerifyResult> {
       return out.scan;
     });
     add(scan);
+    // The scan runs either way (one Trivy pass); --skip trivy-vulnerabilities only drops its verdict.
+    if (v.skip.includes("trivy-vulnerabilities")) vulns = skipped("trivy-vulnerabilities");
     add(
       vulns ?? {
         id: "trivy-vulnerabilities",

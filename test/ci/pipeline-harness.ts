@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
+import { expect } from "vitest";
 import type { PipelineReport } from "../../ci/report.js";
+import { CHECK_IDS } from "../../ci/stages/verify.js";
 import { basicAuth } from "../../toolchain/registry-api.js";
 import { readRegistryAuth } from "../../toolchain/steps/registry.js";
-import { env, paths, repoRoot } from "../toolchain/helpers.js";
+import { env, paths, repoRoot, runEntry } from "../toolchain/helpers.js";
 
 export const auth = readRegistryAuth(paths);
 
@@ -37,24 +38,9 @@ export async function runPipeline(
   const id = randomBytes(3).toString("hex");
   const repository = `${auth.address}/pipeline-e2e-${id}`;
   const reportDir = join(repoRoot, ".pipeline-test", `report-${id}`);
-  const res = await execa(
-    "node",
-    [
-      join(repoRoot, "toolchain", "bootstrap.mjs"),
-      "pipeline",
-      ...args,
-      "--repository",
-      repository,
-      "--report-dir",
-      reportDir,
-    ],
-    {
-      cwd: repoRoot,
-      env: { ...env, ...extraEnv },
-      extendEnv: false,
-      reject: false,
-      all: true,
-    },
+  const res = await runEntry(
+    ["pipeline", ...args, "--repository", repository, "--report-dir", reportDir],
+    { ...env, ...extraEnv },
   );
   let text: string;
   try {
@@ -92,4 +78,21 @@ export function check(run: PipelineRun, id: string) {
   const found = run.report.checks.find((c) => c.id === id);
   if (!found) throw new Error(`no ${id} check in the report:\n${run.output.slice(-3000)}`);
   return found;
+}
+
+/** `--skip` flags for every check but `keep` (skipping `trivy` also skips `trivy-vulnerabilities`). */
+export function skipAllBut(...keep: string[]): string[] {
+  return CHECK_IDS.filter((id) => id !== "trivy-vulnerabilities" && !keep.includes(id)).flatMap(
+    (id) => ["--skip", id],
+  );
+}
+
+/** A gate tripped: exit 1, its own check failed, and nothing reached the registry. */
+export async function expectTripped(run: PipelineRun, id: string) {
+  expect(run.exitCode, run.output.slice(-3000)).toBe(1);
+  const result = check(run, id);
+  expect(result.status).toBe("failed");
+  expect(await registryTags(run.repository)).toEqual([]);
+  expect(run.report.published).toEqual([]);
+  return result;
 }
