@@ -35,8 +35,8 @@ function instructions(dockerfile: string): string[] {
   let current = "";
   for (const raw of dockerfile.split(/\r?\n/)) {
     const line = raw.trimEnd();
-    if (!current && /^\s*#/.test(line)) continue;
-    if (current && /^\s*#/.test(line)) continue;
+    // Comment lines are dropped, inside a continuation too (as BuildKit does).
+    if (/^\s*#/.test(line)) continue;
     if (line.endsWith("\\")) {
       current += `${line.slice(0, -1)} `;
       continue;

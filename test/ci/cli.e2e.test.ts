@@ -1,31 +1,9 @@
-import { join } from "node:path";
-import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { env, repoRoot } from "../toolchain/helpers.js";
-import { auth } from "./pipeline-harness.js";
+import { env, runEntry } from "../toolchain/helpers.js";
+import { auth, skipAllBut } from "./pipeline-harness.js";
 
-function pipeline(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
-  return execa("node", [join(repoRoot, "toolchain", "bootstrap.mjs"), "pipeline", ...args], {
-    cwd: repoRoot,
-    env: { ...env, ...extraEnv },
-    extendEnv: false,
-    reject: false,
-    all: true,
-  });
-}
-
-const SKIP_ALL = [
-  "--skip",
-  "non-root",
-  "--skip",
-  "size-budget",
-  "--skip",
-  "healthcheck",
-  "--skip",
-  "trivy",
-  "--skip",
-  "compose-smoke",
-];
+const pipeline = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
+  runEntry(["pipeline", ...args], { ...env, ...extraEnv });
 
 describe("npm run pipeline: bad input gets a clear error and exit code 2", () => {
   it("documents every option in --help", async () => {
@@ -78,7 +56,7 @@ describe("npm run pipeline: bad input gets a clear error and exit code 2", () =>
     const wrong = "definitely-not-the-password-7f3a";
     const res = await pipeline(
       [
-        ...SKIP_ALL,
+        ...skipAllBut(),
         "--repository",
         `${auth?.address}/refused-login`,
         "--username",

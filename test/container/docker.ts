@@ -1,4 +1,4 @@
-import { execa } from "execa";
+import { docker as runDocker } from "../../ci/docker.js";
 
 export { freePort } from "../../ci/net.js";
 
@@ -7,17 +7,9 @@ import { repoRoot, env as toolchainEnvironment } from "../toolchain/helpers.js";
 export { repoRoot };
 export const env = toolchainEnvironment;
 
-/** Runs docker with the toolchain environment; throws with the output on failure. */
-export async function docker(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<string> {
-  const res = await execa("docker", args, {
-    cwd: repoRoot,
-    env: { ...env, ...extraEnv },
-    all: true,
-    reject: false,
-  });
-  if (res.exitCode !== 0)
-    throw new Error(`docker ${args.join(" ")} failed (${res.exitCode}):\n${res.all}`);
-  return res.stdout;
+/** The pipeline's own `docker` runner, with the toolchain environment, from the repo root. */
+export function docker(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<string> {
+  return runDocker(args, { env: { ...env, ...extraEnv }, cwd: repoRoot });
 }
 
 /** Builds a target of the project's Dockerfile, passing the CA bundle as a BuildKit secret when there is one. */
