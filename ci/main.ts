@@ -10,7 +10,7 @@ import { readState } from "../toolchain/state.js";
 import { type Config, type ConfigOverrides, loadConfig } from "./config.js";
 import { ConfigError, EnvironmentError, PipelineError } from "./errors.js";
 import { commitTime, resolveGitContext, sourceUrl } from "./git.js";
-import { publishTarget, registryAccess } from "./registry-target.js";
+import { publishTarget } from "./registry-target.js";
 import {
   appendStepSummary,
   type PipelineReport,
@@ -21,7 +21,6 @@ import {
 import type { CheckResult } from "./result.js";
 import { build } from "./stages/build.js";
 import { publish } from "./stages/publish.js";
-import { restoreHealthcheck } from "./stages/restore-healthcheck.js";
 import { CHECK_IDS, verify } from "./stages/verify.js";
 import { computeTags } from "./tags.js";
 
@@ -281,22 +280,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
           );
         });
       });
-      let { digest, refs } = published;
-      if (built.healthcheck) {
-        const hc = built.healthcheck;
-        digest = await runStage("restore-healthcheck", async (p) => {
-          p.update(
-            "Dagger 0.19 drops HEALTHCHECK from the image config; putting the Dockerfile's back",
-          );
-          return restoreHealthcheck(
-            registryAccess(target, env),
-            target.repository,
-            computed.tags,
-            hc,
-          );
-        });
-        refs = computed.tags.map((t) => `${target.repository}:${t}@${digest}`);
-      }
+      const { digest, refs } = published;
       report.image.ref = `${target.repository}:${computed.tags[0]}`;
       report.image.digest = digest;
       report.published = refs;

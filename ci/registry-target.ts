@@ -2,7 +2,6 @@ import { toolchainPaths } from "../toolchain/paths.js";
 import { readRegistryAuth } from "../toolchain/steps/registry.js";
 import type { Config } from "./config.js";
 import { EnvironmentError } from "./errors.js";
-import type { RegistryAccess } from "./registry-client.js";
 import type { PublishTarget } from "./stages/publish.js";
 
 /** Where to publish: the configured registry, or the local authenticated one from `npm run setup`. */
@@ -35,15 +34,4 @@ export function publishTarget(config: Config, env: NodeJS.ProcessEnv): PublishTa
     username: local.username,
     password: local.password,
   };
-}
-
-/** How the pipeline itself talks to the registry: plain HTTP for the local one and loopback, HTTPS elsewhere. */
-export function registryAccess(target: PublishTarget, env: NodeJS.ProcessEnv): RegistryAccess {
-  const local = readRegistryAuth(toolchainPaths(env))?.address;
-  const http =
-    env.REGISTRY_PLAIN_HTTP === "1" ||
-    target.address === local ||
-    /^(localhost|127\.)/.test(target.address);
-  const host = target.address === "docker.io" ? "registry-1.docker.io" : target.address;
-  return { host, http, username: target.username, password: target.password };
 }

@@ -4,6 +4,7 @@ export const ToolchainErrorCode = {
   CommandFailed: "TOOLCHAIN_COMMAND_FAILED",
   VersionMismatch: "TOOLCHAIN_VERSION_MISMATCH",
   NotReady: "TOOLCHAIN_NOT_READY",
+  ChecksumMismatch: "TOOLCHAIN_CHECKSUM_MISMATCH",
 } as const;
 export type ToolchainErrorCode = (typeof ToolchainErrorCode)[keyof typeof ToolchainErrorCode];
 

@@ -37,6 +37,11 @@ export interface WrapperBuild {
   /** Module to build from, e.g. `github.com/docker/compose/v2`. */
   module: string;
   version: string;
+  /**
+   * The module's source, already unpacked, when `go` cannot download it (the
+   * proxy serves its zip but not its go.mod); the wrapper replaces the module with it.
+   */
+  sourceDir?: string;
   /** Packages (main) to build, each to `out/<name>`. */
   binaries: { pkg: string; name: string }[];
   dir: string;
@@ -49,6 +54,25 @@ export interface WrapperBuild {
   env: NodeJS.ProcessEnv;
   logFile: string;
   note: (text: string) => void;
+}
+
+/** `go mod download` of the module: where its source and its go.mod are. */
+async function downloadModule(
+  go: string,
+  b: WrapperBuild,
+  env: NodeJS.ProcessEnv,
+): Promise<{ Dir: string; GoMod: string }> {
+  // A throwaway go.mod so `go mod download` runs in module mode inside the dir.
+  writeFileSync(join(b.dir, "go.mod"), "module local/wrapper\n");
+  return z.object({ Dir: z.string(), GoMod: z.string() }).parse(
+    JSON.parse(
+      await run(go, ["mod", "download", "-json", `${b.module}@v${b.version}`], {
+        env,
+        cwd: b.dir,
+        logFile: b.logFile,
+      }),
+    ),
+  );
 }
 
 /**
@@ -68,17 +92,9 @@ export async function buildWithWrapper(b: WrapperBuild): Promise<void> {
   };
   mkdirSync(join(b.dir, "out"), { recursive: true });
   b.note(`resolve ${b.module}@v${b.version}`);
-  // A throwaway go.mod so `go mod download` runs in module mode inside the dir.
-  writeFileSync(join(b.dir, "go.mod"), "module local/wrapper\n");
-  const info = z.object({ Dir: z.string(), GoMod: z.string() }).parse(
-    JSON.parse(
-      await run(go, ["mod", "download", "-json", `${b.module}@v${b.version}`], {
-        env,
-        cwd: b.dir,
-        logFile: b.logFile,
-      }),
-    ),
-  );
+  const info = b.sourceDir
+    ? { Dir: b.sourceDir, GoMod: join(b.sourceDir, "go.mod") }
+    : await downloadModule(go, b, env);
   const upstream = GoModJson.parse(
     JSON.parse(await run(go, ["mod", "edit", "-json", info.GoMod], { env, cwd: b.dir })),
   );
@@ -102,6 +118,7 @@ export async function buildWithWrapper(b: WrapperBuild): Promise<void> {
     ")",
     "",
     ...local.map(([path, l]) => `replace ${path} => ./${l.dir}`),
+    ...(b.sourceDir ? [`replace ${b.module} => ${b.sourceDir}`] : []),
     ...replaces,
     ...excludes,
     "",

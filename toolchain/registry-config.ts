@@ -8,6 +8,12 @@ export const REGISTRY_PORTS = {
   mirror: 5000,
   /** htpasswd-protected registry that stands in for GHCR. */
   auth: 5001,
+  /**
+   * Kept free for a token-auth registry that tests start (as GHCR answers:
+   * a Bearer challenge and a token endpoint); the engine knows it is plain HTTP.
+   */
+  tokenAuth: 5002,
 } as const;
 export const MIRROR_ADDRESS = `${REGISTRY_BRIDGE_HOST}:${REGISTRY_PORTS.mirror}`;
 export const AUTH_REGISTRY_ADDRESS = `${REGISTRY_BRIDGE_HOST}:${REGISTRY_PORTS.auth}`;
+export const TOKEN_REGISTRY_ADDRESS = `${REGISTRY_BRIDGE_HOST}:${REGISTRY_PORTS.tokenAuth}`;

@@ -1,25 +1,44 @@
+import nodePin from "./node.json" with { type: "json" };
+
 /**
  * Every pinned version of the toolchain, in one place.
  *
  * Dagger is pinned three times over — the npm SDK in package-lock.json, the CLI
  * and the engine image — and they must agree; `setup` refuses to continue when
- * the lockfile's `@dagger.io/dagger` differs from `DAGGER_VERSION`.
- * 0.19.10 is the newest release whose CLI, engine and every Go dependency the
- * Go module proxy serves in full (0.21.x pulls modules the proxy refuses).
+ * the lockfile's `@dagger.io/dagger` differs from `versions.dagger`.
+ * 0.20.0 is the first release that keeps a Dockerfile's HEALTHCHECK in the
+ * image config, and the newest one whose Go dependencies the module proxy
+ * serves (0.20.1+ and 0.21.x need modules it refuses).
  */
 export const versions = {
-  dagger: "0.19.10",
+  dagger: "0.20.0",
   trivy: "0.74.0",
   actionlint: "1.7.12",
   compose: "2.40.3",
   buildx: "0.29.1",
-  /** Node.js in the `node:24-bookworm-slim` base image we build air-gapped. */
-  node: "24.21.0",
+  /**
+   * Node.js in the `node:24-bookworm-slim` base image we build air-gapped; the
+   * same release runs the project where the machine's Node is older (toolchain/node.json).
+   */
+  node: nodePin.version,
   /** npm bundled into that image, as the official image bundles it. */
   npm: "11.6.2",
   debianSuite: "bookworm",
   /** Debian's CNCF distribution registry (package `docker-registry`). */
   registryPackage: "docker-registry",
+} as const;
+
+/**
+ * sha256 of `github.com/dagger/dagger@v0.20.0.zip` as the Go module proxy
+ * serves it (47,954,059 bytes). The proxy refuses this version's go.mod, so
+ * `go` cannot fetch the module itself and the checksum database has no entry
+ * for it: this pin is the only check. Its 4,667 files were compared one by one
+ * with the upstream git tag v0.20.0 (commit 388e470f) when it was pinned.
+ */
+export const daggerModuleZip = {
+  version: "0.20.0",
+  sha256: "9c6d00b10ebbac75dc50dcfe199cf9cea983e030d622c6f144a45f616d7cfd2f",
+  bytes: 47_954_059,
 } as const;
 
 /** Go module paths and the binary each produces. */

@@ -3,7 +3,6 @@ import { join, resolve } from "node:path";
 import { type Client, type Container, dag } from "@dagger.io/dagger";
 import type { Config } from "../config.js";
 import { docker } from "../docker.js";
-import { type Healthcheck, healthcheckInstruction, healthcheckOf } from "../dockerfile.js";
 
 export interface BuildInputs {
   cwd: string;
@@ -23,8 +22,6 @@ export interface BuildResult {
   localRef: string;
   /** The same image as an OCI tarball (Trivy and size read it). */
   tarball: string;
-  /** The Dockerfile's HEALTHCHECK for the target, restored after Dagger's build (see below). */
-  healthcheck: Healthcheck | undefined;
 }
 
 // Files never worth uploading to the engine; `.dockerignore` still decides what the build sees.
@@ -33,9 +30,8 @@ const NEVER_UPLOAD = ["node_modules", ".git", "dist", "coverage"];
 /**
  * Builds the Dockerfile with Dagger (`dockerBuild`), OCI labels filled from
  * git, exports the image once as a tarball and loads it into Docker for the
- * checks. Dagger 0.19 drops HEALTHCHECK from the image config, so the
- * Dockerfile's own HEALTHCHECK for the target is put back on the loaded image
- * (a config-only change: the layers are the ones Dagger built).
+ * checks. The image config — USER, HEALTHCHECK with every flag, labels — is
+ * exactly what Dagger built and will publish.
  */
 export async function build(inputs: BuildInputs, client: Client = dag): Promise<BuildResult> {
   const { config, cwd } = inputs;
@@ -66,18 +62,6 @@ export async function build(inputs: BuildInputs, client: Client = dag): Promise<
   const id = /sha256:[0-9a-f]{64}/.exec(loaded)?.[0];
   if (!id) throw new Error(`docker load did not report an image id: ${loaded}`);
   const localRef = `${config.image.name}:pipeline`;
-  const healthcheck = healthcheckOf(
-    readFileSync(resolve(contextDir, config.image.dockerfile), "utf8"),
-    config.image.target,
-  );
-  if (healthcheck) {
-    await docker(["tag", id, `${config.image.name}:pipeline-base`], { env: inputs.env });
-    await docker(["build", "-q", "-t", localRef, "-"], {
-      env: inputs.env,
-      input: `FROM ${config.image.name}:pipeline-base\n${healthcheckInstruction(healthcheck)}\n`,
-    });
-  } else {
-    await docker(["tag", id, localRef], { env: inputs.env });
-  }
-  return { container, localRef, tarball, healthcheck };
+  await docker(["tag", id, localRef], { env: inputs.env });
+  return { container, localRef, tarball };
 }

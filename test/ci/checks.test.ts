@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { resolveUid } from "../../ci/checks/non-root.js";
 import { parseDockerSize } from "../../ci/checks/size-budget.js";
-import { digestOf, parseChallenge } from "../../ci/registry-client.js";
 
 describe("resolveUid", () => {
   const passwd = "root:x:0:0:root:/root:/sbin/nologin\nmcpuser:x:1000:1000::/app:/sbin/nologin\n";
@@ -29,25 +28,5 @@ describe("parseDockerSize", () => {
     ["0B", 0],
   ])("reads %s as %i bytes", (text, bytes) => {
     expect(parseDockerSize(text)).toBe(bytes);
-  });
-});
-
-describe("registry client helpers", () => {
-  it("parses a Bearer challenge", () => {
-    expect(
-      parseChallenge(
-        'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:o/r:pull"',
-      ),
-    ).toEqual({
-      realm: "https://ghcr.io/token",
-      service: "ghcr.io",
-      scope: "repository:o/r:pull",
-    });
-  });
-
-  it("computes OCI digests", () => {
-    expect(digestOf("")).toBe(
-      "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-    );
   });
 });

@@ -29,14 +29,18 @@ export function dockerfileVariant(name: string, edit: (text: string) => string):
   return `.pipeline-test/${name}.Dockerfile`;
 }
 
-/** Runs `npm run pipeline` exactly as a user would, publishing to a fresh repository of the local registry. */
+/**
+ * Runs `npm run pipeline` exactly as a user would, publishing to a fresh
+ * repository of the local registry (or of `registry`, given as `host:port`).
+ */
 export async function runPipeline(
   args: string[],
   extraEnv: NodeJS.ProcessEnv = {},
+  registry?: string,
 ): Promise<PipelineRun> {
   if (!auth) throw new Error("the local registry's credentials are missing: run `npm run setup`");
   const id = randomBytes(3).toString("hex");
-  const repository = `${auth.address}/pipeline-e2e-${id}`;
+  const repository = `${registry ?? auth.address}/pipeline-e2e-${id}`;
   const reportDir = join(repoRoot, ".pipeline-test", `report-${id}`);
   const res = await runEntry(
     ["pipeline", ...args, "--repository", repository, "--report-dir", reportDir],

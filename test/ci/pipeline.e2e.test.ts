@@ -42,11 +42,13 @@ describe("npm run pipeline on this repository", () => {
     for (const key of ["title", "description", "source", "licenses"])
       expect(labels).toHaveProperty(`org.opencontainers.image.${key}`);
     expect(config.config?.User).toBe("1000:1000");
-    // Dagger drops HEALTHCHECK; the pipeline puts the Dockerfile's back into the published config.
-    expect(config.config?.Healthcheck?.Test).toEqual([
-      "CMD",
-      "/usr/local/bin/node",
-      "/app/healthcheck.mjs",
-    ]);
+    // Straight from Dagger's publish: the Dockerfile's HEALTHCHECK with every flag.
+    expect(config.config?.Healthcheck).toEqual({
+      Test: ["CMD", "/usr/local/bin/node", "/app/healthcheck.mjs"],
+      Interval: 10_000_000_000,
+      Timeout: 3_000_000_000,
+      StartPeriod: 10_000_000_000,
+      Retries: 3,
+    });
   });
 });

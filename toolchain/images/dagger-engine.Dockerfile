@@ -8,8 +8,8 @@ ARG DAGGER_VERSION
 RUN set -eux; \
     apt-get update -q; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-      runc containernetworking-plugins dnsmasq-base iptables tini ca-certificates \
-      git openssh-client pigz xz-utils fuse-overlayfs iproute2 procps; \
+      runc containernetworking-plugins dnsmasq-base iptables nftables tini ca-certificates \
+      git openssh-client pigz isal xz-utils fuse-overlayfs iproute2 procps mount; \
     rm -rf /var/lib/apt/lists/*; \
     mkdir -p /opt/cni/bin /usr/local/bin /etc/dagger /var/lib/dagger /run/dagger; \
     for p in bridge loopback firewall host-local; do ln -s /usr/lib/cni/$p /opt/cni/bin/$p; done; \

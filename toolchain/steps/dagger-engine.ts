@@ -2,7 +2,11 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync 
 import { join } from "node:path";
 import type { Step, StepContext } from "../context.js";
 import { run } from "../exec.js";
-import { AUTH_REGISTRY_ADDRESS, MIRROR_ADDRESS } from "../registry-config.js";
+import {
+  AUTH_REGISTRY_ADDRESS,
+  MIRROR_ADDRESS,
+  TOKEN_REGISTRY_ADDRESS,
+} from "../registry-config.js";
 import { baseImages, versions } from "../versions.js";
 import { dockerBuild } from "./base-images.js";
 import { DAGGER_ENGINE_BINARIES, daggerBuildDir } from "./dagger-cli.js";
@@ -21,6 +25,7 @@ export function engineConfig(): object {
       "gcr.io": { mirrors: [MIRROR_ADDRESS] },
       [MIRROR_ADDRESS]: { http: true },
       [AUTH_REGISTRY_ADDRESS]: { http: true },
+      [TOKEN_REGISTRY_ADDRESS]: { http: true },
     },
   };
 }
