@@ -5,6 +5,9 @@ export const PipelineErrorCode = {
   TRIVY_REPORT_INVALID: "TRIVY_REPORT_INVALID",
   REPORT_WRITE_FAILED: "REPORT_WRITE_FAILED",
   ENVIRONMENT_INVALID: "ENVIRONMENT_INVALID",
+  BUILD_FAILED: "BUILD_FAILED",
+  PUBLISH_FAILED: "PUBLISH_FAILED",
+  INTERNAL: "INTERNAL",
 } as const;
 export type PipelineErrorCode = (typeof PipelineErrorCode)[keyof typeof PipelineErrorCode];
 
@@ -59,7 +62,71 @@ export class ReportWriteError extends PipelineError {
 
 /** The environment cannot run the pipeline (a missing secret, no registry, a refused login). */
 export class EnvironmentError extends PipelineError {
+  constructor(
+    message: string,
+    options?: ErrorOptions,
+    code: PipelineErrorCode = PipelineErrorCode.ENVIRONMENT_INVALID,
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** The registry refused the push: a wrong address, credentials or permissions. */
+export class PublishError extends EnvironmentError {
   constructor(message: string, options?: ErrorOptions) {
-    super(PipelineErrorCode.ENVIRONMENT_INVALID, message, options);
+    super(message, options, PipelineErrorCode.PUBLISH_FAILED);
+  }
+}
+
+/** Something failed that no gate or known error explains; the whole chain is in `logFile`. */
+export class InternalError extends PipelineError {
+  readonly logFile: string;
+
+  constructor(message: string, logFile: string, options?: ErrorOptions) {
+    super(PipelineErrorCode.INTERNAL, message, options);
+    this.logFile = logFile;
+  }
+}
+
+/** How many lines of a failed build step's output a BuildError keeps. */
+const BUILD_OUTPUT_LINES = 30;
+
+/**
+ * The image did not build. When Dagger reports a failed command (its
+ * `ExecError`), the command, its exit code and the tail of its output are
+ * kept, so the message says which Dockerfile step failed and why.
+ */
+export class BuildError extends PipelineError {
+  readonly command: string | undefined;
+  readonly exitCode: number | undefined;
+  /** The last lines the failing step printed. */
+  readonly output: string;
+
+  constructor(cause: unknown) {
+    const exec = cause as {
+      name?: string;
+      cmd?: string[];
+      exitCode?: number;
+      stderr?: string;
+      stdout?: string;
+      message?: string;
+    };
+    const isExec = exec?.name === "ExecError";
+    const command = isExec && exec.cmd ? exec.cmd.join(" ") : undefined;
+    const text = isExec
+      ? `${exec.stdout ?? ""}\n${exec.stderr ?? ""}`
+      : String(exec?.message ?? cause);
+    const output = text.trim().split("\n").slice(-BUILD_OUTPUT_LINES).join("\n");
+    const what = command
+      ? `\`${command}\` exited with ${exec.exitCode}`
+      : (String(exec?.message ?? cause).split("\n")[0] ?? "unknown error");
+    super(
+      PipelineErrorCode.BUILD_FAILED,
+      `the image did not build: ${what}${output && command ? `\n${output}` : ""}`,
+      { cause },
+    );
+    this.command = command;
+    this.exitCode = isExec ? exec.exitCode : undefined;
+    this.output = output;
   }
 }

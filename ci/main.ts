@@ -1,34 +1,17 @@
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { resolve } from "node:path";
-import { connection } from "@dagger.io/dagger";
 import { Command, Option } from "commander";
-import { toolchainPaths } from "../toolchain/paths.js";
-import { ProgressLine } from "../toolchain/progress.js";
-import { readState } from "../toolchain/state.js";
-import { type Config, type ConfigOverrides, loadConfig } from "./config.js";
-import { ConfigError, EnvironmentError, PipelineError } from "./errors.js";
-import { commitTime, resolveGitContext, sourceUrl } from "./git.js";
-import { publishTarget } from "./registry-target.js";
-import {
-  appendStepSummary,
-  type PipelineReport,
-  renderTerminalSummary,
-  type StageSummary,
-  writeReport,
-} from "./report.js";
-import type { CheckResult } from "./result.js";
-import { build } from "./stages/build.js";
-import { publish } from "./stages/publish.js";
-import { CHECK_IDS, verify } from "./stages/verify.js";
-import { computeTags } from "./tags.js";
+import { CHECK_IDS } from "./checks/index.js";
+import { readEnvironment } from "./config/environment.js";
+import { type ConfigOverrides, loadConfig } from "./config/load.js";
+import type { Config } from "./config/schema.js";
+import { BuildError, EnvironmentError, InternalError, PipelineError } from "./errors.js";
+import { runPipeline, STAGES, type Stage } from "./pipeline.js";
 
-const STAGES = ["all", "build", "verify", "publish"] as const;
-type Stage = (typeof STAGES)[number];
+// `npm run pipeline -- [stage] [options]`: parses arguments, loads the configuration and the
+// environment once, runs the pipeline, and maps the outcome to an exit code. Nothing else.
 
 /** Exit codes: the entry point alone maps outcomes to them. */
-const EXIT = { ok: 0, gateFailed: 1, badEnvironment: 2 } as const;
+const EXIT = { passed: 0, failed: 1, badInput: 2 } as const;
 
 interface Options {
   config?: string;
@@ -109,7 +92,8 @@ function parseArgs(argv: string[]): { stage: Stage; opts: Options } {
       `
 Secrets come from the environment only: REGISTRY_PASSWORD (or GITHUB_TOKEN on GitHub Actions).
 With no registry configured, publish goes to the local authenticated registry from \`npm run setup\`.
-Exit codes: 0 all gates passed, 1 a gate failed, 2 bad configuration or environment.`,
+Exit codes: 0 all gates passed, 1 a gate failed or the image did not build (nothing is published),
+2 bad configuration or environment (the message names what to fix).`,
     )
     .exitOverride()
     .showHelpAfterError();
@@ -160,7 +144,6 @@ function overridesFrom(opts: Options): ConfigOverrides {
 
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const cwd = process.cwd();
-  const started = Date.now();
   const { stage, opts } = parseArgs(argv);
   const loaded = loadConfig({
     cwd,
@@ -170,136 +153,15 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     overridesSource: "command-line options",
   });
   const config: Config = { ...loaded, reportDir: resolve(cwd, loaded.reportDir) };
-  const offline = readState(toolchainPaths(env))?.mode === "airgap" || env.AIRGAP === "1";
-  const git = await resolveGitContext(cwd, env);
-  const computed = computeTags(git, {
-    latest: config.tags.latest,
-    extra: config.tags.extra,
-    publishOnPullRequest: config.tags.publishOnPullRequest,
+  const outcome = await runPipeline({
+    stage,
+    config,
+    environment: readEnvironment(env),
+    cwd,
+    publish: opts.publish,
+    skip: opts.skip,
   });
-  const wantPublish = (stage === "all" || stage === "publish") && opts.publish;
-  const target = wantPublish && computed.publish ? publishTarget(config, env) : undefined;
-  // The app refuses to start without a service token; each run gets a fresh, throwaway one.
-  const runEnv = { SERVICE_AUTH_TOKEN: randomBytes(24).toString("hex") };
-  const secrets = [runEnv.SERVICE_AUTH_TOKEN, ...(target ? [target.password] : [])];
-  const npmCaFile = env.NPM_CA_FILE && existsSync(env.NPM_CA_FILE) ? env.NPM_CA_FILE : undefined;
-  const workDir = mkdtempSync(resolve(tmpdir(), "pipeline-"));
-
-  const stages: StageSummary[] = [];
-  const report: PipelineReport = {
-    ok: false,
-    image: {
-      ref: `${config.image.name}:pipeline`,
-      digest: null,
-      sizeBytes: null,
-      compressedBytes: null,
-    },
-    checks: [],
-    published: [],
-  };
-  const runStage = async <T>(
-    name: string,
-    fn: (p: ProgressLine) => Promise<T>,
-    statusOf: (r: T) => string = () => "done",
-  ): Promise<T> => {
-    const progress = new ProgressLine(`[${name}]`);
-    try {
-      const result = await fn(progress);
-      const status = statusOf(result);
-      stages.push({ name, status, durationMs: progress.finish(status) });
-      return result;
-    } catch (err) {
-      stages.push({ name, status: "error", durationMs: progress.finish("ERROR") });
-      throw err;
-    }
-  };
-
-  let exit: number = EXIT.ok;
-  try {
-    process.stderr.write(
-      `pipeline: ${stage} · ${git.ref} @ ${git.sha.slice(0, 7)} · tags ${computed.tags.join(", ")}${computed.publish ? "" : " (not published for this ref)"}\n`,
-    );
-    await connection(async () => {
-      const built = await runStage("build", async (p) => {
-        p.update(
-          `dockerBuild ${config.image.dockerfile}${config.image.target ? ` --target ${config.image.target}` : ""}`,
-        );
-        return build({
-          cwd,
-          config,
-          labels: {
-            version: computed.version,
-            revision: git.sha,
-            created: await commitTime(cwd),
-            source: await sourceUrl(cwd, env),
-          },
-          npmCaFile,
-          workDir,
-          env,
-        });
-      });
-      if (stage === "build") return;
-      const verified = await runStage(
-        "verify",
-        (p) =>
-          verify({
-            image: built.localRef,
-            tarball: built.tarball,
-            cwd,
-            config,
-            runEnv,
-            offline,
-            env,
-            skip: opts.skip,
-            onCheck: (c: CheckResult) => p.update(`${c.id} ${c.status}`),
-          }),
-        (r) => (r.checks.some((c) => c.status === "failed") ? "gate failed" : "passed"),
-      );
-      report.checks = verified.checks;
-      report.image.sizeBytes = verified.sizeBytes;
-      report.image.compressedBytes = verified.compressedBytes;
-      const gatesOk = !verified.checks.some((c) => c.status === "failed");
-      if (!gatesOk) {
-        exit = EXIT.gateFailed;
-        if (wantPublish) process.stderr.write("pipeline: a gate failed, so nothing is published\n");
-        return;
-      }
-      if (stage === "verify" || !wantPublish) return;
-      if (!target) {
-        process.stderr.write(
-          `pipeline: ${git.ref} is not published (${computed.kind}); tags would be ${computed.tags.join(", ")}\n`,
-        );
-        return;
-      }
-      const published = await runStage("publish", (p) => {
-        p.update(`${target.repository} ← ${computed.tags.join(", ")}`);
-        return publish(built.container, target, computed.tags).catch((err: unknown) => {
-          throw new EnvironmentError(
-            `publishing to ${target.repository} failed: ${err instanceof Error ? err.message : String(err)}. Check the registry address and that REGISTRY_USERNAME / REGISTRY_PASSWORD may push there.`,
-            { cause: err },
-          );
-        });
-      });
-      const { digest, refs } = published;
-      report.image.ref = `${target.repository}:${computed.tags[0]}`;
-      report.image.digest = digest;
-      report.published = refs;
-      for (const ref of refs) process.stdout.write(`published ${ref}\n`);
-    });
-  } finally {
-    report.ok = exit === EXIT.ok && !report.checks.some((c) => c.status === "failed");
-    const written = await writeReport(config.reportDir, report, {
-      durationMs: Date.now() - started,
-      stages,
-      secrets,
-    });
-    await appendStepSummary(written.markdown, env);
-    process.stderr.write(
-      `\n${renderTerminalSummary(report, stages, { color: Boolean(process.stderr.isTTY) })}\nreport: ${written.jsonPath}\n`,
-    );
-    rmSync(workDir, { recursive: true, force: true });
-  }
-  return exit;
+  return outcome.passed ? EXIT.passed : EXIT.failed;
 }
 
 try {
@@ -307,20 +169,26 @@ try {
 } catch (err) {
   const code = (err as { code?: string }).code;
   if (code === "commander.helpDisplayed" || code === "commander.version") {
-    process.exitCode = EXIT.ok;
-  } else if (
-    err instanceof EnvironmentError ||
-    err instanceof ConfigError ||
-    err instanceof PipelineError ||
-    code?.startsWith("commander.")
-  ) {
-    if (!code?.startsWith("commander."))
-      process.stderr.write(`pipeline: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = EXIT.badEnvironment;
-  } else {
+    process.exitCode = EXIT.passed;
+  } else if (code?.startsWith("commander.")) {
+    // commander has already printed the problem and the usage.
+    process.exitCode = EXIT.badInput;
+  } else if (err instanceof BuildError) {
+    process.stderr.write(`pipeline: ${err.message}\n`);
+    process.exitCode = EXIT.failed;
+  } else if (err instanceof InternalError) {
     process.stderr.write(
-      `pipeline: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      `pipeline: unexpected error: ${err.message}\n  the full error is in ${err.logFile}\n`,
     );
-    process.exitCode = EXIT.badEnvironment;
+    process.exitCode = EXIT.failed;
+  } else if (err instanceof PipelineError) {
+    process.stderr.write(`pipeline: ${err.message}\n`);
+    process.exitCode = EXIT.badInput;
+  } else {
+    // Before the pipeline could write its report (reading arguments, config, git).
+    process.stderr.write(
+      `pipeline: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
+    process.exitCode = EXIT.failed;
   }
 }

@@ -1,8 +1,9 @@
 import { toolchainEnv } from "./env.js";
 import { run } from "./exec.js";
+import { parseImageRef } from "./image-ref.js";
 import { detectMode, type Mode } from "./mode.js";
 import type { ToolchainPaths } from "./paths.js";
-import { basicAuth, manifestDigest, mirrorPath, splitRef } from "./registry-api.js";
+import { basicAuth, manifestDigest } from "./registry-api.js";
 import { REGISTRY_PORTS } from "./registry-config.js";
 import { DAGGER_ENGINE_IMAGE, engineImageVersion } from "./steps/dagger-engine.js";
 import { readRegistryAuth, registryStatus } from "./steps/registry.js";
@@ -197,8 +198,8 @@ const probes: Record<string, Probe> = {
       return { ok: true, version: null, detail: "pulled from their upstream registries" };
     const missing: string[] = [];
     for (const ref of Object.values(baseImages)) {
-      const { repo, tag } = splitRef(mirrorPath(ref));
-      if (!(await manifestDigest(`127.0.0.1:${REGISTRY_PORTS.mirror}`, repo, tag)))
+      const { path, tag = "latest" } = parseImageRef(ref);
+      if (!(await manifestDigest(`127.0.0.1:${REGISTRY_PORTS.mirror}`, path, tag)))
         missing.push(ref);
     }
     if (missing.length)

@@ -1,7 +1,48 @@
 import { createWriteStream, existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { execa, type Options } from "execa";
+import { type ExecaError, execa, type Options } from "execa";
 import { ToolchainError, ToolchainErrorCode } from "./errors.js";
+
+/** How many lines of a failed command's output its error message keeps. */
+const TAIL_LINES = 25;
+
+/**
+ * A command that failed: what ran, how it ended, and the tail of its output.
+ * The ExecaError is the `cause`, with everything execa knows.
+ */
+export class CommandError extends ToolchainError {
+  readonly command: string;
+  readonly exitCode: number | undefined;
+  /** The last lines of stdout and stderr, interleaved as they came. */
+  readonly output: string;
+
+  constructor(command: string, result: ExecaError, timeoutMs: number | undefined) {
+    const output = String(result.all ?? result.stderr ?? "")
+      .trimEnd()
+      .split("\n")
+      .slice(-TAIL_LINES)
+      .join("\n");
+    const why = result.timedOut
+      ? `timed out after ${timeoutMs} ms`
+      : result.exitCode !== undefined
+        ? `exit code ${result.exitCode}`
+        : (result.shortMessage ?? "failed to start");
+    super(
+      ToolchainErrorCode.CommandFailed,
+      `\`${command}\` failed (${why})${output ? `:\n${output}` : ""}`,
+      { cause: result },
+    );
+    this.name = "CommandError";
+    this.command = command;
+    this.exitCode = result.exitCode;
+    this.output = output;
+  }
+
+  /** stderr-like text for report details (see ci/checks/check.ts). */
+  get stderr(): string {
+    return this.output;
+  }
+}
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
@@ -13,8 +54,10 @@ export interface RunOptions {
 }
 
 /**
- * Runs a command and returns its stdout. On failure it throws a ToolchainError
- * carrying the tail of the output, so the caller's message can show why.
+ * The one way the project runs a command: returns its stdout, and on failure
+ * throws a CommandError carrying the tail of the output, so the caller's
+ * message can show why. The environment is the caller's (`env`) on top of this
+ * process's.
  */
 export async function run(
   file: string,
@@ -39,19 +82,8 @@ export async function run(
     child.finally(() => log.end()).catch(() => undefined);
   }
   const result = await child;
-  const all = String(result.all ?? "");
   if (result.failed) {
-    const tail = all.split("\n").slice(-25).join("\n");
-    const why = result.timedOut
-      ? `timed out after ${opts.timeoutMs} ms`
-      : result.exitCode !== undefined
-        ? `exit code ${result.exitCode}`
-        : (result.shortMessage ?? "failed to start");
-    throw new ToolchainError(
-      ToolchainErrorCode.CommandFailed,
-      `\`${file} ${args.join(" ")}\` failed (${why})${tail ? `:\n${tail}` : ""}`,
-      { cause: result },
-    );
+    throw new CommandError(`${file} ${args.join(" ")}`, result as ExecaError, opts.timeoutMs);
   }
   return String(result.stdout ?? "");
 }

@@ -4,6 +4,20 @@ export type Mode = "airgap" | "online";
 const PROBE_URL = "https://registry-1.docker.io/v2/";
 
 /**
+ * The mode `AIRGAP` forces: `1`/`true` air-gapped, `0`/`false` online, unset
+ * undefined. Anything else throws, naming the variable.
+ */
+export function forcedMode(env: Readonly<Record<string, string | undefined>>): Mode | undefined {
+  const forced = env.AIRGAP?.trim();
+  if (forced === undefined || forced === "") return undefined;
+  if (forced === "1" || forced === "true") return "airgap";
+  if (forced === "0" || forced === "false") return "online";
+  throw new Error(
+    `AIRGAP must be 1 or 0 (got ${JSON.stringify(forced)}); unset it to detect automatically`,
+  );
+}
+
+/**
  * Decides whether the public registries are reachable. `AIRGAP=1` forces the
  * air-gapped path and `AIRGAP=0` the online one; otherwise one HTTPS request
  * with a short timeout decides, so detection costs at most `timeoutMs`.
@@ -12,14 +26,9 @@ export async function detectMode(
   env: NodeJS.ProcessEnv = process.env,
   timeoutMs = 3000,
 ): Promise<{ mode: Mode; reason: string }> {
-  const forced = env.AIRGAP?.trim();
-  if (forced === "1" || forced === "true") return { mode: "airgap", reason: "AIRGAP=1" };
-  if (forced === "0" || forced === "false") return { mode: "online", reason: "AIRGAP=0" };
-  if (forced) {
-    throw new Error(
-      `AIRGAP must be 1 or 0 (got ${JSON.stringify(forced)}); unset it to detect automatically`,
-    );
-  }
+  const forced = forcedMode(env);
+  if (forced === "airgap") return { mode: "airgap", reason: "AIRGAP=1" };
+  if (forced === "online") return { mode: "online", reason: "AIRGAP=0" };
   try {
     const res = await fetch(PROBE_URL, { method: "GET", signal: AbortSignal.timeout(timeoutMs) });
     // Any answer from the registry itself (401 is the normal one) means it is reachable;

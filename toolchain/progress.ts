@@ -1,11 +1,4 @@
-/** Formats milliseconds as `850ms`, `12.3s` or `4m05s`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const m = Math.floor(ms / 60_000);
-  const s = Math.round((ms % 60_000) / 1000);
-  return `${m}m${String(s).padStart(2, "0")}s`;
-}
+import { formatDuration } from "./terminal.js";
 
 /**
  * One progress line per step. On a terminal the line is rewritten in place

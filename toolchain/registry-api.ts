@@ -8,22 +8,6 @@ export const MANIFEST_ACCEPT = [
   "application/vnd.docker.distribution.manifest.v2+json",
 ].join(", ");
 
-/** Splits `repo:tag` (no registry host) into its parts; the tag defaults to `latest`. */
-export function splitRef(ref: string): { repo: string; tag: string } {
-  const at = ref.lastIndexOf(":");
-  if (at > ref.lastIndexOf("/")) return { repo: ref.slice(0, at), tag: ref.slice(at + 1) };
-  return { repo: ref, tag: "latest" };
-}
-
-/** Maps an upstream reference to its path in a mirror, as registry mirrors do (`node` → `library/node`). */
-export function mirrorPath(upstreamRef: string): string {
-  const firstSlash = upstreamRef.indexOf("/");
-  const first = firstSlash === -1 ? "" : upstreamRef.slice(0, firstSlash);
-  const hasHost = first.includes(".") || first.includes(":") || first === "localhost";
-  if (hasHost) return upstreamRef.slice(firstSlash + 1);
-  return firstSlash === -1 ? `library/${upstreamRef}` : upstreamRef;
-}
-
 /** The `Authorization` value for registry credentials. */
 export function basicAuth(auth: { username: string; password: string }): string {
   return `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}`;

@@ -5,7 +5,7 @@ import { toolchainEnv } from "./env.js";
 import { ToolchainError } from "./errors.js";
 import { detectMode, type Mode } from "./mode.js";
 import type { ToolchainPaths } from "./paths.js";
-import { formatDuration, ProgressLine } from "./progress.js";
+import { ProgressLine } from "./progress.js";
 import { AUTH_REGISTRY_ADDRESS, MIRROR_ADDRESS } from "./registry-config.js";
 import { writeState } from "./state.js";
 import { baseImagesStep } from "./steps/base-images.js";
@@ -14,6 +14,7 @@ import { DAGGER_ENGINE_IMAGE, daggerEngine } from "./steps/dagger-engine.js";
 import { dockerEngine } from "./steps/docker-engine.js";
 import { goToolSteps } from "./steps/go-tools.js";
 import { registries } from "./steps/registry.js";
+import { formatDuration } from "./terminal.js";
 import { versions } from "./versions.js";
 
 /** Steps in order: later ones build on earlier ones (buildx before image builds, registry before pushes). */

@@ -1,133 +1,143 @@
 import { randomBytes } from "node:crypto";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { execa } from "execa";
-import type { Config } from "../config.js";
-import { freePort } from "../net.js";
-import type { CheckOutcome } from "../result.js";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { composeStack } from "../docker/compose.js";
+import { inspectImage } from "../docker/docker.js";
+import { freePort } from "../docker/free-port.js";
+import { commandSmoke } from "../smoke/command.js";
+import { mcpSmoke } from "../smoke/mcp.js";
+import { type Check, type CheckContext, type CheckOutcome, describeError } from "./check.js";
 
-/** The tools the todo MCP server must list. */
-export const EXPECTED_TOOLS = [
-  "list_tasks",
-  "create_task",
-  "get_task",
-  "update_task",
-  "mark_task_completed",
-  "delete_task",
-];
-
-export interface SmokeRun {
-  image: string;
-  cwd: string;
-  compose: Config["compose"];
-  /** Environment for the stack (the service token, …); values never go on a command line. */
-  runEnv: Record<string, string>;
-  env: NodeJS.ProcessEnv;
-}
-
-async function mcpRoundTrip(url: URL): Promise<string[]> {
-  const client = new Client({ name: "pipeline-smoke", version: "1.0.0" });
-  await client.connect(new StreamableHTTPClientTransport(url));
-  try {
-    const notes: string[] = [];
-    const server = client.getServerVersion();
-    notes.push(`initialize: ${server?.name ?? "?"} ${server?.version ?? ""}`.trim());
-    const tools = (await client.listTools()).tools.map((t) => t.name);
-    const missing = EXPECTED_TOOLS.filter((t) => !tools.includes(t));
-    if (missing.length)
-      throw new Error(`tools/list lacks ${missing.join(", ")} (has ${tools.join(", ")})`);
-    notes.push(`tools/list: ${tools.length} tools`);
-    const title = `pipeline smoke ${randomBytes(4).toString("hex")}`;
-    const created = await client.callTool({ name: "create_task", arguments: { title } });
-    if (created.isError)
-      throw new Error(`create_task failed: ${JSON.stringify(created.content).slice(0, 400)}`);
-    const listed = await client.callTool({ name: "list_tasks", arguments: { status: "all" } });
-    if (listed.isError)
-      throw new Error(`list_tasks failed: ${JSON.stringify(listed.content).slice(0, 400)}`);
-    if (!JSON.stringify(listed.structuredContent).includes(title))
-      throw new Error("list_tasks does not return the task create_task just made");
-    notes.push("create_task → list_tasks: the task came back from the backend");
-    return notes;
-  } finally {
-    await client.close();
-  }
+/** The container port to reach: `compose.port`, else the image's only exposed TCP port. */
+async function containerPort(ctx: CheckContext): Promise<number | undefined> {
+  if (ctx.config.compose.port !== undefined) return ctx.config.compose.port;
+  const exposed = Object.keys((await inspectImage(ctx.image)).Config.ExposedPorts ?? {})
+    .filter((p) => p.endsWith("/tcp"))
+    .map((p) => Number.parseInt(p, 10));
+  return exposed.length === 1 ? exposed[0] : undefined;
 }
 
 /**
- * `compose-smoke`: the built image as the compose service (`MCP_IMAGE`), the
- * rest of the stack built from the repo, `docker compose up --wait`, then a
- * real MCP client at the published port. `down -v` always runs; the logs of
- * failing services go into the details.
+ * `compose-smoke`: the user's compose stack with the built image as
+ * `compose.service` (a generated override, never written into their files),
+ * the other services built from their own definitions, `docker compose up
+ * --wait`, then the configured smoke — a real MCP client, or the project's
+ * own command. `down -v` always runs; the logs of the stack go into the details
+ * of a failure.
  */
-export async function checkComposeSmoke(run: SmokeRun): Promise<CheckOutcome> {
-  const project = `pipeline-smoke-${randomBytes(3).toString("hex")}`;
-  const port = await freePort();
-  const env = { ...run.env, ...run.runEnv, MCP_IMAGE: run.image, MCP_PORT: String(port) };
-  const compose = (args: string[]) =>
-    execa("docker", ["compose", "-f", run.compose.file, "-p", project, ...args], {
-      cwd: run.cwd,
-      env,
-      reject: false,
-      all: true,
+export const composeSmoke: Check = {
+  id: "compose-smoke",
+  async run(ctx) {
+    const cfg = ctx.config.compose;
+    const file = resolve(ctx.cwd, cfg.file);
+    if (!existsSync(file)) {
+      return {
+        status: "skipped",
+        summary: `no compose file at ${cfg.file}`,
+        details: ["Set compose.file to the stack the image runs in, or --skip compose-smoke."],
+      };
+    }
+    // Checked before the build by the pipeline; repeated so the check stands alone.
+    const service = cfg.service;
+    if (!service) throw new Error("compose.service is not set");
+    const port = await containerPort(ctx);
+    if (port === undefined) {
+      return {
+        status: "failed",
+        summary: "no port to reach: the image exposes no single TCP port",
+        details: [`Set compose.port to the port ${service} listens on inside its container.`],
+      };
+    }
+    const hostPort = await freePort();
+    const stack = composeStack({
+      cwd: ctx.cwd,
+      file,
+      project: `pipeline-smoke-${randomBytes(3).toString("hex")}`,
+      override: { service, image: ctx.image, hostPort, containerPort: port },
+      env: ctx.runEnv,
     });
-  const details: string[] = [`project ${project}, ${run.compose.service} → 127.0.0.1:${port}`];
-  try {
-    const services = (await compose(["config", "--services"])).stdout.split("\n").filter(Boolean);
-    const others = services.filter((s) => s !== run.compose.service);
-    if (others.length) {
-      const built = await compose(["build", ...others]);
-      if (built.exitCode !== 0)
+    const details = [`project ${stack.project}: ${service} → 127.0.0.1:${hostPort}`];
+    const failed = async (summary: string, extra: string[]): Promise<CheckOutcome> => {
+      const logs = await stack.compose(["logs", "--no-color", "--tail", "30"]);
+      return {
+        status: "failed",
+        summary,
+        details: [...details, ...extra, "logs:", ...logs.output.split("\n")],
+      };
+    };
+    try {
+      const services = (await stack.compose(["config", "--services"])).output
+        .split("\n")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      if (!services.includes(service)) {
         return {
           status: "failed",
-          summary: `could not build ${others.join(", ")}`,
-          details: [...details, ...String(built.all).split("\n").slice(-20)],
+          summary: `${cfg.file} has no service ${JSON.stringify(service)}`,
+          details: [`Services: ${services.join(", ")}. Set compose.service to one of them.`],
         };
-    }
-    const up = await compose([
-      "up",
-      "--no-build",
-      "--wait",
-      "--wait-timeout",
-      String(run.compose.timeoutSeconds),
-    ]);
-    if (up.exitCode !== 0) {
-      const ps = await compose(["ps", "-a", "--format", "{{.Service}}: {{.State}} {{.Health}}"]);
-      const logs = await compose(["logs", "--no-color", "--tail", "30"]);
-      return {
-        status: "failed",
-        summary: "docker compose up --wait did not bring the stack to healthy",
-        details: [
-          ...details,
-          ...String(up.all).split("\n").slice(-10),
+      }
+      const others = services.filter((s) => s !== service);
+      if (others.length) {
+        const built = await stack.compose(["build", ...others]);
+        if (built.exitCode !== 0)
+          return failed(
+            `could not build ${others.join(", ")}`,
+            built.output.split("\n").slice(-20),
+          );
+      }
+      const up = await stack.compose([
+        "up",
+        "--no-build",
+        "--wait",
+        "--wait-timeout",
+        String(cfg.timeoutSeconds),
+      ]);
+      if (up.exitCode !== 0) {
+        const ps = await stack.compose([
+          "ps",
+          "-a",
+          "--format",
+          "{{.Service}}: {{.State}} {{.Health}}",
+        ]);
+        return failed("docker compose up --wait did not bring the stack to healthy", [
+          ...up.output.split("\n").slice(-10),
           "services:",
-          ...ps.stdout.split("\n"),
-          "logs:",
-          ...String(logs.all).split("\n"),
-        ],
-      };
-    }
-    try {
-      details.push(...(await mcpRoundTrip(new URL(`http://127.0.0.1:${port}/mcp`))));
-    } catch (err) {
-      const logs = await compose(["logs", "--no-color", "--tail", "30"]);
+          ...ps.output.split("\n"),
+        ]);
+      }
+      const base = new URL(`http://127.0.0.1:${hostPort}`);
+      const runId = randomBytes(4).toString("hex");
+      try {
+        if (cfg.smoke?.mcp) {
+          details.push(
+            ...(await mcpSmoke(new URL(cfg.smoke.mcp.path, base), cfg.smoke.mcp, runId)),
+          );
+        }
+        if (cfg.smoke?.command) {
+          details.push(
+            ...(await commandSmoke(cfg.smoke.command, {
+              cwd: ctx.cwd,
+              url: base,
+              env: ctx.runEnv,
+              timeoutSeconds: cfg.timeoutSeconds,
+            })),
+          );
+        }
+      } catch (err) {
+        return failed(`smoke test failed: ${err instanceof Error ? err.message : String(err)}`, [
+          ...describeError(err).slice(1),
+        ]);
+      }
       return {
-        status: "failed",
-        summary: `MCP round trip failed: ${err instanceof Error ? err.message : String(err)}`,
-        details: [
-          ...details,
-          "If the backend answers 401, the services do not share SERVICE_AUTH_TOKEN.",
-          "logs:",
-          ...String(logs.all).split("\n"),
-        ],
+        status: "passed",
+        summary: cfg.smoke
+          ? "stack healthy, and the smoke test passed against it"
+          : "stack healthy (no compose.smoke configured)",
+        details,
       };
+    } finally {
+      await stack.remove();
     }
-    return {
-      status: "passed",
-      summary:
-        "stack healthy; an MCP client created and listed a task through the server and the backend",
-      details,
-    };
-  } finally {
-    await compose(["down", "-v", "--remove-orphans"]);
-  }
-}
+  },
+};

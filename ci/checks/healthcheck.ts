@@ -1,5 +1,5 @@
-import { docker, inspectImage, removeContainer, runDetached } from "../docker.js";
-import type { CheckOutcome } from "../result.js";
+import { docker, inspectImage, removeContainer, runDetached } from "../docker/docker.js";
+import type { Check, CheckOutcome } from "./check.js";
 
 interface HealthState {
   Status: string;
@@ -15,15 +15,20 @@ interface State {
 
 /**
  * `healthcheck`: the image declares a HEALTHCHECK, and a container started
- * from it reports `healthy` within `timeoutSeconds`. A probe that fails makes
- * this check fail as soon as Docker says `unhealthy` (or the process exits),
- * with the probe's own output in the details.
+ * from it reports `healthy` within `health.timeoutSeconds`. A probe that fails
+ * makes this check fail as soon as Docker says `unhealthy` (or the process
+ * exits), with the probe's own output in the details.
  */
-export async function checkHealthcheck(
+export const healthcheck: Check = {
+  id: "healthcheck",
+  run: (ctx) => checkHealthcheck(ctx.image, ctx.runEnv, ctx.config.health.timeoutSeconds),
+};
+
+async function checkHealthcheck(
   image: string,
-  runEnv: Record<string, string>,
+  runEnv: Readonly<Record<string, string>>,
   timeoutSeconds: number,
-): Promise<CheckOutcome & { secondsToHealthy?: number }> {
+): Promise<CheckOutcome> {
   const info = await inspectImage(image);
   const test = info.Config.Healthcheck?.Test;
   if (!test?.length || test[0] === "NONE") {
@@ -52,7 +57,6 @@ export async function checkHealthcheck(
           status: "passed",
           summary: `healthy after ${elapsed.toFixed(1)} s`,
           details,
-          secondsToHealthy: elapsed,
         };
       }
       if (state.Status !== "running") {

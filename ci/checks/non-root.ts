@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { execa } from "execa";
-import { docker, inspectImage, removeContainer, runDetached } from "../docker.js";
-import type { CheckOutcome } from "../result.js";
+import { docker, inspectImage, removeContainer, runDetached } from "../docker/docker.js";
+import type { Check, CheckOutcome } from "./check.js";
 
 /** Resolves an image config `User` (`1000`, `1000:1000`, `mcpuser`, `mcpuser:grp`, empty) to a UID. */
 export function resolveUid(
@@ -50,9 +50,14 @@ async function uidOfPid1(id: string): Promise<number | undefined> {
  * `non-root`: the image config's user resolves to a non-zero UID, and a
  * started container's PID 1 really runs as a non-zero UID.
  */
-export async function checkNonRoot(
+export const nonRoot: Check = {
+  id: "non-root",
+  run: (ctx) => checkNonRoot(ctx.image, ctx.runEnv),
+};
+
+async function checkNonRoot(
   image: string,
-  runEnv: Record<string, string>,
+  runEnv: Readonly<Record<string, string>>,
 ): Promise<CheckOutcome> {
   const info = await inspectImage(image);
   const user = info.Config.User ?? "";

@@ -1,73 +1,14 @@
-import { execa } from "execa";
-import { docker, inspectImage } from "../docker.js";
-import type { CheckOutcome } from "../result.js";
-import { evaluateSize, type LayerSize } from "../size.js";
-
-interface OciDescriptor {
-  digest: string;
-  size: number;
-  mediaType?: string;
-}
-
-async function readFromTar(tarball: string, member: string): Promise<string> {
-  const res = await execa("tar", ["-xOf", tarball, member]);
-  return String(res.stdout);
-}
-
-/** Sum of the layer blobs in an OCI image tarball: what a registry stores and a pull downloads. */
-export async function compressedSize(tarball: string): Promise<number> {
-  const index = JSON.parse(await readFromTar(tarball, "index.json")) as {
-    manifests: OciDescriptor[];
-  };
-  const first = index.manifests[0];
-  if (!first) throw new Error(`${tarball} has an empty index`);
-  const blob = (d: OciDescriptor) => `blobs/${d.digest.replace(":", "/")}`;
-  let manifest = JSON.parse(await readFromTar(tarball, blob(first))) as {
-    layers?: OciDescriptor[];
-    manifests?: OciDescriptor[];
-  };
-  if (manifest.manifests?.[0])
-    manifest = JSON.parse(await readFromTar(tarball, blob(manifest.manifests[0])));
-  return (manifest.layers ?? []).reduce((sum, l) => sum + l.size, 0);
-}
-
-/** Per-layer sizes as Docker reports them, with the instruction that made each. */
-export async function layerSizes(image: string): Promise<LayerSize[]> {
-  const out = await docker(["history", "--no-trunc", "--format", "{{json .}}", image]);
-  return out
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as { ID: string; Size: string; CreatedBy: string })
-    .map((row) => ({
-      digest: row.ID,
-      sizeBytes: parseDockerSize(row.Size),
-      createdBy: row.CreatedBy,
-    }))
-    .filter((l) => l.sizeBytes > 0);
-}
-
-/** `docker history` sizes are decimal with units: `132MB`, `1.73MB`, `0B`, `4.1kB`. */
-export function parseDockerSize(text: string): number {
-  const m = /^([\d.]+)\s*(B|kB|KB|MB|GB|TB)$/.exec(text.trim());
-  if (!m?.[1] || !m[2]) return 0;
-  const unit = { B: 1, kB: 1e3, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 }[m[2] as "B"];
-  return Math.round(Number(m[1]) * unit);
-}
+import type { Check } from "./check.js";
+import { evaluateSize } from "./size.js";
 
 /** `size-budget`: the image's uncompressed (and, if budgeted, compressed) size against the budget. */
-export async function checkSizeBudget(
-  image: string,
-  tarball: string,
-  budget: { uncompressedMB: number; compressedMB?: number | undefined },
-): Promise<CheckOutcome & { sizeBytes: number; compressedBytes: number }> {
-  const info = await inspectImage(image);
-  const compressedBytes = await compressedSize(tarball);
-  const layers = await layerSizes(image);
-  const evaluation = evaluateSize({
-    uncompressedBytes: info.Size,
-    compressedBytes,
-    layers,
-    budget,
-  });
-  return { ...evaluation, sizeBytes: info.Size, compressedBytes };
-}
+export const sizeBudget: Check = {
+  id: "size-budget",
+  run: async (ctx) =>
+    evaluateSize({
+      uncompressedBytes: ctx.facts.sizeBytes,
+      compressedBytes: ctx.facts.compressedBytes,
+      layers: ctx.facts.layers,
+      budget: ctx.config.sizeBudget,
+    }),
+};

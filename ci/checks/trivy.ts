@@ -1,27 +1,9 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { execa } from "execa";
-import type { Config } from "../config.js";
-import type { CheckOutcome } from "../result.js";
-import { gateFindings, parseTrivyReport } from "../trivy-report.js";
-
-export interface TrivyRun {
-  /** The image exported as a tarball. */
-  tarball: string;
-  reportDir: string;
-  cwd: string;
-  config: Config["trivy"];
-  /** Air-gapped runs never try to download a vulnerability database. */
-  offline: boolean;
-  env: NodeJS.ProcessEnv;
-}
-
-export interface TrivyOutcome {
-  scan: CheckOutcome;
-  vulnerabilities: CheckOutcome;
-  files: string[];
-}
+import { run } from "../../toolchain/exec.js";
+import type { Check, CheckContext } from "./check.js";
+import { gateFindings, parseTrivyReport, type TrivyFindings } from "./trivy-report.js";
 
 const OFFLINE_FLAGS = [
   "--skip-db-update",
@@ -35,90 +17,110 @@ export function vulnerabilityDbPresent(cacheDir: string | undefined): boolean {
   return cacheDir !== undefined && existsSync(join(cacheDir, "db", "trivy.db"));
 }
 
-async function trivy(args: string[], run: TrivyRun): Promise<void> {
-  const res = await execa("trivy", args, { cwd: run.cwd, env: run.env, reject: false, all: true });
-  if (res.exitCode !== 0) {
-    throw Object.assign(new Error(`trivy ${args[0]} exited with ${res.exitCode}`), {
-      stderr: String(res.all ?? ""),
-    });
-  }
+interface Scan {
+  findings: TrivyFindings;
+  /** Whether vulnerabilities were scanned at all (not offline without a database). */
+  vulnerabilitiesScanned: boolean;
+  files: { json: string; sarif: string; sbom: string };
 }
 
 /**
- * `trivy` and `trivy-vulnerabilities`, driven through execa on the exported
- * image: a secret and misconfiguration scan (no database needed), a CycloneDX
- * SBOM, SARIF for code scanning, and a vulnerability scan gated on severity
- * when a database is available — `skipped`, with the reason, when it is not.
+ * One Trivy scan of the exported image (vulnerabilities when a database is
+ * available, secrets, misconfigurations, every package), converted into SARIF
+ * for code scanning and a CycloneDX SBOM. Both Trivy checks share it.
  */
-export async function runTrivy(run: TrivyRun): Promise<TrivyOutcome> {
-  mkdirSync(run.reportDir, { recursive: true });
-  const jsonOut = join(run.reportDir, "trivy.json");
-  const sarifOut = join(run.reportDir, "trivy.sarif");
-  const sbomOut = join(run.reportDir, "sbom.cdx.json");
-  const ignoreFile = resolve(run.cwd, run.config.ignoreFile);
-  const cacheDir = run.config.dbDir ? resolve(run.cwd, run.config.dbDir) : undefined;
+async function scan(ctx: CheckContext): Promise<Scan> {
+  const config = ctx.config.trivy;
+  const dir = ctx.config.reportDir;
+  mkdirSync(dir, { recursive: true });
+  const files = {
+    json: join(dir, "trivy.json"),
+    sarif: join(dir, "trivy.sarif"),
+    sbom: join(dir, "sbom.cdx.json"),
+  };
+  const ignoreFile = resolve(ctx.cwd, config.ignoreFile);
+  const cacheDir = config.dbDir ? resolve(ctx.cwd, config.dbDir) : undefined;
   const haveDb = vulnerabilityDbPresent(cacheDir);
-  const scanVulns = haveDb || !run.offline;
-
-  const common = [
-    ...(cacheDir ? ["--cache-dir", cacheDir] : []),
-    ...(run.offline || haveDb ? OFFLINE_FLAGS : []),
-    ...(existsSync(ignoreFile) ? ["--ignorefile", ignoreFile] : []),
-    "--quiet",
-  ];
-  const scanners = ["secret", "misconfig", ...(scanVulns ? ["vuln"] : [])];
-  await trivy(
+  const vulnerabilitiesScanned = haveDb || !ctx.offline;
+  const scanners = ["secret", "misconfig", ...(vulnerabilitiesScanned ? ["vuln"] : [])];
+  await run(
+    "trivy",
     [
       "image",
       "--input",
-      run.tarball,
+      ctx.tarball,
       "--scanners",
       scanners.join(","),
       "--image-config-scanners",
       "misconfig,secret",
-      ...(run.config.ignoreUnfixed ? ["--ignore-unfixed"] : []),
+      "--list-all-pkgs",
+      ...(config.ignoreUnfixed ? ["--ignore-unfixed"] : []),
+      ...(cacheDir ? ["--cache-dir", cacheDir] : []),
+      ...(ctx.offline || haveDb ? OFFLINE_FLAGS : []),
+      ...(existsSync(ignoreFile) ? ["--ignorefile", ignoreFile] : []),
+      "--quiet",
       "--format",
       "json",
       "--output",
-      jsonOut,
-      ...common,
+      files.json,
     ],
-    run,
+    { cwd: ctx.cwd },
   );
-  await trivy(["convert", "--format", "sarif", "--output", sarifOut, jsonOut], run);
-  await trivy(
-    ["image", "--input", run.tarball, "--format", "cyclonedx", "--output", sbomOut, ...common],
-    run,
-  );
+  for (const [format, output] of [
+    ["sarif", files.sarif],
+    ["cyclonedx", files.sbom],
+  ] as const) {
+    await run("trivy", ["convert", "--quiet", "--format", format, "--output", output, files.json], {
+      cwd: ctx.cwd,
+    });
+  }
+  const findings = parseTrivyReport(JSON.parse(await readFile(files.json, "utf8")));
+  return { findings, vulnerabilitiesScanned, files };
+}
 
-  const findings = parseTrivyReport(JSON.parse(await readFile(jsonOut, "utf8")));
-  const secretsAndConfig = gateFindings(
-    { ...findings, vulnerabilities: [] },
-    run.config.severities,
-    { ignoreFile: run.config.ignoreFile },
-  );
-  const scan: CheckOutcome = {
-    ...secretsAndConfig,
-    details: [...secretsAndConfig.details, `reports: ${jsonOut}, ${sarifOut}; SBOM: ${sbomOut}`],
-  };
-  let vulnerabilities: CheckOutcome;
-  if (!scanVulns) {
-    vulnerabilities = {
-      status: "skipped",
-      summary: "no vulnerability database available offline",
-      details: [
-        "Air-gapped runs cannot download Trivy's database. Point trivy.dbDir (pipeline config) at a directory",
-        "holding db/trivy.db (e.g. copied from `trivy image --download-db-only --cache-dir DIR` on a connected machine).",
-      ],
-    };
-  } else {
-    vulnerabilities = gateFindings(
-      { ...findings, secrets: [], misconfigurations: [] },
-      run.config.severities,
+const sharedScan = (ctx: CheckContext) => ctx.shared("trivy-scan", () => scan(ctx));
+
+/** `trivy`: no secret, and no misconfiguration at a gated severity; writes JSON, SARIF and the SBOM. */
+export const trivy: Check = {
+  id: "trivy",
+  async run(ctx) {
+    const { findings, files } = await sharedScan(ctx);
+    const outcome = gateFindings(
+      { ...findings, vulnerabilities: [] },
+      ctx.config.trivy.severities,
       {
-        ignoreFile: run.config.ignoreFile,
+        ignoreFile: ctx.config.trivy.ignoreFile,
       },
     );
-  }
-  return { scan, vulnerabilities, files: [jsonOut, sarifOut, sbomOut] };
-}
+    return {
+      ...outcome,
+      details: [...outcome.details, `reports: ${files.json}, ${files.sarif}; SBOM: ${files.sbom}`],
+    };
+  },
+};
+
+/**
+ * `trivy-vulnerabilities`: no vulnerability at a gated severity; `skipped`,
+ * with the reason, when air-gapped without a database.
+ */
+export const trivyVulnerabilities: Check = {
+  id: "trivy-vulnerabilities",
+  async run(ctx) {
+    const { findings, vulnerabilitiesScanned } = await sharedScan(ctx);
+    if (!vulnerabilitiesScanned) {
+      return {
+        status: "skipped",
+        summary: "no vulnerability database available offline",
+        details: [
+          "Air-gapped runs cannot download Trivy's database. Point trivy.dbDir (pipeline config) at a directory",
+          "holding db/trivy.db (e.g. copied from `trivy image --download-db-only --cache-dir DIR` on a connected machine).",
+        ],
+      };
+    }
+    return gateFindings(
+      { ...findings, secrets: [], misconfigurations: [] },
+      ctx.config.trivy.severities,
+      { ignoreFile: ctx.config.trivy.ignoreFile },
+    );
+  },
+};

@@ -1,27 +1,28 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Client, type Container, dag } from "@dagger.io/dagger";
-import type { Config } from "../config.js";
-import { docker } from "../docker.js";
+import type { Config } from "../config/schema.js";
+import { docker } from "../docker/docker.js";
+import { type ImageFacts, measureImage } from "../docker/image-facts.js";
 
 export interface BuildInputs {
   cwd: string;
   config: Config;
-  /** OCI label values. */
+  /** OCI label values, passed as the build args VERSION, REVISION, CREATED and SOURCE. */
   labels: { version: string; revision: string; created: string; source: string };
   /** CA bundle handed to the build as the `npm_ca` BuildKit secret, when set. */
-  npmCaFile?: string | undefined;
+  npmCaFile: string | undefined;
   /** Where the exported image tarball goes. */
   workDir: string;
-  env: NodeJS.ProcessEnv;
 }
 
-export interface BuildResult {
+export interface Built {
   container: Container;
   /** The image in the local Docker engine, as verified (`<name>:pipeline`). */
   localRef: string;
-  /** The same image as an OCI tarball (Trivy and size read it). */
+  /** The same image as an OCI tarball (Trivy and the size facts read it). */
   tarball: string;
+  facts: ImageFacts;
 }
 
 // Files never worth uploading to the engine; `.dockerignore` still decides what the build sees.
@@ -33,7 +34,7 @@ const NEVER_UPLOAD = ["node_modules", ".git", "dist", "coverage"];
  * checks. The image config — USER, HEALTHCHECK with every flag, labels — is
  * exactly what Dagger built and will publish.
  */
-export async function build(inputs: BuildInputs, client: Client = dag): Promise<BuildResult> {
+export async function build(inputs: BuildInputs, client: Client = dag): Promise<Built> {
   const { config, cwd } = inputs;
   const contextDir = resolve(cwd, config.image.context);
   const source = client
@@ -58,10 +59,10 @@ export async function build(inputs: BuildInputs, client: Client = dag): Promise<
   const tarball = join(inputs.workDir, "image.tar");
   await container.export(tarball);
 
-  const loaded = await docker(["load", "-q", "-i", tarball], { env: inputs.env });
+  const loaded = await docker(["load", "-q", "-i", tarball]);
   const id = /sha256:[0-9a-f]{64}/.exec(loaded)?.[0];
   if (!id) throw new Error(`docker load did not report an image id: ${loaded}`);
   const localRef = `${config.image.name}:pipeline`;
-  await docker(["tag", id, localRef], { env: inputs.env });
-  return { container, localRef, tarball };
+  await docker(["tag", id, localRef]);
+  return { container, localRef, tarball, facts: await measureImage(localRef, tarball) };
 }

@@ -1,14 +1,5 @@
 import { type Client, type Container, dag } from "@dagger.io/dagger";
-
-export interface PublishTarget {
-  /** Registry host for the login, e.g. `ghcr.io`. */
-  address: string;
-  /** Repository without a tag, e.g. `ghcr.io/owner/todo-mcp`. */
-  repository: string;
-  username: string;
-  /** The registry password or token; turned into a Dagger secret at once. */
-  password: string;
-}
+import type { PublishTarget } from "../registry/target.js";
 
 export interface PublishResult {
   /** `repository:tag@digest` for every tag. */

@@ -1,6 +1,23 @@
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execaSync } from "execa";
 import { describe, expect, it } from "vitest";
-import { env, runEntry } from "../toolchain/helpers.js";
-import { auth, skipAllBut } from "./pipeline-harness.js";
+import { env, paths, runEntry } from "../toolchain/helpers.js";
+import {
+  auth,
+  dockerfileVariant,
+  registryTags,
+  runPipeline,
+  skipAllBut,
+} from "./pipeline-harness.js";
 
 const pipeline = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
   runEntry(["pipeline", ...args], { ...env, ...extraEnv });
@@ -68,5 +85,48 @@ describe("npm run pipeline: bad input gets a clear error and exit code 2", () =>
     expect(res.all).toMatch(/publishing to .*refused-login failed/);
     expect(res.all).toMatch(/REGISTRY_PASSWORD/);
     expect(res.all).not.toContain(wrong);
+  });
+});
+
+describe("npm run pipeline: failures that are not bad input", () => {
+  it("exits 1 for a Dockerfile that does not build, with the failing step's command and output", async () => {
+    const dockerfile = dockerfileVariant("broken-build", (t) =>
+      t.replace(
+        "RUN npm run build \\",
+        'RUN echo "bundling went wrong on purpose" >&2 && exit 3\nRUN npm run build \\',
+      ),
+    );
+    const run = await runPipeline(["--dockerfile", dockerfile]);
+    expect(run.exitCode, run.output.slice(-3000)).toBe(1);
+    expect(run.output).toMatch(/the image did not build: .*exited with 3/);
+    expect(run.output).toContain("bundling went wrong on purpose");
+    expect(run.report.error?.kind).toBe("build");
+    expect(run.report.checks).toEqual([]);
+    expect(await registryTags(run.repository)).toEqual([]);
+  });
+
+  it("reports an unexpected failure in one line, with the whole error in error.log", async () => {
+    // A docker CLI that fails only `docker load`, first on the toolchain's PATH.
+    const bin = mkdtempSync(join(tmpdir(), "pipeline-bin-"));
+    for (const tool of readdirSync(paths.bin)) symlinkSync(join(paths.bin, tool), join(bin, tool));
+    const real = execaSync("which", ["docker"], { env }).stdout.trim();
+    writeFileSync(
+      join(bin, "docker"),
+      `#!/bin/sh\nif [ "$1" = load ]; then echo "simulated daemon trouble" >&2; exit 7; fi\nexec ${real} "$@"\n`,
+      { mode: 0o755 },
+    );
+    try {
+      const run = await runPipeline(skipAllBut(), { MCP_PIPELINE_BIN: bin });
+      expect(run.exitCode, run.output.slice(-3000)).toBe(1);
+      expect(run.output).toMatch(/pipeline: unexpected error: .*docker load.* failed/);
+      expect(run.output).toMatch(/the full error is in .*error\.log/);
+      expect(run.output).not.toMatch(/^\s+at /m);
+      expect(run.report.error?.kind).toBe("internal");
+      const log = readFileSync(join(run.reportDir, "error.log"), "utf8");
+      expect(log).toContain("simulated daemon trouble");
+      expect(log).toMatch(/^\s+at /m);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 });

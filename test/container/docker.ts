@@ -1,6 +1,6 @@
-import { docker as runDocker } from "../../ci/docker.js";
+import { docker as runDocker } from "../../ci/docker/docker.js";
 
-export { freePort } from "../../ci/net.js";
+export { freePort } from "../../ci/docker/free-port.js";
 
 import { repoRoot, env as toolchainEnvironment } from "../toolchain/helpers.js";
 

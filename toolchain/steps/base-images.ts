@@ -5,7 +5,8 @@ import { aptInstall } from "../apt.js";
 import type { Step, StepContext } from "../context.js";
 import { ToolchainError, ToolchainErrorCode } from "../errors.js";
 import { run, succeeds } from "../exec.js";
-import { manifestDigest, mirrorPath, splitRef } from "../registry-api.js";
+import { parseImageRef } from "../image-ref.js";
+import { manifestDigest } from "../registry-api.js";
 import { REGISTRY_PORTS } from "../registry-config.js";
 import { baseImages, versions } from "../versions.js";
 
@@ -33,8 +34,8 @@ async function imageExists(ctx: StepContext, ref: string): Promise<boolean> {
 }
 
 async function inMirror(ref: string): Promise<boolean> {
-  const { repo, tag } = splitRef(mirrorPath(ref));
-  return (await manifestDigest(PUSH_HOST, repo, tag)) !== undefined;
+  const { path, tag = "latest" } = parseImageRef(ref);
+  return (await manifestDigest(PUSH_HOST, path, tag)) !== undefined;
 }
 
 /** debootstrap's minbase, trimmed like the official slim image, imported as `debian:bookworm-slim`. */
@@ -131,7 +132,8 @@ export async function dockerBuild(
 }
 
 async function pushToMirror(ctx: StepContext, ref: string): Promise<void> {
-  const target = `${PUSH_HOST}/${mirrorPath(ref)}`;
+  const { path, tag = "latest" } = parseImageRef(ref);
+  const target = `${PUSH_HOST}/${path}:${tag}`;
   ctx.note(`push ${ref}`);
   await run("docker", ["tag", ref, target], { env: ctx.env });
   await run("docker", ["push", target], { env: ctx.env, logFile: ctx.logFile });

@@ -5,7 +5,7 @@ import { createServer, request, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { freePort } from "../../../ci/net.js";
+import { freePort } from "../../../ci/docker/free-port.js";
 import { TOKEN_REGISTRY_ADDRESS } from "../../../toolchain/registry-config.js";
 
 /** One request as the registry saw it, through the recording proxy. */

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { SEVERITIES } from "./config.js";
-import { TrivyReportError } from "./errors.js";
+import { SEVERITIES } from "../config/schema.js";
+import { TrivyReportError } from "../errors.js";
 
 export interface Vulnerability {
   id: string;

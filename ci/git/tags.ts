@@ -1,7 +1,7 @@
 import type { SemVer } from "semver";
 import semver from "semver";
-import { TAG_PATTERN } from "./config.js";
-import { GitContextError } from "./errors.js";
+import { TAG_PATTERN } from "../config/schema.js";
+import { GitContextError } from "../errors.js";
 
 /** What the pipeline knows about the commit it builds. */
 export interface GitContext {

@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
-import { nextVersion, ReleaseRefusedError, releaseTag } from "../../ci/release-version.js";
+import { nextVersion, ReleaseRefusedError, releaseTag } from "../../../ci/release/version.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
+const ROOT = resolve(import.meta.dirname, "../../..");
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
-const SCRIPT = join(ROOT, "ci", "release.ts");
+const SCRIPT = join(ROOT, "ci", "release", "main.ts");
 
 describe("nextVersion", () => {
   it("bumps patch, minor and major the semver way", () => {

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { TrivyReportError } from "../../ci/errors.js";
-import { gateFindings, parseTrivyReport } from "../../ci/trivy-report.js";
+import { gateFindings, parseTrivyReport } from "../../../ci/checks/trivy-report.js";
+import { TrivyReportError } from "../../../ci/errors.js";
 
 function fixture(name: string): unknown {
-  const url = new URL(`./fixtures/trivy/${name}`, import.meta.url);
+  const url = new URL(`../fixtures/trivy/${name}`, import.meta.url);
   return JSON.parse(readFileSync(url, "utf8")) as unknown;
 }
 

@@ -1,7 +1,12 @@
 import semver from "semver";
 import { describe, expect, it } from "vitest";
-import { GitContextError } from "../../ci/errors.js";
-import { type ComputedTags, computeTags, gitContextFromEnv, sanitizeTag } from "../../ci/tags.js";
+import { GitContextError } from "../../../ci/errors.js";
+import {
+  type ComputedTags,
+  computeTags,
+  gitContextFromEnv,
+  sanitizeTag,
+} from "../../../ci/git/tags.js";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const ctx = (ref: string, extra: { eventName?: string; baseRef?: string } = {}) => ({

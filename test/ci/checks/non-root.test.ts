@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resolveUid } from "../../ci/checks/non-root.js";
-import { parseDockerSize } from "../../ci/checks/size-budget.js";
+import { resolveUid } from "../../../ci/checks/non-root.js";
 
 describe("resolveUid", () => {
   const passwd = "root:x:0:0:root:/root:/sbin/nologin\nmcpuser:x:1000:1000::/app:/sbin/nologin\n";
@@ -17,16 +16,5 @@ describe("resolveUid", () => {
 
   it("cannot resolve a name the image does not know", () => {
     expect(resolveUid("ghost", passwd)).toBeUndefined();
-  });
-});
-
-describe("parseDockerSize", () => {
-  it.each([
-    ["132MB", 132_000_000],
-    ["1.73MB", 1_730_000],
-    ["4.1kB", 4_100],
-    ["0B", 0],
-  ])("reads %s as %i bytes", (text, bytes) => {
-    expect(parseDockerSize(text)).toBe(bytes);
   });
 });

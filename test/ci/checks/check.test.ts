@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../ci/errors.js";
-import { describeError, timed } from "../../ci/result.js";
+import { describeError, timed } from "../../../ci/checks/check.js";
+import { ConfigError } from "../../../ci/errors.js";
 
 describe("timed", () => {
   it("adds the id and a measured duration to what the check returns", async () => {

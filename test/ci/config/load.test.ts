@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Config, findConfigFile, loadConfig, registryHostOf } from "../../ci/config.js";
-import { ConfigError } from "../../ci/errors.js";
+import { defaultImageName, findConfigFile, loadConfig } from "../../../ci/config/load.js";
+import { Config } from "../../../ci/config/schema.js";
+import { ConfigError } from "../../../ci/errors.js";
 
 let cwd: string;
 
@@ -33,24 +34,35 @@ function configError(options: Partial<Parameters<typeof loadConfig>[0]>): Config
 describe("loadConfig defaults", () => {
   it("gives every field its default when nothing is configured", () => {
     expect(loadConfig({ cwd, env: {} })).toEqual({
-      image: { name: "todo-mcp", dockerfile: "Dockerfile", context: ".", buildArgs: {} },
+      image: {
+        name: defaultImageName(cwd, "."),
+        dockerfile: "Dockerfile",
+        context: ".",
+        buildArgs: {},
+        runEnv: {},
+      },
       sizeBudget: { uncompressedMB: 150 },
       health: { timeoutSeconds: 60 },
       trivy: { severities: ["HIGH", "CRITICAL"], ignoreFile: ".trivyignore", ignoreUnfixed: false },
-      compose: {
-        file: "docker-compose.yml",
-        service: "mcp-server",
-        port: 3000,
-        timeoutSeconds: 120,
-      },
+      compose: { file: "docker-compose.yml", timeoutSeconds: 120 },
       registry: {},
       tags: { publishOnPullRequest: false, latest: true, extra: [] },
       reportDir: "pipeline-report",
     });
   });
 
-  it("is what the schema produces for an empty object", () => {
-    expect(loadConfig({ cwd, env: {} })).toEqual(Config.parse({}));
+  it("is what the schema produces for an empty object, plus the image name", () => {
+    const parsed = Config.parse({});
+    expect(loadConfig({ cwd, env: {} })).toEqual({
+      ...parsed,
+      image: { ...parsed.image, name: defaultImageName(cwd, ".") },
+    });
+  });
+
+  it("names the image after the build context's directory, as Compose names projects", () => {
+    expect(defaultImageName("/src", "My App_2")).toBe("my-app-2");
+    expect(defaultImageName("/src/todo-mcp", ".")).toBe("todo-mcp");
+    expect(defaultImageName("/", ".")).toBe("app");
   });
 });
 
@@ -148,7 +160,9 @@ describe("loadConfig registry defaults", () => {
       cwd,
       env: { GITHUB_REPOSITORY: "octo/repo", REGISTRY: "registry.example.com:5000" },
     });
-    expect(config.registry.repository).toBe("registry.example.com:5000/todo-mcp");
+    expect(config.registry.repository).toBe(
+      `registry.example.com:5000/${defaultImageName(cwd, ".")}`,
+    );
   });
 
   it("keeps a repository and username from the file over the GitHub defaults", () => {
@@ -167,10 +181,15 @@ describe("loadConfig registry defaults", () => {
     });
   });
 
-  it("finds the registry host of a repository the way docker does", () => {
-    expect(registryHostOf("localhost:5000/app")).toBe("localhost:5000");
-    expect(registryHostOf("ghcr.io/o/r")).toBe("ghcr.io");
-    expect(registryHostOf("library/node")).toBe("docker.io");
+  it("takes the registry host from the repository the way docker does", () => {
+    for (const [repository, address] of [
+      ["localhost:5000/app", "localhost:5000"],
+      ["ghcr.io/o/r", "ghcr.io"],
+      ["team/app", "docker.io"],
+    ]) {
+      write("pipeline.config.yaml", `registry:\n  repository: ${repository}\n`);
+      expect(loadConfig({ cwd, env: {} }).registry.address).toBe(address);
+    }
   });
 
   it("has no field for the registry password", () => {
@@ -269,7 +288,7 @@ describe("loadConfig errors", () => {
 
   it("accepts an empty file as no settings", () => {
     write("pipeline.config.yaml", "# nothing yet\n");
-    expect(loadConfig({ cwd, env: {} }).image.name).toBe("todo-mcp");
+    expect(loadConfig({ cwd, env: {} }).image.name).toBe(defaultImageName(cwd, "."));
   });
 
   it("says so when an explicit file does not exist", () => {

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
 import { execa } from "execa";
-import { BUMPS, nextVersion, ReleaseRefusedError, releaseTag } from "./release-version.js";
+import { git, gitQuery } from "../git/git.js";
+import { BUMPS, nextVersion, ReleaseRefusedError, releaseTag } from "./version.js";
 
 // `npm run release -- <patch|minor|major|X.Y.Z>`: cut a release from a workstation. Everything it
 // checks happens before anything changes; the push is left to the person, so a release is never
@@ -45,20 +46,6 @@ function parseArgs(argv: string[]): { request: string; opts: Options } {
   return { request: program.args[0] as string, opts: program.opts<Options>() };
 }
 
-async function git(cwd: string, args: string[]): Promise<string> {
-  const res = await execa("git", args, { cwd, reject: false });
-  if (res.exitCode !== 0) {
-    throw new Error(`git ${args.join(" ")} failed: ${String(res.stderr).trim() || res.exitCode}`);
-  }
-  return String(res.stdout).trim();
-}
-
-/** Like `git`, but undefined where git exits non-zero (a missing ref, a detached HEAD). */
-async function gitQuery(cwd: string, args: string[]): Promise<string | undefined> {
-  const res = await execa("git", args, { cwd, reject: false });
-  return res.exitCode === 0 ? String(res.stdout).trim() : undefined;
-}
-
 async function assertCleanTree(cwd: string, after?: string): Promise<void> {
   const status = await git(cwd, ["status", "--porcelain", "--untracked-files=all"]);
   if (status === "") return;
@@ -89,7 +76,7 @@ function readPackageVersion(cwd: string): string {
   return version;
 }
 
-/** The branch releases are cut from: --branch, $PIPELINE_DEFAULT_BRANCH, origin's HEAD, else main (as ci/git.ts decides). */
+/** The branch releases are cut from: --branch, $PIPELINE_DEFAULT_BRANCH, origin's HEAD, else main (as ci/git/context.ts decides). */
 async function releaseBranch(cwd: string, opts: Options, env: NodeJS.ProcessEnv): Promise<string> {
   if (opts.branch) return opts.branch;
   if (env.PIPELINE_DEFAULT_BRANCH?.trim()) return env.PIPELINE_DEFAULT_BRANCH.trim();

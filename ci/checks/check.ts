@@ -1,4 +1,6 @@
 import { performance } from "node:perf_hooks";
+import type { Config } from "../config/schema.js";
+import type { ImageFacts } from "../docker/image-facts.js";
 
 /** How a check ended. `skipped` means it did not run (disabled, or a prerequisite failed). */
 export type CheckStatus = "passed" | "failed" | "skipped";
@@ -17,6 +19,32 @@ export interface CheckResult {
 
 /** What a check function reports; `timed` adds the id and the duration. */
 export type CheckOutcome = Omit<CheckResult, "id" | "durationMs">;
+
+/** What every check is given: the built image and the run's settings. */
+export interface CheckContext {
+  /** The built image in the local Docker engine (`<name>:pipeline`). */
+  image: string;
+  /** The same image as an OCI tarball. */
+  tarball: string;
+  /** Sizes and layers, measured once after the build. */
+  facts: ImageFacts;
+  config: Config;
+  /** The working directory: relative paths in the configuration start here. */
+  cwd: string;
+  /** Environment of every container a check starts (generated secrets included). */
+  runEnv: Readonly<Record<string, string>>;
+  /** Air-gapped: no tool may try to download anything. */
+  offline: boolean;
+  /** Work several checks share, done once on first use (the Trivy scan). */
+  shared<T>(key: string, compute: () => Promise<T>): Promise<T>;
+}
+
+/** One gate: a stable id and what it verifies. */
+export interface Check {
+  /** kebab-case; the `--skip` value and the report's key. */
+  id: string;
+  run(ctx: CheckContext): Promise<CheckOutcome>;
+}
 
 /** How many lines of a failed command's stderr are kept in a check's details. */
 const STDERR_TAIL_LINES = 20;

@@ -2,12 +2,9 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
-import { ConfigError } from "./errors.js";
-
-/** Trivy severities, lowest first. */
-export const SEVERITIES = ["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"] as const;
-export const Severity = z.enum(SEVERITIES);
-export type Severity = z.infer<typeof Severity>;
+import { parseImageRef } from "../../toolchain/image-ref.js";
+import { ConfigError } from "../errors.js";
+import { Config, type ConfigInput, IMAGE_NAME } from "./schema.js";
 
 /** File names looked up in the working directory, in this order, when no file is given. */
 export const CONFIG_FILE_NAMES = [
@@ -15,152 +12,6 @@ export const CONFIG_FILE_NAMES = [
   "pipeline.config.yml",
   "pipeline.config.json",
 ] as const;
-
-// Docker's grammar for a repository path component, and for a tag.
-const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
-const IMAGE_NAME = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
-const REGISTRY_HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?$/;
-const REPOSITORY = new RegExp(
-  `^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`,
-);
-/** A valid image tag: `[A-Za-z0-9_.-]`, at most 128 characters, not starting with `.` or `-`. */
-export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-
-const text = (expected = "expected a non-empty string") =>
-  z.string({ error: expected }).trim().min(1, { error: expected });
-const positiveNumber = () =>
-  z
-    .number({ error: "expected a positive number" })
-    .positive({ error: "expected a positive number" });
-const seconds = () => {
-  const expected = "expected a whole number of seconds greater than 0";
-  return z.number({ error: expected }).int({ error: expected }).positive({ error: expected });
-};
-const flag = () => z.boolean({ error: "expected true or false" });
-
-const severityList = `one of ${SEVERITIES.join(", ")}`;
-const TrivySeverities = z
-  .array(
-    z.preprocess(
-      (value) => (typeof value === "string" ? value.trim().toUpperCase() : value),
-      z.enum(SEVERITIES, { error: `expected ${severityList}` }),
-    ),
-    { error: `expected a list of severities (${severityList})` },
-  )
-  .min(1, { error: `expected at least one severity (${severityList})` })
-  .transform((list) => [...new Set(list)]);
-
-// Numbers and booleans are accepted because YAML turns `NODE_MAJOR: 24` into a number.
-const BuildArgValue = z
-  .union([z.string(), z.number(), z.boolean()], { error: "expected a string" })
-  .transform(String);
-
-/**
- * The pipeline configuration. Every field has a default, so `{}` is a complete configuration.
- * Sizes are in MB of 1,000,000 bytes (decimal, as `docker image ls` and registries show them).
- */
-export const Config = z.strictObject({
-  image: z
-    .strictObject({
-      /** Local image name, without a tag. */
-      name: z
-        .string({ error: "expected an image name like todo-mcp" })
-        .regex(IMAGE_NAME, {
-          error: "expected a lowercase image name like todo-mcp, without a tag",
-        })
-        .default("todo-mcp"),
-      dockerfile: text().default("Dockerfile"),
-      /** Build context directory, relative to the working directory. */
-      context: text().default("."),
-      /** Dockerfile stage to build; the last stage when unset. */
-      target: text().optional(),
-      buildArgs: z
-        .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), BuildArgValue, {
-          error: (issue) =>
-            issue.code === "invalid_key"
-              ? "expected a build argument name (letters, digits and _, not starting with a digit)"
-              : "expected a mapping of build argument names to values",
-        })
-        .default({}),
-    })
-    .prefault({}),
-  sizeBudget: z
-    .strictObject({
-      /** Budget for the uncompressed image, in MB of 1,000,000 bytes. */
-      uncompressedMB: positiveNumber().default(150),
-      /** Budget for the compressed (pushed) image, in MB of 1,000,000 bytes; unchecked when unset. */
-      compressedMB: positiveNumber().optional(),
-    })
-    .prefault({}),
-  health: z
-    .strictObject({
-      /** How long the container may take to report healthy. */
-      timeoutSeconds: seconds().default(60),
-    })
-    .prefault({}),
-  trivy: z
-    .strictObject({
-      /** Findings at these severities fail the gate. */
-      severities: TrivySeverities.default(["HIGH", "CRITICAL"]),
-      ignoreFile: text().default(".trivyignore"),
-      ignoreUnfixed: flag().default(false),
-      /** A pre-downloaded vulnerability database directory, for offline scans. */
-      dbDir: text().optional(),
-    })
-    .prefault({}),
-  compose: z
-    .strictObject({
-      file: text().default("docker-compose.yml"),
-      service: text().default("mcp-server"),
-      port: z
-        .number({ error: "expected a port number between 1 and 65535" })
-        .int({ error: "expected a port number between 1 and 65535" })
-        .min(1, { error: "expected a port number between 1 and 65535" })
-        .max(65535, { error: "expected a port number between 1 and 65535" })
-        .default(3000),
-      timeoutSeconds: seconds().default(120),
-    })
-    .prefault({}),
-  registry: z
-    .strictObject({
-      /** Registry host to log in to, e.g. `ghcr.io` or `localhost:5000`. */
-      address: z
-        .string({ error: "expected a registry host like ghcr.io or localhost:5000" })
-        .regex(REGISTRY_HOST, {
-          error: "expected a registry host like ghcr.io or localhost:5000 (no scheme, no path)",
-        })
-        .optional(),
-      /** Full repository to push to, without a tag, e.g. `ghcr.io/owner/todo-mcp`. */
-      repository: z
-        .string({ error: "expected an image repository like ghcr.io/owner/name" })
-        .regex(REPOSITORY, {
-          error: "expected an image repository like ghcr.io/owner/name (lowercase, no tag)",
-        })
-        .optional(),
-      // The password is deliberately absent: it comes from the environment as a secret.
-      username: text().optional(),
-    })
-    .prefault({}),
-  tags: z
-    .strictObject({
-      publishOnPullRequest: flag().default(false),
-      latest: flag().default(true),
-      extra: z
-        .array(
-          z.string({ error: "expected an image tag" }).regex(TAG_PATTERN, {
-            error:
-              "expected an image tag: letters, digits, _ . - only, at most 128 characters, not starting with . or -",
-          }),
-          { error: "expected a list of image tags" },
-        )
-        .default([]),
-    })
-    .prefault({}),
-  reportDir: text().default("pipeline-report"),
-});
-export type Config = z.infer<typeof Config>;
-/** What a config file, or `Config.parse`, accepts. */
-export type ConfigInput = z.input<typeof Config>;
 
 /** A recursive partial, for settings given as command-line flags. `undefined` means "not given". */
 export type DeepPartial<T> = T extends readonly unknown[]
@@ -215,7 +66,8 @@ export function loadConfig(options: LoadConfigOptions): Config {
   const input = mergeLayers(layers);
   const result = Config.safeParse(input);
   if (!result.success) throw configErrorFrom(result.error, input, layers);
-  return withRegistryDefaults(result.data);
+  const name = result.data.image.name ?? defaultImageName(options.cwd, result.data.image.context);
+  return withRegistryDefaults({ ...result.data, image: { ...result.data.image, name } });
 }
 
 /** The config file `loadConfig` would read from `cwd`, or undefined when there is none. */
@@ -352,18 +204,25 @@ function withRegistryDefaults(config: Config): Config {
     };
   }
   if (address === undefined && repository !== undefined) {
-    return { ...config, registry: { ...config.registry, address: registryHostOf(repository) } };
+    return {
+      ...config,
+      registry: { ...config.registry, address: parseImageRef(repository).registry },
+    };
   }
   return config;
 }
 
-/** The registry host of a repository, by Docker's rule: a first component with `.` or `:`, or `localhost`. */
-export function registryHostOf(repository: string): string {
-  const first = repository.split("/", 1)[0] ?? "";
-  const hasHost =
-    repository.includes("/") &&
-    (first.includes(".") || first.includes(":") || first === "localhost");
-  return hasHost ? first : "docker.io";
+/**
+ * The image name when none is configured: the build context's directory name
+ * made into a valid image name, as Compose names projects (`My App` → `my-app`).
+ */
+export function defaultImageName(cwd: string, context: string): string {
+  const name = path
+    .basename(path.resolve(cwd, context))
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  return IMAGE_NAME.test(name) ? name : "app";
 }
 
 function mergeLayers(layers: readonly Layer[]): Record<string, unknown> {

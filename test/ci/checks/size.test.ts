@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { evaluateSize, formatBytes, type LayerSize, MB } from "../../ci/size.js";
+import { evaluateSize, formatBytes, type LayerSize, MB } from "../../../ci/checks/size.js";
 
 const layer = (n: number, sizeBytes: number, createdBy?: string): LayerSize => ({
   digest: `sha256:${String(n).repeat(64).slice(0, 64)}`,

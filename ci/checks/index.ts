@@ -1,0 +1,19 @@
+import type { Check } from "./check.js";
+import { composeSmoke } from "./compose-smoke.js";
+import { healthcheck } from "./healthcheck.js";
+import { nonRoot } from "./non-root.js";
+import { sizeBudget } from "./size-budget.js";
+import { trivy, trivyVulnerabilities } from "./trivy.js";
+
+/** Every gate, in report order. Adding one is one file and one line here. */
+export const CHECKS: readonly Check[] = [
+  nonRoot,
+  sizeBudget,
+  healthcheck,
+  trivy,
+  trivyVulnerabilities,
+  composeSmoke,
+];
+
+/** The ids `--skip` accepts. */
+export const CHECK_IDS: readonly string[] = CHECKS.map((c) => c.id);

@@ -1,0 +1,66 @@
+import { existsSync } from "node:fs";
+import { forcedMode } from "../../toolchain/mode.js";
+import { toolchainPaths } from "../../toolchain/paths.js";
+import { readState } from "../../toolchain/state.js";
+import { type RegistryAuth, readRegistryAuth } from "../../toolchain/steps/registry.js";
+import { EnvironmentError } from "../errors.js";
+import { type GitContext, gitContextFromEnv } from "../git/tags.js";
+
+/**
+ * Everything the pipeline takes from its environment, read once at the edge
+ * (with the configuration); nothing below `main` reads `process.env`.
+ */
+export interface RunEnvironment {
+  /** Air-gapped: no tool may try to download anything (`AIRGAP`, else what setup recorded). */
+  offline: boolean;
+  /** `REGISTRY_PASSWORD`, else `GITHUB_TOKEN` on GitHub Actions; only ever passed on as a secret. */
+  registryPassword: string | undefined;
+  /** The local authenticated registry `npm run setup` provides, when it ran. */
+  localRegistry: RegistryAuth | undefined;
+  /** CA bundle handed to the image build as the `npm_ca` secret (`NPM_CA_FILE`). */
+  npmCaFile: string | undefined;
+  /** `GITHUB_STEP_SUMMARY`: where the Markdown report is appended. */
+  stepSummaryFile: string | undefined;
+  /** The git context GitHub Actions describes (`GITHUB_REF`, `GITHUB_SHA`, …), when it does. */
+  githubGit: GitContext | undefined;
+  /** `https://github.com/<owner>/<repo>` on GitHub Actions. */
+  githubRepositoryUrl: string | undefined;
+  /** `PIPELINE_DEFAULT_BRANCH`, when set: the branch tagged `edge`. */
+  defaultBranch: string | undefined;
+}
+
+const value = (env: Readonly<Record<string, string | undefined>>, name: string) => {
+  const raw = env[name]?.trim();
+  return raw === undefined || raw === "" ? undefined : raw;
+};
+
+/** Reads the run's environment once; bad values throw an EnvironmentError naming the variable. */
+export function readEnvironment(env: Readonly<Record<string, string | undefined>>): RunEnvironment {
+  const paths = toolchainPaths(env);
+  let forced: ReturnType<typeof forcedMode>;
+  try {
+    forced = forcedMode(env);
+  } catch (err) {
+    throw new EnvironmentError((err as Error).message, { cause: err });
+  }
+  const npmCaFile = value(env, "NPM_CA_FILE");
+  if (npmCaFile !== undefined && !existsSync(npmCaFile)) {
+    throw new EnvironmentError(
+      `NPM_CA_FILE names ${npmCaFile}, which does not exist; point it at a PEM bundle or unset it`,
+    );
+  }
+  const repository = value(env, "GITHUB_REPOSITORY");
+  return {
+    offline: (forced ?? readState(paths)?.mode) === "airgap",
+    // Not trimmed: a password is used exactly as given.
+    registryPassword: env.REGISTRY_PASSWORD || env.GITHUB_TOKEN || undefined,
+    localRegistry: readRegistryAuth(paths),
+    npmCaFile,
+    stepSummaryFile: value(env, "GITHUB_STEP_SUMMARY"),
+    githubGit: gitContextFromEnv(env),
+    githubRepositoryUrl: repository
+      ? `${value(env, "GITHUB_SERVER_URL") ?? "https://github.com"}/${repository}`
+      : undefined,
+    defaultBranch: value(env, "PIPELINE_DEFAULT_BRANCH"),
+  };
+}

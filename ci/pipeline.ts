@@ -1,0 +1,260 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { connection, ExecError, GraphQLRequestError } from "@dagger.io/dagger";
+import { ProgressLine } from "../toolchain/progress.js";
+import { type CheckContext, type CheckResult, describeError } from "./checks/check.js";
+import type { RunEnvironment } from "./config/environment.js";
+import type { Config } from "./config/schema.js";
+import { BuildError, ConfigError, InternalError, PipelineError, PublishError } from "./errors.js";
+import { commitTime, resolveGitContext, sourceUrl } from "./git/context.js";
+import { computeTags } from "./git/tags.js";
+import { publishTarget } from "./registry/target.js";
+import {
+  appendStepSummary,
+  type PipelineReport,
+  type ReportError,
+  redact,
+  type StageSummary,
+  writeReport,
+} from "./report/report.js";
+import { renderTerminalSummary } from "./report/terminal.js";
+import { build } from "./stages/build.js";
+import { publish } from "./stages/publish.js";
+import { sharedWork, verify } from "./stages/verify.js";
+
+/** What `npm run pipeline -- <stage>` runs; each includes the stages before it. */
+export const STAGES = ["all", "build", "verify", "publish"] as const;
+export type Stage = (typeof STAGES)[number];
+
+export interface PipelineRequest {
+  stage: Stage;
+  /** The loaded configuration; `reportDir` absolute. */
+  config: Config;
+  environment: RunEnvironment;
+  cwd: string;
+  /** False with `--no-publish`: never push, whatever the ref. */
+  publish: boolean;
+  /** Check ids to report as skipped. */
+  skip: readonly string[];
+}
+
+export interface PipelineOutcome {
+  report: PipelineReport;
+  /** True when every gate that ran passed (skipped ones do not count against it). */
+  passed: boolean;
+}
+
+/** `image.runEnv` made concrete: generated values are fresh random secrets for this run. */
+export function resolveRunEnv(runEnv: Config["image"]["runEnv"]): {
+  env: Record<string, string>;
+  secrets: string[];
+} {
+  const env: Record<string, string> = {};
+  const secrets: string[] = [];
+  for (const [name, value] of Object.entries(runEnv)) {
+    if (typeof value === "string") env[name] = value;
+    else {
+      env[name] = randomBytes(24).toString("hex");
+      secrets.push(env[name]);
+    }
+  }
+  return { env, secrets };
+}
+
+/** Fails before anything is built when a check that will run cannot be configured. */
+function preflight(req: PipelineRequest): void {
+  const { compose } = req.config;
+  if (
+    !req.skip.includes("compose-smoke") &&
+    existsSync(resolve(req.cwd, compose.file)) &&
+    compose.service === undefined
+  ) {
+    throw new ConfigError(
+      `compose.service: expected the service in ${compose.file} that runs the built image, got nothing; set it in pipeline.config.yaml, or --skip compose-smoke`,
+      { field: "compose.service" },
+    );
+  }
+}
+
+/**
+ * The pipeline: build → verify → publish, then the report (`report.json`,
+ * `report.md`, the step summary, the terminal table), written whatever
+ * happened. Gates decide `passed`; a build, publish or unexpected failure is
+ * thrown after the report is written, with the report's `error` saying what
+ * stopped the run.
+ */
+export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome> {
+  const started = Date.now();
+  const { config, environment: env, cwd } = req;
+  const git = await resolveGitContext(cwd, {
+    github: env.githubGit,
+    defaultBranch: env.defaultBranch,
+  });
+  const computed = computeTags(git, config.tags);
+  preflight(req);
+  const wantPublish = (req.stage === "all" || req.stage === "publish") && req.publish;
+  const target = wantPublish && computed.publish ? publishTarget(config, env) : undefined;
+  const runEnv = resolveRunEnv(config.image.runEnv);
+  const secrets = [
+    ...runEnv.secrets,
+    ...(target ? [target.password] : []),
+    ...(env.registryPassword ? [env.registryPassword] : []),
+  ];
+  const workDir = mkdtempSync(join(tmpdir(), "pipeline-"));
+  const stages: StageSummary[] = [];
+  const report: PipelineReport = {
+    ok: false,
+    image: {
+      ref: `${config.image.name}:pipeline`,
+      digest: null,
+      sizeBytes: null,
+      compressedBytes: null,
+    },
+    checks: [],
+    published: [],
+    error: null,
+  };
+  const runStage = async <T>(
+    name: string,
+    fn: (progress: ProgressLine) => Promise<T>,
+    statusOf: (result: T) => string = () => "done",
+  ): Promise<T> => {
+    const progress = new ProgressLine(`[${name}]`);
+    try {
+      const result = await fn(progress);
+      const status = statusOf(result);
+      stages.push({ name, status, durationMs: progress.finish(status) });
+      return result;
+    } catch (err) {
+      stages.push({ name, status: "error", durationMs: progress.finish("ERROR") });
+      throw err;
+    }
+  };
+
+  let failure: unknown;
+  try {
+    process.stderr.write(
+      `pipeline: ${req.stage} · ${git.ref} @ ${git.sha.slice(0, 7)} · tags ${computed.tags.join(", ")}${computed.publish ? "" : " (not published for this ref)"}\n`,
+    );
+    await connection(async () => {
+      const built = await runStage("build", async (p) => {
+        p.update(
+          `dockerBuild ${config.image.dockerfile}${config.image.target ? ` --target ${config.image.target}` : ""}`,
+        );
+        try {
+          return await build({
+            cwd,
+            config,
+            labels: {
+              version: computed.version,
+              revision: git.sha,
+              created: await commitTime(cwd),
+              source: await sourceUrl(cwd, env.githubRepositoryUrl),
+            },
+            npmCaFile: env.npmCaFile,
+            workDir,
+          });
+        } catch (err) {
+          // The engine refusing the Dockerfile, or one of its steps failing, is the build's
+          // fault; anything else (the Docker CLI, the engine connection) is not.
+          throw err instanceof ExecError || err instanceof GraphQLRequestError
+            ? new BuildError(err)
+            : err;
+        }
+      });
+      report.image.sizeBytes = built.facts.sizeBytes;
+      report.image.compressedBytes = built.facts.compressedBytes;
+      if (req.stage === "build") return;
+
+      const ctx: CheckContext = {
+        image: built.localRef,
+        tarball: built.tarball,
+        facts: built.facts,
+        config,
+        cwd,
+        runEnv: runEnv.env,
+        offline: env.offline,
+        shared: sharedWork(),
+      };
+      report.checks = await runStage(
+        "verify",
+        (p) =>
+          verify(ctx, {
+            skip: req.skip,
+            onResult: (c: CheckResult) => p.update(`${c.id} ${c.status}`),
+          }),
+        (checks) => (checks.some((c) => c.status === "failed") ? "gate failed" : "passed"),
+      );
+      if (report.checks.some((c) => c.status === "failed")) {
+        if (wantPublish) process.stderr.write("pipeline: a gate failed, so nothing is published\n");
+        return;
+      }
+      if (req.stage === "verify" || !wantPublish) return;
+      if (!target) {
+        process.stderr.write(
+          `pipeline: ${git.ref} is not published (${computed.kind}); tags would be ${computed.tags.join(", ")}\n`,
+        );
+        return;
+      }
+      const published = await runStage("publish", (p) => {
+        p.update(`${target.repository} ← ${computed.tags.join(", ")}`);
+        return publish(built.container, target, computed.tags).catch((err: unknown) => {
+          throw new PublishError(
+            `publishing to ${target.repository} failed: ${firstLine(err)}. Check the registry address and that REGISTRY_USERNAME / REGISTRY_PASSWORD may push there.`,
+            { cause: err },
+          );
+        });
+      });
+      report.image.ref = `${target.repository}:${computed.tags[0]}`;
+      report.image.digest = published.digest;
+      report.published = published.refs;
+      for (const ref of published.refs) process.stdout.write(`published ${ref}\n`);
+    });
+  } catch (err) {
+    failure = err;
+    if (!(err instanceof PipelineError)) {
+      // Unexpected: the whole chain goes to a file, one line to the person.
+      const logFile = join(config.reportDir, "error.log");
+      try {
+        writeFileSync(
+          logFile,
+          `${redact(describeError(err).join("\n"), secrets)}\n\n${redact(String((err as Error)?.stack ?? ""), secrets)}\n`,
+        );
+      } catch {
+        // The report write below says what is wrong with the directory.
+      }
+      failure = new InternalError(redact(firstLine(err), secrets), logFile, { cause: err });
+    }
+    report.error = reportError(failure);
+  } finally {
+    report.ok = failure === undefined && !report.checks.some((c) => c.status === "failed");
+    const written = await writeReport(config.reportDir, report, {
+      durationMs: Date.now() - started,
+      stages,
+      secrets,
+    });
+    await appendStepSummary(written.markdown, env.stepSummaryFile);
+    process.stderr.write(
+      `\n${redact(renderTerminalSummary(report, stages), secrets)}\nreport: ${written.jsonPath}\n`,
+    );
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  if (failure !== undefined) throw failure;
+  return { report, passed: report.ok };
+}
+
+function reportError(err: unknown): ReportError {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof BuildError) return { kind: "build", message };
+  if (err instanceof InternalError)
+    return { kind: "internal", message: `${message} (full error in ${err.logFile})` };
+  if (err instanceof PublishError) return { kind: "publish", message };
+  return { kind: "configuration", message };
+}
+
+function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split("\n").find((line) => line.trim() !== "") ?? "unknown error";
+}

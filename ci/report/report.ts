@@ -1,0 +1,152 @@
+import { appendFile, mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { CheckResult } from "../checks/check.js";
+import { ReportWriteError } from "../errors.js";
+import { renderMarkdown } from "./markdown.js";
+
+/** Everything the pipeline found out, as written to `report.json`. */
+export interface PipelineReport {
+  ok: boolean;
+  image: {
+    ref: string;
+    digest: string | null;
+    sizeBytes: number | null;
+    compressedBytes: number | null;
+  };
+  checks: CheckResult[];
+  /** Fully qualified references that were pushed, e.g. `ghcr.io/o/r:1.2.3`. */
+  published: string[];
+  /** What stopped the run before its gates could decide, when something did. */
+  error: ReportError | null;
+}
+
+/** Why a run ended early: the image did not build, publishing failed, or something unexpected. */
+export interface ReportError {
+  kind: "build" | "publish" | "configuration" | "internal";
+  message: string;
+}
+
+/** How one pipeline stage went; `status` is free text such as `passed`, `failed`, `skipped`. */
+export interface StageSummary {
+  name: string;
+  status: string;
+  durationMs: number;
+}
+
+export interface ReportExtra {
+  /** Wall time of the whole run. */
+  durationMs?: number | undefined;
+  stages?: readonly StageSummary[] | undefined;
+}
+
+export interface WriteReportOptions extends ReportExtra {
+  /** Secret values (tokens, passwords) to scrub from every string before anything is written. */
+  secrets?: readonly string[] | undefined;
+}
+
+export interface WrittenReport {
+  jsonPath: string;
+  markdownPath: string;
+  /** The rendered (and redacted) markdown, ready for `appendStepSummary`. */
+  markdown: string;
+}
+
+/** What replaces a secret value in reports. */
+export const REDACTED = "***";
+
+/**
+ * Writes `report.json` (exactly the PipelineReport shape, 2-space JSON) and `report.md` into
+ * `dir`, creating it. Every string is passed through `redact` with `options.secrets` first.
+ * Throws ReportWriteError when the files cannot be written.
+ */
+export async function writeReport(
+  dir: string,
+  report: PipelineReport,
+  options: WriteReportOptions = {},
+): Promise<WrittenReport> {
+  const secrets = options.secrets ?? [];
+  const clean = redactReport(report, secrets);
+  const stages = options.stages?.map((stage) => ({
+    name: redact(stage.name, secrets),
+    status: redact(stage.status, secrets),
+    durationMs: stage.durationMs,
+  }));
+  const markdown = redact(
+    renderMarkdown(clean, { durationMs: options.durationMs, stages }),
+    secrets,
+  );
+  const jsonPath = path.join(dir, "report.json");
+  const markdownPath = path.join(dir, "report.md");
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(jsonPath, `${JSON.stringify(clean, null, 2)}\n`, "utf8");
+    await writeFile(markdownPath, markdown, "utf8");
+  } catch (error) {
+    throw new ReportWriteError(
+      `could not write the pipeline report to ${dir}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  return { jsonPath, markdownPath, markdown };
+}
+
+/**
+ * Appends markdown to `file` (GitHub's `$GITHUB_STEP_SUMMARY`), when one is given. Returns whether it did.
+ */
+export async function appendStepSummary(
+  markdown: string,
+  file: string | undefined,
+): Promise<boolean> {
+  if (!file) return false;
+  try {
+    await appendFile(file, markdown.endsWith("\n") ? markdown : `${markdown}\n`, "utf8");
+  } catch (error) {
+    throw new ReportWriteError(
+      `could not append to the GitHub step summary ${file}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  return true;
+}
+
+/**
+ * Replaces every occurrence of each secret value (and its URL-encoded form) with `***`.
+ * Longer secrets are replaced first, so one that contains another is not half-redacted.
+ * Empty and whitespace-only values are ignored.
+ */
+export function redact(text: string, secrets: readonly string[]): string {
+  const needles = new Set<string>();
+  for (const secret of secrets) {
+    if (secret.trim() === "") continue;
+    needles.add(secret);
+    needles.add(encodeURIComponent(secret));
+  }
+  let out = text;
+  for (const needle of [...needles].toSorted((a, b) => b.length - a.length)) {
+    out = out.split(needle).join(REDACTED);
+  }
+  return out;
+}
+
+/** A copy of the report holding only PipelineReport's fields, with every string redacted. */
+function redactReport(report: PipelineReport, secrets: readonly string[]): PipelineReport {
+  const r = (value: string): string => redact(value, secrets);
+  return {
+    ok: report.ok,
+    image: {
+      ref: r(report.image.ref),
+      digest: report.image.digest === null ? null : r(report.image.digest),
+      sizeBytes: report.image.sizeBytes,
+      compressedBytes: report.image.compressedBytes,
+    },
+    checks: report.checks.map((check) => ({
+      id: r(check.id),
+      status: check.status,
+      summary: r(check.summary),
+      details: check.details.map(r),
+      durationMs: check.durationMs,
+    })),
+    published: report.published.map(r),
+    error: report.error ? { kind: report.error.kind, message: r(report.error.message) } : null,
+  };
+}

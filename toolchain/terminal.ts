@@ -1,0 +1,68 @@
+import { styleText } from "node:util";
+import prettyMilliseconds from "pretty-ms";
+
+/** One duration format everywhere: `420ms`, `12.3s`, `2m 5.1s`. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return "–";
+  return prettyMilliseconds(ms);
+}
+
+/** The colour a status word is shown in: green for success, red for failure, yellow otherwise. */
+export function statusColor(status: string): "green" | "red" | "yellow" {
+  if (/^(passed|pass|ok|done|succeeded|success|cached)$/i.test(status)) return "green";
+  if (/^(failed|fail|error|failure)$/i.test(status)) return "red";
+  return "yellow";
+}
+
+/**
+ * `text` in `color` when `stream` shows colours: a TTY, and neither `NO_COLOR`
+ * nor `NODE_DISABLE_COLORS` set (`FORCE_COLOR` forces them), as Node decides.
+ */
+export function paint(
+  color: "green" | "red" | "yellow" | "bold" | "dim",
+  text: string,
+  stream: NodeJS.WriteStream = process.stderr,
+): string {
+  return styleText(color, text, { stream });
+}
+
+export interface TableColumn {
+  title: string;
+  align?: "left" | "right";
+}
+
+/**
+ * A plain-text table: columns padded to their widest cell, two spaces apart;
+ * a last column aligned left is free text and never padded. `style` decorates a padded
+ * cell (e.g. colours) after widths are measured, so escapes never skew them.
+ */
+export function renderTable(
+  columns: readonly TableColumn[],
+  rows: readonly (readonly string[])[],
+  style: (row: number, column: number, padded: string) => string = (_r, _c, padded) => padded,
+): string[] {
+  const widths = columns.map((column, i) =>
+    Math.max(column.title.length, ...rows.map((row) => (row[i] ?? "").length)),
+  );
+  const render = (cells: readonly string[], row: number): string =>
+    cells
+      .map((value, i) => {
+        const last = i === cells.length - 1 && columns[i]?.align !== "right";
+        const width = widths[i] ?? 0;
+        const padded = last
+          ? value
+          : columns[i]?.align === "right"
+            ? value.padStart(width)
+            : value.padEnd(width);
+        return row < 0 ? padded : style(row, i, padded);
+      })
+      .join("  ")
+      .trimEnd();
+  return [
+    render(
+      columns.map((c) => c.title),
+      -1,
+    ),
+    ...rows.map((row, i) => render(row, i)),
+  ];
+}
