@@ -88,45 +88,31 @@ export class InternalError extends PipelineError {
   }
 }
 
-/** How many lines of a failed build step's output a BuildError keeps. */
-const BUILD_OUTPUT_LINES = 30;
+/** What is known about a failed image build. */
+export interface BuildFailure {
+  /** The failing step's command, when the engine named it. */
+  command?: string | undefined;
+  exitCode?: number | undefined;
+  /** The last lines the failing step printed, when they could be read. */
+  output: readonly string[];
+  /** The engine's own words, for failures that are not a step exiting non-zero. */
+  reason: string;
+}
 
 /**
- * The image did not build. When Dagger reports a failed command (its
- * `ExecError`), the command, its exit code and the tail of its output are
- * kept, so the message says which Dockerfile step failed and why.
+ * The image did not build: the failing Dockerfile step's command, its exit
+ * code and the tail of its output when known, else the engine's reason.
  */
 export class BuildError extends PipelineError {
-  readonly command: string | undefined;
-  readonly exitCode: number | undefined;
-  /** The last lines the failing step printed. */
-  readonly output: string;
+  readonly failure: BuildFailure;
 
-  constructor(cause: unknown) {
-    const exec = cause as {
-      name?: string;
-      cmd?: string[];
-      exitCode?: number;
-      stderr?: string;
-      stdout?: string;
-      message?: string;
-    };
-    const isExec = exec?.name === "ExecError";
-    const command = isExec && exec.cmd ? exec.cmd.join(" ") : undefined;
-    const text = isExec
-      ? `${exec.stdout ?? ""}\n${exec.stderr ?? ""}`
-      : String(exec?.message ?? cause);
-    const output = text.trim().split("\n").slice(-BUILD_OUTPUT_LINES).join("\n");
-    const what = command
-      ? `\`${command}\` exited with ${exec.exitCode}`
-      : (String(exec?.message ?? cause).split("\n")[0] ?? "unknown error");
-    super(
-      PipelineErrorCode.BUILD_FAILED,
-      `the image did not build: ${what}${output && command ? `\n${output}` : ""}`,
-      { cause },
-    );
-    this.command = command;
-    this.exitCode = isExec ? exec.exitCode : undefined;
-    this.output = output;
+  constructor(failure: BuildFailure, options?: ErrorOptions) {
+    const what =
+      failure.command !== undefined
+        ? `\`${failure.command}\` exited with ${failure.exitCode}`
+        : failure.reason;
+    const output = failure.output.length ? `\n${failure.output.join("\n")}` : "";
+    super(PipelineErrorCode.BUILD_FAILED, `the image did not build: ${what}${output}`, options);
+    this.failure = failure;
   }
 }

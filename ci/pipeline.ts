@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { connection, ExecError, GraphQLRequestError } from "@dagger.io/dagger";
@@ -21,6 +21,7 @@ import {
 } from "./report/report.js";
 import { renderTerminalSummary } from "./report/terminal.js";
 import { build } from "./stages/build.js";
+import { buildErrorFrom } from "./stages/build-failure.js";
 import { publish } from "./stages/publish.js";
 import { sharedWork, verify } from "./stages/verify.js";
 
@@ -160,7 +161,7 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
           // The engine refusing the Dockerfile, or one of its steps failing, is the build's
           // fault; anything else (the Docker CLI, the engine connection) is not.
           throw err instanceof ExecError || err instanceof GraphQLRequestError
-            ? new BuildError(err)
+            ? await buildErrorFrom(err, env.traceLog)
             : err;
         }
       });
@@ -218,6 +219,7 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
       // Unexpected: the whole chain goes to a file, one line to the person.
       const logFile = join(config.reportDir, "error.log");
       try {
+        mkdirSync(config.reportDir, { recursive: true });
         writeFileSync(
           logFile,
           `${redact(describeError(err).join("\n"), secrets)}\n\n${redact(String((err as Error)?.stack ?? ""), secrets)}\n`,
@@ -236,9 +238,10 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
       secrets,
     });
     await appendStepSummary(written.markdown, env.stepSummaryFile);
-    process.stderr.write(
-      `\n${redact(renderTerminalSummary(report, stages), secrets)}\nreport: ${written.jsonPath}\n`,
-    );
+    const summary = `${redact(renderTerminalSummary(report, stages, env.summary?.color ?? process.stderr), secrets)}\nreport: ${written.jsonPath}\n`;
+    // `npm run pipeline` prints it once Dagger has finished, so it is the last thing shown.
+    if (env.summary) writeFileSync(env.summary.file, summary);
+    else process.stderr.write(`\n${summary}`);
     rmSync(workDir, { recursive: true, force: true });
   }
   if (failure !== undefined) throw failure;

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
+import { runUnderDagger } from "./dagger-run.js";
 import { doctor, renderDoctor } from "./doctor.js";
 import { toolchainEnv } from "./env.js";
 import { ToolchainError } from "./errors.js";
@@ -61,7 +62,9 @@ program
 
 program
   .command("pipeline")
-  .description("set up the toolchain, then run the Dagger pipeline under `dagger run`")
+  .description(
+    "set up the toolchain, then run the Dagger pipeline under `dagger run`, ending on its summary",
+  )
   .helpOption(false)
   .passThroughOptions()
   .allowUnknownOption()
@@ -75,14 +78,13 @@ program
       );
       return;
     }
-    const tsx = join(repoRoot, "node_modules", ".bin", "tsx");
-    process.exitCode = runWithToolchain(join(paths.bin, "dagger"), [
-      "run",
-      "--progress=plain",
-      tsx,
-      main,
-      ...args,
-    ]);
+    process.exitCode = await runUnderDagger({
+      dagger: join(paths.bin, "dagger"),
+      command: [join(repoRoot, "node_modules", ".bin", "tsx"), main, ...args],
+      cwd: repoRoot,
+      env: toolchainEnv(paths),
+      interactive: Boolean(process.stderr.isTTY),
+    });
   });
 
 try {

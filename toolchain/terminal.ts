@@ -15,15 +15,18 @@ export function statusColor(status: string): "green" | "red" | "yellow" {
 }
 
 /**
- * `text` in `color` when `stream` shows colours: a TTY, and neither `NO_COLOR`
- * nor `NODE_DISABLE_COLORS` set (`FORCE_COLOR` forces them), as Node decides.
+ * `text` in `color` when `target` shows colours: a stream that is a TTY, with
+ * neither `NO_COLOR` nor `NODE_DISABLE_COLORS` set (`FORCE_COLOR` forces them),
+ * as Node decides; or `true`/`false` when the caller already knows.
  */
 export function paint(
   color: "green" | "red" | "yellow" | "bold" | "dim",
   text: string,
-  stream: NodeJS.WriteStream = process.stderr,
+  target: NodeJS.WriteStream | boolean = process.stderr,
 ): string {
-  return styleText(color, text, { stream });
+  if (typeof target === "boolean")
+    return target ? styleText(color, text, { validateStream: false }) : text;
+  return styleText(color, text, { stream: target });
 }
 
 export interface TableColumn {

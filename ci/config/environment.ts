@@ -27,6 +27,13 @@ export interface RunEnvironment {
   githubRepositoryUrl: string | undefined;
   /** `PIPELINE_DEFAULT_BRANCH`, when set: the branch tagged `edge`. */
   defaultBranch: string | undefined;
+  /**
+   * Where `npm run pipeline` shows the summary once Dagger has finished
+   * (`PIPELINE_SUMMARY_FILE`), and whether in colour; printed directly otherwise.
+   */
+  summary: { file: string; color: boolean } | undefined;
+  /** `PIPELINE_TRACE_LOG`: Dagger's plain trace as it is written, to quote a failing build step. */
+  traceLog: string | undefined;
 }
 
 const value = (env: Readonly<Record<string, string | undefined>>, name: string) => {
@@ -62,5 +69,12 @@ export function readEnvironment(env: Readonly<Record<string, string | undefined>
       ? `${value(env, "GITHUB_SERVER_URL") ?? "https://github.com"}/${repository}`
       : undefined,
     defaultBranch: value(env, "PIPELINE_DEFAULT_BRANCH"),
+    summary: value(env, "PIPELINE_SUMMARY_FILE")
+      ? {
+          file: value(env, "PIPELINE_SUMMARY_FILE") as string,
+          color: value(env, "PIPELINE_SUMMARY_COLOR") === "1",
+        }
+      : undefined,
+    traceLog: value(env, "PIPELINE_TRACE_LOG"),
   };
 }

@@ -6,14 +6,15 @@ import type { PipelineReport, StageSummary } from "./report.js";
 /**
  * Renders the report as plain-text tables for the terminal: a verdict line,
  * the checks, the stages when given, and the published references. Status
- * words are coloured when `stream` shows colours (a TTY without `NO_COLOR`).
+ * words are coloured when `colors` says so: a stream that shows colours (a TTY
+ * without `NO_COLOR`), or a decision made elsewhere.
  */
 export function renderTerminalSummary(
   report: PipelineReport,
   stages: readonly StageSummary[] = [],
-  stream: NodeJS.WriteStream = process.stderr,
+  colors: NodeJS.WriteStream | boolean = process.stderr,
 ): string {
-  const color = (status: string, text: string) => paint(statusColor(status), text, stream);
+  const color = (status: string, text: string) => paint(statusColor(status), text, colors);
   const lines: string[] = [];
 
   const size = report.image.sizeBytes === null ? "" : `  ${formatBytes(report.image.sizeBytes)}`;

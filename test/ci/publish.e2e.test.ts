@@ -38,7 +38,7 @@ describe("publish goes through Dagger alone", () => {
       (r) => r.method === "PUT" && r.path.includes("/manifests/"),
     );
     expect(puts.map((p) => p.path.split("/manifests/")[1]).sort()).toEqual(
-      run.report.published.map((ref) => ref.split(":").at(-1)?.split("@")[0]).sort(),
+      run.report.published.map((ref) => ref.split("@")[0]?.split(":").at(-1)).sort(),
     );
     for (const p of puts) {
       expect(p.status).toBe(201);

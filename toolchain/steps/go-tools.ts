@@ -71,7 +71,9 @@ export function linkCliPlugin(ctx: Pick<StepContext, "paths">, name: string): st
     current = undefined;
   }
   if (current === target) return link;
-  if (current === undefined || current.startsWith(ctx.paths.root)) {
+  // Ours from an earlier cache, or a link to something that no longer exists: replace it.
+  const dangling = current !== undefined && current !== "(a file)" && !existsSync(link);
+  if (current === undefined || dangling || current.startsWith(ctx.paths.root)) {
     rmSync(link, { force: true });
     symlinkSync(target, link);
   }
