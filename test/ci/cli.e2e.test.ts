@@ -1,16 +1,9 @@
-import {
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execaSync } from "execa";
 import { describe, expect, it } from "vitest";
-import { env, paths, runEntry } from "../toolchain/helpers.js";
+import { env, runEntry } from "../toolchain/helpers.js";
 import {
   auth,
   dockerfileVariant,
