@@ -46,7 +46,14 @@ export interface ImageConfig {
   config?: {
     User?: string;
     Labels?: Record<string, string>;
-    Healthcheck?: { Test?: string[] };
+    Healthcheck?: {
+      Test?: string[];
+      Interval?: number;
+      Timeout?: number;
+      StartPeriod?: number;
+      StartInterval?: number;
+      Retries?: number;
+    };
     Env?: string[];
     ExposedPorts?: Record<string, object>;
   };

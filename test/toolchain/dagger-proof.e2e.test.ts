@@ -43,10 +43,16 @@ describe("Dagger on the toolchain", () => {
     expect(await manifestDigest(auth.address, "toolchain-proof/hello", tag)).toBeUndefined();
     // The secret never reached the output.
     expect(res.all).not.toContain(auth.password);
-    // The published config is the Dockerfile's final stage. (Dagger 0.19 keeps USER, CMD and
-    // EXPOSE but not HEALTHCHECK: its image config has no such field. The pipeline accounts for it.)
+    // The published config is the Dockerfile's final stage, HEALTHCHECK included (Dagger 0.20
+    // keeps Docker's whole image config; 0.19 dropped the HEALTHCHECK).
     const config = await imageConfig(auth.address, "toolchain-proof/hello", tag, auth);
     expect(config.config?.User).toBe("node");
     expect(config.config?.ExposedPorts).toHaveProperty("8080/tcp");
+    expect(config.config?.Healthcheck).toMatchObject({
+      Interval: 2_000_000_000,
+      Timeout: 2_000_000_000,
+      StartPeriod: 2_000_000_000,
+      Retries: 3,
+    });
   });
 });
