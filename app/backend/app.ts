@@ -9,7 +9,7 @@ import {
   UnauthorizedError,
   ValidationError,
 } from "../shared/errors.js";
-import { readJsonBody, refuseBody, sendJson } from "../shared/http.js";
+import { type DrainLimits, readJsonBody, refuseBody, sendJson } from "../shared/http.js";
 import type { Logger } from "../shared/logger.js";
 import {
   CreateTaskInput,
@@ -27,6 +27,8 @@ export interface BackendDeps {
   store: TaskStore;
   serviceAuthToken: string;
   logger: Logger;
+  /** Bounds for reading and discarding a refused body before closing; defaults suit production. */
+  drainLimits?: DrainLimits;
 }
 
 const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
@@ -53,9 +55,7 @@ export function createBackendServer(deps: BackendDeps): Server {
         ms: Math.round((performance.now() - started) * 10) / 10,
       });
     });
-    handle(deps, req, res).catch((error: unknown) =>
-      respondWithError(deps.logger, req, res, error),
-    );
+    handle(deps, req, res).catch((error: unknown) => respondWithError(deps, req, res, error));
   });
   // Bound how long a slow or stalled client may hold a connection.
   server.requestTimeout = 30_000;
@@ -135,7 +135,7 @@ function routeNotFound(path: string): NotFoundError {
 }
 
 function respondWithError(
-  logger: Logger,
+  { logger, drainLimits }: BackendDeps,
   req: IncomingMessage,
   res: ServerResponse,
   error: unknown,
@@ -154,8 +154,9 @@ function respondWithError(
     if (error instanceof MethodNotAllowedError) headers.allow = error.allow.join(", ");
     if (status >= 500) logger.error("request failed", { method: req.method, error });
     // The body of a refused or unread request may still be in the socket.
-    if (status === 413 || status === 401) refuseBody(res, status, body, headers);
-    else sendJson(res, status, body, headers);
+    if (status === 413 || status === 401) {
+      refuseBody(req, res, status, body, { headers, drain: drainLimits, logger });
+    } else sendJson(res, status, body, headers);
     return;
   }
   logger.error("unexpected error", { method: req.method, path: req.url, error });

@@ -1,7 +1,9 @@
 import { request } from "node:http";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../../../app/backend/app.js";
 import type { Task } from "../../../app/shared/task.js";
+import { postRepeatedly, recordingLogger, sendUntilClosed } from "../support/oversized.js";
+import { listeningPort, type Spawned, spawnTsx } from "../support/processes.js";
 import { makeTempDir, type RunningBackend, startBackend, TOKEN } from "../support/servers.js";
 
 let dir: { path: string; remove: () => Promise<void> };
@@ -154,7 +156,7 @@ describe("todo backend HTTP API", () => {
     expect((await call("GET", "/health")).status).toBe(200);
   });
 
-  it("cuts off a streamed body once it passes the cap, without reading it all", async () => {
+  it("answers 413 as soon as a streamed body passes the cap, before the client has finished", async () => {
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(`${backend.url}/tasks`, {
         method: "POST",
@@ -163,11 +165,35 @@ describe("todo backend HTTP API", () => {
       req.on("response", (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
+        req.destroy();
       });
       req.on("error", reject);
       req.write("x".repeat(MAX_BODY_BYTES + 1));
     });
     expect(status).toBe(413);
+  });
+
+  it("closes the socket of a client trickling a refused body once the time bound passes", async () => {
+    const { logger, records } = recordingLogger();
+    const slowDir = await makeTempDir("todo-backend-slow-");
+    const slow = await startBackend(slowDir.path, {
+      logger,
+      drainLimits: { maxBytes: 16 * 1024 * 1024, timeoutMs: 300 },
+    });
+    try {
+      const head =
+        `POST /tasks HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${TOKEN}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${1024 ** 3}\r\n\r\n`;
+      const outcome = await sendUntilClosed(slow.port, head, { trickleMs: 10 });
+      expect(outcome.response).toMatch(/^HTTP\/1\.1 413 /);
+      expect(records().find((record) => record.reason === "time")).toMatchObject({
+        msg: "cut off a client still sending a refused body",
+        status: 413,
+      });
+    } finally {
+      await slow.close();
+      await slowDir.remove();
+    }
   });
 
   it("never sends a stack trace to the client", async () => {
@@ -202,5 +228,43 @@ describe("todo backend HTTP API", () => {
     const { json } = await call("GET", "/tasks");
     const titles = (json as { tasks: Task[] }).tasks.map((task) => task.title);
     expect(new Set(titles)).toEqual(new Set(Array.from({ length: 50 }, (_, i) => `parallel ${i}`)));
+  });
+});
+
+describe("bodies the backend refuses, with the backend in its own process as in production", () => {
+  // In one process the client reads the answer before the server's close reaches it, so
+  // only a separate process shows whether a reset replaces the 413.
+  const body = new Uint8Array(8 * 1024 * 1024).fill(0x78);
+  let server: Spawned;
+  let processDir: { path: string; remove: () => Promise<void> };
+  let url: string;
+
+  beforeAll(async () => {
+    processDir = await makeTempDir("todo-backend-process-");
+    server = spawnTsx("app/backend/main.ts", [], {
+      SERVICE_AUTH_TOKEN: TOKEN,
+      DATA_DIR: processDir.path,
+      HOST: "127.0.0.1",
+      PORT: "0",
+    });
+    url = `http://127.0.0.1:${await listeningPort(server)}/tasks`;
+  });
+  afterAll(async () => {
+    await server.stop("SIGKILL");
+    await processDir.remove();
+  });
+
+  it("answers 413 to 20 of 20 fetch POSTs of an 8 MiB body, none lost to a connection reset", async () => {
+    const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+    const outcomes = await postRepeatedly(url, 20, () => body, headers);
+    expect(outcomes).toEqual(Array(20).fill("413 PAYLOAD_TOO_LARGE"));
+    const list = await fetch(url, { headers });
+    expect(((await list.json()) as { tasks: unknown[] }).tasks).toEqual([]);
+  });
+
+  it("answers 401 to 20 of 20 fetch POSTs of an 8 MiB body without a token", async () => {
+    const headers = { "content-type": "application/json" };
+    const outcomes = await postRepeatedly(url, 20, () => body, headers, "all at once");
+    expect(outcomes).toEqual(Array(20).fill("401 UNAUTHORIZED"));
   });
 });

@@ -10,7 +10,7 @@ import { TaskStore } from "../../../app/backend/store.js";
 import { BackendClient } from "../../../app/mcp/backend-client.js";
 import { createMcpHttpServer } from "../../../app/mcp/http.js";
 import { createServer as createMcpServer } from "../../../app/mcp/server.js";
-import { closeGracefully, listen } from "../../../app/shared/http.js";
+import { closeGracefully, type DrainLimits, listen } from "../../../app/shared/http.js";
 import { type Logger, silentLogger } from "../../../app/shared/logger.js";
 
 export const TOKEN = "test-service-token-0123456789";
@@ -34,13 +34,14 @@ export interface RunningBackend {
 /** Runs the real backend on a loopback ephemeral port (or `port`, to restart in place). */
 export async function startBackend(
   dataDir: string,
-  options: { token?: string; port?: number; logger?: Logger } = {},
+  options: { token?: string; port?: number; logger?: Logger; drainLimits?: DrainLimits } = {},
 ): Promise<RunningBackend> {
   const store = await TaskStore.open(dataDir);
   const server = createBackendServer({
     store,
     serviceAuthToken: options.token ?? TOKEN,
     logger: options.logger ?? silentLogger,
+    drainLimits: options.drainLimits,
   });
   const port = await listen(server, options.port ?? 0, "127.0.0.1");
   return {
@@ -70,6 +71,7 @@ export async function startMcp(
     authToken?: string;
     allowedHosts?: string[];
     maxBodyBytes?: number;
+    drainLimits?: DrainLimits;
     logger?: Logger;
   } = {},
 ): Promise<RunningMcp> {
@@ -88,6 +90,7 @@ export async function startMcp(
     allowedHosts: options.allowedHosts ?? ["localhost", "127.0.0.1", "mcp-server"],
     authToken: options.authToken,
     maxBodyBytes: options.maxBodyBytes,
+    drainLimits: options.drainLimits,
     logger,
   });
   const port = await listen(server, 0, "127.0.0.1");
