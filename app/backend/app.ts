@@ -16,8 +16,10 @@ import {
   type ErrorBody,
   ListTasksQuery,
   TaskId,
+  type TaskList,
   UpdateTaskInput,
 } from "../shared/task.js";
+import { decodeCursor } from "./cursor.js";
 import type { TaskStore } from "./store.js";
 
 /** Largest request body the backend reads; a task with maximal fields is well under 40 KiB. */
@@ -84,7 +86,16 @@ async function handle(deps: BackendDeps, req: IncomingMessage, res: ServerRespon
   if (segments.length === 1) {
     if (method === "GET") {
       const query = parse(ListTasksQuery, Object.fromEntries(url.searchParams), "query");
-      sendJson(res, 200, { tasks: store.list(query.status) });
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      if (query.cursor !== undefined && after === undefined) {
+        throw new ValidationError(
+          "Invalid query: cursor: is not a next_cursor this server returned; list without a cursor to start from the first page",
+          "cursor",
+        );
+      }
+      const page = store.page({ status: query.status, limit: query.limit, after });
+      const body: TaskList = { tasks: page.tasks, next_cursor: page.nextCursor };
+      sendJson(res, 200, body);
       return;
     }
     if (method === "POST") {

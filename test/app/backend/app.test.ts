@@ -1,7 +1,7 @@
 import { request } from "node:http";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../../../app/backend/app.js";
-import type { Task } from "../../../app/shared/task.js";
+import type { Task, TaskList } from "../../../app/shared/task.js";
 import { postRepeatedly, recordingLogger, sendUntilClosed } from "../support/oversized.js";
 import { listeningPort, type Spawned, spawnTsx } from "../support/processes.js";
 import { makeTempDir, type RunningBackend, startBackend, TOKEN } from "../support/servers.js";
@@ -107,6 +107,13 @@ describe("todo backend HTTP API", () => {
       ["POST", "/tasks", undefined, "body"],
       ["GET", "/tasks?status=done", undefined, "status"],
       ["GET", "/tasks?sort=title", undefined, "query"],
+      ["GET", "/tasks?limit=0", undefined, "limit"],
+      ["GET", "/tasks?limit=201", undefined, "limit"],
+      ["GET", "/tasks?limit=ten", undefined, "limit"],
+      ["GET", "/tasks?limit=1.5", undefined, "limit"],
+      ["GET", "/tasks?limit=", undefined, "limit"],
+      ["GET", "/tasks?cursor=", undefined, "cursor"],
+      ["GET", "/tasks?cursor=not-a-cursor", undefined, "cursor"],
       ["GET", "/tasks/not-a-uuid", undefined, "id"],
       ["PATCH", `/tasks/${UNKNOWN_ID}`, {}, "body"],
     ];
@@ -120,9 +127,66 @@ describe("todo backend HTTP API", () => {
     }
   });
 
+  it("says what a bad limit or cursor must be", async () => {
+    const limit = await call("GET", "/tasks?limit=500");
+    expect(limit.json).toEqual({
+      error: {
+        code: "VALIDATION_FAILED",
+        message: "Invalid query: limit: must be a whole number from 1 to 200",
+        field: "limit",
+      },
+    });
+    const cursor = await call("GET", "/tasks?cursor=bm9wZQ");
+    expect(cursor.json).toEqual({
+      error: {
+        code: "VALIDATION_FAILED",
+        message:
+          "Invalid query: cursor: is not a next_cursor this server returned; list without a cursor to start from the first page",
+        field: "cursor",
+      },
+    });
+  });
+
   it("names an unknown body field in the message", async () => {
     const { json } = await call("POST", "/tasks", { title: "t", colour: "red" });
     expect(JSON.stringify(json)).toContain("colour");
+  });
+
+  it("returns 50 tasks per page by default, oldest first, with a cursor to the rest", async () => {
+    for (let i = 0; i < 60; i += 1) await create(`task ${i}`);
+    const first = (await call("GET", "/tasks")).json as TaskList;
+    expect(first.tasks.map((task) => task.title)).toEqual(
+      Array.from({ length: 50 }, (_, i) => `task ${i}`),
+    );
+    expect(first.next_cursor).toEqual(expect.any(String));
+    const rest = await call("GET", `/tasks?cursor=${first.next_cursor}`);
+    expect(rest.status).toBe(200);
+    expect((rest.json as TaskList).tasks.map((task) => task.title)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `task ${50 + i}`),
+    );
+    expect((rest.json as TaskList).next_cursor).toBeNull();
+  });
+
+  it("returns up to 200 tasks in one page when asked", async () => {
+    await Promise.all(Array.from({ length: 201 }, (_, i) => create(`task ${i}`)));
+    const page = (await call("GET", "/tasks?limit=200")).json as TaskList;
+    expect(page.tasks).toHaveLength(200);
+    expect(page.next_cursor).not.toBeNull();
+  });
+
+  it("neither skips nor repeats a task when tasks are added while a client pages", async () => {
+    for (const title of ["a", "b", "c", "d", "e"]) await create(title);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let added = 0;
+    do {
+      const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+      const page = (await call("GET", `/tasks?status=pending&limit=2${query}`)).json as TaskList;
+      seen.push(...page.tasks.map((task) => task.title));
+      cursor = page.next_cursor;
+      if (added < 3) await create(`new ${added++}`);
+    } while (cursor !== null);
+    expect(seen).toEqual(["a", "b", "c", "d", "e", "new 0", "new 1", "new 2"]);
   });
 
   it("answers 404 for unknown ids and unknown routes", async () => {

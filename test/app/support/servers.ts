@@ -50,7 +50,7 @@ export async function startBackend(
     store,
     close: async () => {
       await closeGracefully(server, 2000);
-      await store.flush();
+      await store.close();
     },
   };
 }
