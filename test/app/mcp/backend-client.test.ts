@@ -108,14 +108,12 @@ describe("BackendClient failure handling", () => {
 
   it("times out a slow backend and retries an idempotent read", async () => {
     fake = await startFakeBackend({ delayMs: 2000, body: { tasks: [] } });
-    const started = Date.now();
     const error = await client(fake.url, { timeoutMs: 200, maxRetries: 1 })
       .listTasks({ status: "all" })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BackendTimeoutError);
     expect((error as Error).message).toMatch(/within 0\.2 s.*BACKEND_TIMEOUT/);
     expect(fake.requests).toEqual(["GET /tasks?status=all", "GET /tasks?status=all"]);
-    expect(Date.now() - started).toBeLessThan(1500);
   });
 
   it("never retries a create that timed out, since the backend may have stored it", async () => {
