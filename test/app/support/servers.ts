@@ -134,12 +134,14 @@ export interface FakeBackend {
 
 /**
  * A stand-in backend at the far edge of the MCP server: answers every request with
- * `status` and `body` after `delayMs`. For failure modes the real backend cannot produce.
+ * `status` and `body` after `delayMs`, or with what `route` returns for the request.
+ * For failure modes the real backend cannot produce.
  */
 export async function startFakeBackend(options: {
   status?: number;
   body?: unknown;
   delayMs?: number;
+  route?: (method: string, url: string) => { status: number; body: unknown };
 }): Promise<FakeBackend> {
   const requests: string[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -148,8 +150,11 @@ export async function startFakeBackend(options: {
     req.resume();
     const timer = setTimeout(() => {
       timers.delete(timer);
-      const payload = JSON.stringify(options.body ?? {});
-      res.writeHead(options.status ?? 200, { "content-type": "application/json" }).end(payload);
+      const { status, body } = options.route?.(req.method ?? "GET", req.url ?? "/") ?? {
+        status: options.status ?? 200,
+        body: options.body ?? {},
+      };
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     }, options.delayMs ?? 0);
     timers.add(timer);
   });
