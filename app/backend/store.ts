@@ -143,8 +143,11 @@ export class TaskStore {
     } catch (error) {
       db.close();
       if (error instanceof StorageError) throw error;
+      const corrupt = /not a database|malformed/i.test(describe(error));
       throw new StorageError(
-        `${file} is not a usable task database (${describe(error)}); move it away or restore a backup, then restart.`,
+        corrupt
+          ? `${file} is not a usable task database (${describe(error)}); move it away or restore a backup, then restart.`
+          : `Cannot use ${file}: ${describe(error)}`,
         { cause: error },
       );
     }
@@ -314,9 +317,12 @@ export class TaskStore {
       // Writes arriving in this turn of the event loop, and while the batch commits, share it.
       this.#batch ??= new Promise<void>((done) => {
         setImmediate(() => {
-          this.#commitQueued();
-          this.#batch = undefined;
-          done();
+          try {
+            this.#commitQueued();
+          } finally {
+            this.#batch = undefined;
+            done();
+          }
         });
       });
     });
@@ -343,7 +349,11 @@ export class TaskStore {
       }
       this.#db.exec("COMMIT");
     } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      try {
+        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      } catch {
+        // SQLite already rolled back (it does after some I/O errors); the failure below says why.
+      }
       const failure = new StorageError(
         `Could not save tasks to ${this.#info.file}: ${describe(error)}`,
         { cause: error },
