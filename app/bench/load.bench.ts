@@ -33,7 +33,7 @@ interface Options {
   json: boolean;
 }
 
-function positiveInt(name: string, min: number) {
+function wholeNumber(name: string, min: number) {
   return (value: string): number => {
     const parsed = Number(value);
     if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed < min) {
@@ -55,17 +55,17 @@ function parseOptions(argv: readonly string[]): Options {
     .description("Concurrent MCP clients creating tasks; throughput, latency, RSS and durability.")
     .addOption(
       new Option("--clients <n>", "concurrent MCP clients")
-        .argParser(positiveInt("--clients", 1))
+        .argParser(wholeNumber("--clients", 1))
         .default(16),
     )
     .addOption(
       new Option("--duration <seconds>", "how long the clients keep creating")
-        .argParser(positiveInt("--duration", 1))
+        .argParser(wholeNumber("--duration", 1))
         .default(20),
     )
     .addOption(
       new Option("--seed <n>", "tasks stored before the run starts")
-        .argParser(positiveInt("--seed", 0))
+        .argParser(wholeNumber("--seed", 0))
         .default(0),
     )
     .option("--kill-backend", "SIGKILL and restart the backend halfway through (host processes)")
