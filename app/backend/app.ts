@@ -9,15 +9,17 @@ import {
   UnauthorizedError,
   ValidationError,
 } from "../shared/errors.js";
-import { readJsonBody, refuseBody, sendJson } from "../shared/http.js";
+import { type DrainLimits, readJsonBody, refuseBody, sendJson } from "../shared/http.js";
 import type { Logger } from "../shared/logger.js";
 import {
   CreateTaskInput,
   type ErrorBody,
   ListTasksQuery,
   TaskId,
+  type TaskList,
   UpdateTaskInput,
 } from "../shared/task.js";
+import { decodeCursor } from "./cursor.js";
 import type { TaskStore } from "./store.js";
 
 /** Largest request body the backend reads; a task with maximal fields is well under 40 KiB. */
@@ -27,6 +29,8 @@ export interface BackendDeps {
   store: TaskStore;
   serviceAuthToken: string;
   logger: Logger;
+  /** Bounds for reading and discarding a refused body before closing; defaults suit production. */
+  drainLimits?: DrainLimits;
 }
 
 const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
@@ -53,9 +57,7 @@ export function createBackendServer(deps: BackendDeps): Server {
         ms: Math.round((performance.now() - started) * 10) / 10,
       });
     });
-    handle(deps, req, res).catch((error: unknown) =>
-      respondWithError(deps.logger, req, res, error),
-    );
+    handle(deps, req, res).catch((error: unknown) => respondWithError(deps, req, res, error));
   });
   // Bound how long a slow or stalled client may hold a connection.
   server.requestTimeout = 30_000;
@@ -84,7 +86,16 @@ async function handle(deps: BackendDeps, req: IncomingMessage, res: ServerRespon
   if (segments.length === 1) {
     if (method === "GET") {
       const query = parse(ListTasksQuery, Object.fromEntries(url.searchParams), "query");
-      sendJson(res, 200, { tasks: store.list(query.status) });
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      if (query.cursor !== undefined && after === undefined) {
+        throw new ValidationError(
+          "Invalid query: cursor: is not a next_cursor this server returned; list without a cursor to start from the first page",
+          "cursor",
+        );
+      }
+      const page = store.page({ status: query.status, limit: query.limit, after });
+      const body: TaskList = { tasks: page.tasks, next_cursor: page.nextCursor };
+      sendJson(res, 200, body);
       return;
     }
     if (method === "POST") {
@@ -135,7 +146,7 @@ function routeNotFound(path: string): NotFoundError {
 }
 
 function respondWithError(
-  logger: Logger,
+  { logger, drainLimits }: BackendDeps,
   req: IncomingMessage,
   res: ServerResponse,
   error: unknown,
@@ -154,8 +165,9 @@ function respondWithError(
     if (error instanceof MethodNotAllowedError) headers.allow = error.allow.join(", ");
     if (status >= 500) logger.error("request failed", { method: req.method, error });
     // The body of a refused or unread request may still be in the socket.
-    if (status === 413 || status === 401) refuseBody(res, status, body, headers);
-    else sendJson(res, status, body, headers);
+    if (status === 413 || status === 401) {
+      refuseBody(req, res, status, body, { headers, drain: drainLimits, logger });
+    } else sendJson(res, status, body, headers);
     return;
   }
   logger.error("unexpected error", { method: req.method, path: req.url, error });

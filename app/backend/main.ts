@@ -21,17 +21,28 @@ async function main(): Promise<void> {
   const store = await TaskStore.open(config.dataDir);
   const server = createBackendServer({ store, serviceAuthToken: config.serviceAuthToken, logger });
   const port = await listen(server, config.port, config.host);
+  const { info } = store;
+  if (info.imported) {
+    logger.info("imported the JSON store's tasks into the database", {
+      tasks: info.imported.tasks,
+      keptAs: info.imported.keptAs,
+    });
+  }
   logger.info("todo backend listening", {
     host: config.host,
     port,
     dataDir: config.dataDir,
-    tasks: store.list().length,
+    database: info.file,
+    journalMode: info.journalMode,
+    synchronous: info.synchronous,
+    schemaVersion: info.schema.to,
+    tasks: store.count(),
   });
 
   onShutdownSignal(logger, async () => {
     const clean = await closeGracefully(server, SHUTDOWN_DEADLINE_MS);
     if (!clean) logger.warn("cut connections still open at the shutdown deadline");
-    await store.flush();
+    await store.close();
   });
 }
 

@@ -12,7 +12,7 @@ import type { Logger } from "../shared/logger.js";
 import {
   type CreateTaskInput,
   ErrorBody,
-  type StatusFilter,
+  type ListTasksRequest,
   Task,
   type TaskId,
   TaskList,
@@ -33,7 +33,8 @@ export interface BackendClientOptions {
 
 /** What the MCP tools need from the todo backend. */
 export interface TaskBackend {
-  listTasks(status: StatusFilter): Promise<Task[]>;
+  /** One page of tasks, oldest first, with the cursor of the next page (null on the last). */
+  listTasks(request: ListTasksRequest): Promise<TaskList>;
   getTask(id: TaskId): Promise<Task>;
   createTask(input: CreateTaskInput): Promise<Task>;
   updateTask(id: TaskId, patch: UpdateTaskInput): Promise<Task>;
@@ -79,10 +80,12 @@ export class BackendClient implements TaskBackend {
     this.#displayUrl = options.baseUrl.replace(/\/+$/, "");
   }
 
-  async listTasks(status: StatusFilter): Promise<Task[]> {
-    const path = `/tasks?status=${encodeURIComponent(status)}`;
-    const body = await this.#call({ method: "GET", path, idempotent: true });
-    return this.#expect(TaskList, body, "GET /tasks").tasks;
+  async listTasks({ status, limit, cursor }: ListTasksRequest): Promise<TaskList> {
+    const query = new URLSearchParams({ status });
+    if (limit !== undefined) query.set("limit", String(limit));
+    if (cursor !== undefined) query.set("cursor", cursor);
+    const body = await this.#call({ method: "GET", path: `/tasks?${query}`, idempotent: true });
+    return this.#expect(TaskList, body, "GET /tasks");
   }
 
   async getTask(id: TaskId): Promise<Task> {

@@ -3,7 +3,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { bearerMatches } from "../shared/auth.js";
 import { PayloadTooLargeError, ValidationError } from "../shared/errors.js";
-import { readJsonBody, refuseBody, sendJson } from "../shared/http.js";
+import { type DrainLimits, readJsonBody, refuseBody, sendJson } from "../shared/http.js";
 import type { Logger } from "../shared/logger.js";
 
 /** Largest `/mcp` request body accepted. Tool arguments are bounded well below this. */
@@ -21,6 +21,8 @@ export interface McpHttpOptions {
   authToken?: string | undefined;
   logger: Logger;
   maxBodyBytes?: number;
+  /** Bounds for reading and discarding a refused body before closing; defaults suit production. */
+  drainLimits?: DrainLimits;
 }
 
 /**
@@ -54,6 +56,12 @@ async function route(
 ): Promise<void> {
   const path = new URL(req.url ?? "/", "http://mcp.invalid").pathname;
   const method = req.method ?? "GET";
+  const refuse = (status: number, body: unknown, headers?: Record<string, string>) =>
+    refuseBody(req, res, status, body, {
+      headers,
+      drain: options.drainLimits,
+      logger: options.logger,
+    });
 
   if (path === "/health") {
     sendJson(res, 200, { status: "ok" });
@@ -70,41 +78,37 @@ async function route(
     return;
   }
   if (path !== MCP_PATH) {
-    refuseBody(res, 404, { error: { code: "NOT_FOUND", message: `No route ${path}` } });
+    refuse(404, { error: { code: "NOT_FOUND", message: `No route ${path}` } });
     return;
   }
 
   const rejection = checkHostAndOrigin(req, allowed);
   if (rejection) {
     options.logger.warn("rejected request", { reason: rejection, host: req.headers.host });
-    refuseBody(res, 403, rpcError(-32000, `Forbidden: ${rejection}`));
+    refuse(403, rpcError(-32000, `Forbidden: ${rejection}`));
     return;
   }
   if (options.authToken && !bearerMatches(req.headers.authorization, options.authToken)) {
-    refuseBody(res, 401, rpcError(-32001, "Unauthorized: missing or invalid bearer token"), {
+    refuse(401, rpcError(-32001, "Unauthorized: missing or invalid bearer token"), {
       "www-authenticate": "Bearer",
     });
     return;
   }
   if (method !== "POST") {
     // No sessions, so there is no server-initiated stream to GET and nothing to DELETE.
-    refuseBody(
-      res,
-      405,
-      rpcError(-32000, "Method not allowed: this server is stateless; use POST"),
-      {
-        allow: "POST",
-      },
-    );
+    refuse(405, rpcError(-32000, "Method not allowed: this server is stateless; use POST"), {
+      allow: "POST",
+    });
     return;
   }
-  await handleMcpPost(options, req, res);
+  await handleMcpPost(options, req, res, refuse);
 }
 
 async function handleMcpPost(
   options: McpHttpOptions,
   req: IncomingMessage,
   res: ServerResponse,
+  refuse: (status: number, body: unknown) => void,
 ): Promise<void> {
   const limit = options.maxBodyBytes ?? MAX_MCP_BODY_BYTES;
   let body: unknown;
@@ -113,7 +117,7 @@ async function handleMcpPost(
   } catch (error) {
     if (error instanceof PayloadTooLargeError) {
       options.logger.warn("rejected oversized request", { limitBytes: limit });
-      refuseBody(res, 413, rpcError(-32600, error.message));
+      refuse(413, rpcError(-32600, error.message));
       return;
     }
     if (error instanceof ValidationError) {

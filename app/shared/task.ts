@@ -112,14 +112,60 @@ export const UpdateTaskArgs = z
   .strictObject({ id: TaskId, ...updateFields })
   .refine(({ id: _id, ...patch }) => hasSomeField(patch), { message: EMPTY_PATCH_MESSAGE });
 
-/** Query of `GET /tasks`. */
+/** Tasks in a page when a list request does not say how many. */
+export const PAGE_LIMIT_DEFAULT = 50;
+/** Most tasks one page holds. */
+export const PAGE_LIMIT_MAX = 200;
+
+const PAGE_LIMIT_RANGE = `must be a whole number from 1 to ${PAGE_LIMIT_MAX}`;
+
+/** How many tasks a page may hold. */
+export const PageLimit = z
+  .number({ error: PAGE_LIMIT_RANGE })
+  .int(PAGE_LIMIT_RANGE)
+  .min(1, PAGE_LIMIT_RANGE)
+  .max(PAGE_LIMIT_MAX, PAGE_LIMIT_RANGE)
+  .describe(
+    `How many tasks to return at most, 1–${PAGE_LIMIT_MAX} (default ${PAGE_LIMIT_DEFAULT}).`,
+  );
+
+/** Where a page continues: the `next_cursor` of the page before it, passed back unchanged. */
+export const PageCursor = z
+  .string()
+  .min(1, "must not be empty; omit cursor for the first page")
+  .max(100, "is not a next_cursor this server returned")
+  .describe(
+    "Opaque position from the previous page's next_cursor, passed back unchanged. Omit it for the first page.",
+  );
+
+/** Query of `GET /tasks`: the status filter and the page to return. */
 export const ListTasksQuery = z.strictObject({
   status: StatusFilter.default("all"),
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,6}$/, PAGE_LIMIT_RANGE)
+    .transform(Number)
+    .pipe(PageLimit)
+    .default(PAGE_LIMIT_DEFAULT),
+  cursor: PageCursor.optional(),
 });
 
-/** Body of `GET /tasks`. */
-export const TaskList = z.object({ tasks: z.array(Task) });
+/** Body of `GET /tasks`: one page of tasks, oldest first. */
+export const TaskList = z.object({
+  tasks: z.array(Task),
+  next_cursor: z
+    .string()
+    .nullable()
+    .describe("Cursor of the next page, or null when this page is the last."),
+});
 export type TaskList = z.infer<typeof TaskList>;
+
+/** What a list request asks for; omitted fields take the backend's defaults. */
+export interface ListTasksRequest {
+  status: StatusFilter;
+  limit?: number;
+  cursor?: string;
+}
 
 /** The JSON error body every backend failure answers with. */
 export const ErrorBody = z.object({

@@ -182,6 +182,87 @@ describe("the container image", () => {
     await docker(["volume", "rm", `todo-test-data-${suffix}`]);
   });
 
+  it("imports a tasks.json found on the backend's volume and keeps acknowledged creates across docker kill", async () => {
+    const volume = `todo-test-import-${suffix}`;
+    const at = "2025-01-01T00:00:00.000Z";
+    const legacy = {
+      id: "3f6c1d2e-8a4b-4c1d-9e2f-0a1b2c3d4e5f",
+      title: "from the JSON store",
+      description: null,
+      priority: "high",
+      due_date: null,
+      status: "pending",
+      created_at: at,
+      updated_at: at,
+      completed_at: null,
+    };
+    const file = JSON.stringify({ version: 1, tasks: [legacy] });
+    let id: string | undefined;
+    try {
+      // Written by the image's own user, as the JSON-file backend would have left it.
+      await docker([
+        "run",
+        "--rm",
+        "-v",
+        `${volume}:/data`,
+        "--entrypoint",
+        "/usr/local/bin/node",
+        BACKEND,
+        "-e",
+        `require("node:fs").writeFileSync("/data/tasks.json", ${JSON.stringify(file)})`,
+      ]);
+      const port = await freePort();
+      id = await run([
+        "-e",
+        `SERVICE_AUTH_TOKEN=${TOKEN}`,
+        "--read-only",
+        "--tmpfs",
+        "/tmp",
+        "-p",
+        `127.0.0.1:${port}:8000`,
+        "-v",
+        `${volume}:/data`,
+        BACKEND,
+      ]);
+      await waitHealthy(id);
+      const url = `http://127.0.0.1:${port}/tasks`;
+      const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+      const created = await Promise.all(
+        Array.from({ length: 20 }, async (_, i) => {
+          const response = await fetch(url, {
+            method: "POST",
+            headers,
+            body: JSON.stringify({ title: `before the kill ${i}` }),
+          });
+          expect(response.status).toBe(201);
+          return ((await response.json()) as { id: string }).id;
+        }),
+      );
+
+      await docker(["kill", "--signal", "SIGKILL", id]);
+      await docker(["start", id]);
+      await waitHealthy(id);
+      const page = (await (await fetch(`${url}?limit=200`, { headers })).json()) as {
+        tasks: { id: string; title: string }[];
+        next_cursor: string | null;
+      };
+      expect(page.tasks[0]).toEqual(legacy);
+      expect(new Set(page.tasks.slice(1).map((task) => task.id))).toEqual(new Set(created));
+      expect(page.next_cursor).toBeNull();
+      const files = await docker([
+        "exec",
+        id,
+        "/usr/local/bin/node",
+        "-e",
+        'process.stdout.write(require("node:fs").readdirSync("/data").sort().join(" "))',
+      ]);
+      expect(files).toMatch(/^tasks\.db( tasks\.db-shm tasks\.db-wal)? tasks\.json\.imported$/);
+    } finally {
+      if (id) await docker(["rm", "-f", id]).catch(() => undefined);
+      await docker(["volume", "rm", "-f", volume]).catch(() => undefined);
+    }
+  });
+
   it("keeps the service token and the npm CA bundle out of every layer and out of the history", async () => {
     const tar = join(workDir, "image.tar");
     try {

@@ -1,7 +1,9 @@
 import { request } from "node:http";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../../../app/backend/app.js";
-import type { Task } from "../../../app/shared/task.js";
+import type { Task, TaskList } from "../../../app/shared/task.js";
+import { postRepeatedly, recordingLogger, sendUntilClosed } from "../support/oversized.js";
+import { listeningPort, type Spawned, spawnTsx } from "../support/processes.js";
 import { makeTempDir, type RunningBackend, startBackend, TOKEN } from "../support/servers.js";
 
 let dir: { path: string; remove: () => Promise<void> };
@@ -105,6 +107,13 @@ describe("todo backend HTTP API", () => {
       ["POST", "/tasks", undefined, "body"],
       ["GET", "/tasks?status=done", undefined, "status"],
       ["GET", "/tasks?sort=title", undefined, "query"],
+      ["GET", "/tasks?limit=0", undefined, "limit"],
+      ["GET", "/tasks?limit=201", undefined, "limit"],
+      ["GET", "/tasks?limit=ten", undefined, "limit"],
+      ["GET", "/tasks?limit=1.5", undefined, "limit"],
+      ["GET", "/tasks?limit=", undefined, "limit"],
+      ["GET", "/tasks?cursor=", undefined, "cursor"],
+      ["GET", "/tasks?cursor=not-a-cursor", undefined, "cursor"],
       ["GET", "/tasks/not-a-uuid", undefined, "id"],
       ["PATCH", `/tasks/${UNKNOWN_ID}`, {}, "body"],
     ];
@@ -118,9 +127,66 @@ describe("todo backend HTTP API", () => {
     }
   });
 
+  it("says what a bad limit or cursor must be", async () => {
+    const limit = await call("GET", "/tasks?limit=500");
+    expect(limit.json).toEqual({
+      error: {
+        code: "VALIDATION_FAILED",
+        message: "Invalid query: limit: must be a whole number from 1 to 200",
+        field: "limit",
+      },
+    });
+    const cursor = await call("GET", "/tasks?cursor=bm9wZQ");
+    expect(cursor.json).toEqual({
+      error: {
+        code: "VALIDATION_FAILED",
+        message:
+          "Invalid query: cursor: is not a next_cursor this server returned; list without a cursor to start from the first page",
+        field: "cursor",
+      },
+    });
+  });
+
   it("names an unknown body field in the message", async () => {
     const { json } = await call("POST", "/tasks", { title: "t", colour: "red" });
     expect(JSON.stringify(json)).toContain("colour");
+  });
+
+  it("returns 50 tasks per page by default, oldest first, with a cursor to the rest", async () => {
+    for (let i = 0; i < 60; i += 1) await create(`task ${i}`);
+    const first = (await call("GET", "/tasks")).json as TaskList;
+    expect(first.tasks.map((task) => task.title)).toEqual(
+      Array.from({ length: 50 }, (_, i) => `task ${i}`),
+    );
+    expect(first.next_cursor).toEqual(expect.any(String));
+    const rest = await call("GET", `/tasks?cursor=${first.next_cursor}`);
+    expect(rest.status).toBe(200);
+    expect((rest.json as TaskList).tasks.map((task) => task.title)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `task ${50 + i}`),
+    );
+    expect((rest.json as TaskList).next_cursor).toBeNull();
+  });
+
+  it("returns up to 200 tasks in one page when asked", async () => {
+    await Promise.all(Array.from({ length: 201 }, (_, i) => create(`task ${i}`)));
+    const page = (await call("GET", "/tasks?limit=200")).json as TaskList;
+    expect(page.tasks).toHaveLength(200);
+    expect(page.next_cursor).not.toBeNull();
+  });
+
+  it("neither skips nor repeats a task when tasks are added while a client pages", async () => {
+    for (const title of ["a", "b", "c", "d", "e"]) await create(title);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let added = 0;
+    do {
+      const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+      const page = (await call("GET", `/tasks?status=pending&limit=2${query}`)).json as TaskList;
+      seen.push(...page.tasks.map((task) => task.title));
+      cursor = page.next_cursor;
+      if (added < 3) await create(`new ${added++}`);
+    } while (cursor !== null);
+    expect(seen).toEqual(["a", "b", "c", "d", "e", "new 0", "new 1", "new 2"]);
   });
 
   it("answers 404 for unknown ids and unknown routes", async () => {
@@ -154,7 +220,7 @@ describe("todo backend HTTP API", () => {
     expect((await call("GET", "/health")).status).toBe(200);
   });
 
-  it("cuts off a streamed body once it passes the cap, without reading it all", async () => {
+  it("answers 413 as soon as a streamed body passes the cap, before the client has finished", async () => {
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(`${backend.url}/tasks`, {
         method: "POST",
@@ -163,11 +229,35 @@ describe("todo backend HTTP API", () => {
       req.on("response", (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
+        req.destroy();
       });
       req.on("error", reject);
       req.write("x".repeat(MAX_BODY_BYTES + 1));
     });
     expect(status).toBe(413);
+  });
+
+  it("closes the socket of a client trickling a refused body once the time bound passes", async () => {
+    const { logger, records } = recordingLogger();
+    const slowDir = await makeTempDir("todo-backend-slow-");
+    const slow = await startBackend(slowDir.path, {
+      logger,
+      drainLimits: { maxBytes: 16 * 1024 * 1024, timeoutMs: 300 },
+    });
+    try {
+      const head =
+        `POST /tasks HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${TOKEN}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${1024 ** 3}\r\n\r\n`;
+      const outcome = await sendUntilClosed(slow.port, head, { trickleMs: 10 });
+      expect(outcome.response).toMatch(/^HTTP\/1\.1 413 /);
+      expect(records().find((record) => record.reason === "time")).toMatchObject({
+        msg: "cut off a client still sending a refused body",
+        status: 413,
+      });
+    } finally {
+      await slow.close();
+      await slowDir.remove();
+    }
   });
 
   it("never sends a stack trace to the client", async () => {
@@ -202,5 +292,43 @@ describe("todo backend HTTP API", () => {
     const { json } = await call("GET", "/tasks");
     const titles = (json as { tasks: Task[] }).tasks.map((task) => task.title);
     expect(new Set(titles)).toEqual(new Set(Array.from({ length: 50 }, (_, i) => `parallel ${i}`)));
+  });
+});
+
+describe("bodies the backend refuses, with the backend in its own process as in production", () => {
+  // In one process the client reads the answer before the server's close reaches it, so
+  // only a separate process shows whether a reset replaces the 413.
+  const body = new Uint8Array(8 * 1024 * 1024).fill(0x78);
+  let server: Spawned;
+  let processDir: { path: string; remove: () => Promise<void> };
+  let url: string;
+
+  beforeAll(async () => {
+    processDir = await makeTempDir("todo-backend-process-");
+    server = spawnTsx("app/backend/main.ts", [], {
+      SERVICE_AUTH_TOKEN: TOKEN,
+      DATA_DIR: processDir.path,
+      HOST: "127.0.0.1",
+      PORT: "0",
+    });
+    url = `http://127.0.0.1:${await listeningPort(server)}/tasks`;
+  });
+  afterAll(async () => {
+    await server.stop("SIGKILL");
+    await processDir.remove();
+  });
+
+  it("answers 413 to 20 of 20 fetch POSTs of an 8 MiB body, none lost to a connection reset", async () => {
+    const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+    const outcomes = await postRepeatedly(url, 20, () => body, headers);
+    expect(outcomes).toEqual(Array(20).fill("413 PAYLOAD_TOO_LARGE"));
+    const list = await fetch(url, { headers });
+    expect(((await list.json()) as { tasks: unknown[] }).tasks).toEqual([]);
+  });
+
+  it("answers 401 to 20 of 20 fetch POSTs of an 8 MiB body without a token", async () => {
+    const headers = { "content-type": "application/json" };
+    const outcomes = await postRepeatedly(url, 20, () => body, headers, "all at once");
+    expect(outcomes).toEqual(Array(20).fill("401 UNAUTHORIZED"));
   });
 });

@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DATA_FILE } from "../../../app/backend/store.js";
+import { LEGACY_DATA_FILE } from "../../../app/backend/legacy-import.js";
 import { listeningPort, type Spawned, spawnTsx } from "../support/processes.js";
 import { makeTempDir, TOKEN } from "../support/servers.js";
 
@@ -33,10 +33,64 @@ describe("backend entry point", () => {
   });
 
   it("exits 1 naming the file when the data file is corrupt", async () => {
-    await writeFile(join(dir.path, DATA_FILE), "[]");
+    await writeFile(join(dir.path, LEGACY_DATA_FILE), "[]");
     const proc = start({ SERVICE_AUTH_TOKEN: TOKEN });
     expect(await proc.exited).toBe(1);
-    expect(proc.stderrLines().join("\n")).toContain(`${DATA_FILE} is not a valid task file`);
+    expect(proc.stderrLines().join("\n")).toContain(`${LEGACY_DATA_FILE} is not a valid task file`);
+  });
+
+  it("keeps every acknowledged create when the process is SIGKILLed", async () => {
+    const first = start({ SERVICE_AUTH_TOKEN: TOKEN });
+    const port = await listeningPort(first);
+    const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+    const acknowledged = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const response = await fetch(`http://127.0.0.1:${port}/tasks`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ title: `acknowledged ${i}` }),
+        });
+        expect(response.status).toBe(201);
+        return ((await response.json()) as { id: string }).id;
+      }),
+    );
+    expect(await first.stop("SIGKILL")).toBe("SIGKILL");
+
+    const second = start({ SERVICE_AUTH_TOKEN: TOKEN });
+    const again = await listeningPort(second);
+    const list = await fetch(`http://127.0.0.1:${again}/tasks?limit=200`, { headers });
+    const body = (await list.json()) as { tasks: { id: string }[] };
+    expect(new Set(body.tasks.map((task) => task.id))).toEqual(new Set(acknowledged));
+  });
+
+  it("imports a JSON store's tasks.json on first start and says so", async () => {
+    const at = "2025-01-01T00:00:00.000Z";
+    const task = {
+      id: "3f6c1d2e-8a4b-4c1d-9e2f-0a1b2c3d4e5f",
+      title: "from the JSON store",
+      description: null,
+      priority: "high",
+      due_date: null,
+      status: "pending",
+      created_at: at,
+      updated_at: at,
+      completed_at: null,
+    };
+    await writeFile(
+      join(dir.path, LEGACY_DATA_FILE),
+      JSON.stringify({ version: 1, tasks: [task] }),
+    );
+    const proc = start({ SERVICE_AUTH_TOKEN: TOKEN });
+    const port = await listeningPort(proc);
+    const logged = await proc.waitForLog((line) => line.msg === "todo backend listening");
+    expect(logged).toMatchObject({ journalMode: "wal", synchronous: "FULL", tasks: 1 });
+    expect(proc.stderrLines().join("\n")).toContain(
+      `"keptAs":"${join(dir.path, `${LEGACY_DATA_FILE}.imported`)}"`,
+    );
+    const response = await fetch(`http://127.0.0.1:${port}/tasks/${task.id}`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(await response.json()).toEqual(task);
   });
 
   it("serves, stops with exit 0 on SIGTERM, and finds its tasks after a restart", async () => {

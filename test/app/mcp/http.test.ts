@@ -5,6 +5,13 @@ import {
   hostnameFromHostHeader,
   MAX_MCP_BODY_BYTES,
 } from "../../../app/mcp/http.js";
+import {
+  postRepeatedly,
+  recordingLogger,
+  sendUntilClosed,
+  streamedBody,
+} from "../support/oversized.js";
+import { listeningPort, type Spawned, spawnTsx } from "../support/processes.js";
 import { INITIALIZE, mcpHeaders, rawRequest } from "../support/raw-http.js";
 import {
   connectClient,
@@ -162,6 +169,103 @@ describe("MCP HTTP endpoints", () => {
     );
     expect(results.every((result) => !result.isError)).toBe(true);
     await Promise.all(clients.map((client) => client.close()));
+  });
+});
+
+describe("bodies the MCP server refuses, with the server in its own process as in production", () => {
+  // In one process the client reads the answer before the server's close reaches it, so
+  // only a separate process shows whether a reset replaces the 413.
+  const EIGHT_MIB = 8 * 1024 * 1024;
+  const headers = {
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+  };
+  const body = new Uint8Array(EIGHT_MIB).fill(0x78);
+  let server: Spawned;
+  let url: string;
+
+  beforeAll(async () => {
+    server = spawnTsx("app/mcp/main.ts", [], {
+      SERVICE_AUTH_TOKEN: "unused-backend-token",
+      BACKEND_BASE_URL: backend.url,
+      MCP_AUTH_TOKEN: MCP_TOKEN,
+      MCP_HOST: "127.0.0.1",
+      PORT: "0",
+    });
+    url = `http://127.0.0.1:${await listeningPort(server)}/mcp`;
+  });
+  afterAll(async () => {
+    await server.stop("SIGKILL");
+  });
+
+  it("answers 413 to 20 of 20 fetch POSTs of an 8 MiB body sent one after another, none lost to a reset", async () => {
+    const auth = { ...headers, authorization: `Bearer ${MCP_TOKEN}` };
+    const outcomes = await postRepeatedly(url, 20, () => body, auth);
+    expect(outcomes).toEqual(Array(20).fill("413 -32600"));
+  });
+
+  it("answers 413 to 20 of 20 fetch POSTs of an 8 MiB body sent all at once", async () => {
+    const auth = { ...headers, authorization: `Bearer ${MCP_TOKEN}` };
+    const outcomes = await postRepeatedly(url, 20, () => body, auth, "all at once");
+    expect(outcomes).toEqual(Array(20).fill("413 -32600"));
+  });
+
+  it("answers 413 to 20 of 20 fetch POSTs of an 8 MiB body streamed without a Content-Length", async () => {
+    const auth = { ...headers, authorization: `Bearer ${MCP_TOKEN}` };
+    const outcomes = await postRepeatedly(url, 20, () => streamedBody(EIGHT_MIB), auth);
+    expect(outcomes).toEqual(Array(20).fill("413 -32600"));
+  });
+
+  it("answers 401 to 20 of 20 fetch POSTs of an 8 MiB body without the token", async () => {
+    const outcomes = await postRepeatedly(url, 20, () => body, headers);
+    expect(outcomes).toEqual(Array(20).fill("401 -32001"));
+  });
+});
+
+describe("bodies the MCP server refuses from clients that keep sending", () => {
+  const CUT_MESSAGE = "cut off a client still sending a refused body";
+
+  it("answers 413 to a client trickling a huge body, then closes its socket at the time bound", async () => {
+    const { logger, records } = recordingLogger();
+    const slow = await startMcp(backend.url, {
+      logger,
+      drainLimits: { maxBytes: 16 * 1024 * 1024, timeoutMs: 300 },
+    });
+    try {
+      const head =
+        "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" +
+        `Content-Length: ${1024 ** 3}\r\n\r\n`;
+      const outcome = await sendUntilClosed(slow.port, head, { trickleMs: 10 });
+      expect(outcome.response).toMatch(/^HTTP\/1\.1 413 /);
+      expect(outcome.response).toContain("Request body exceeds the limit");
+      const cut = records().find((record) => record.msg === CUT_MESSAGE);
+      expect(cut).toMatchObject({ status: 413, reason: "time", limitMs: 300 });
+      // It kept reading while it waited: the server lingered rather than closing at once.
+      expect(cut?.drainedBytes).toBeGreaterThan(0);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it("answers 413 to a client sending a body past the drain bound, then cuts it off there", async () => {
+    const { logger, records } = recordingLogger();
+    const bounded = await startMcp(backend.url, {
+      logger,
+      drainLimits: { maxBytes: 1024 * 1024, timeoutMs: 60_000 },
+    });
+    try {
+      const head =
+        "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" +
+        `Content-Length: ${1024 ** 3}\r\n\r\n`;
+      const outcome = await sendUntilClosed(bounded.port, head, "fast");
+      expect(outcome.response).toMatch(/^HTTP\/1\.1 413 /);
+      expect(outcome.sentBytes).toBeGreaterThan(1024 * 1024);
+      const cut = records().find((record) => record.msg === CUT_MESSAGE);
+      expect(cut).toMatchObject({ status: 413, reason: "bytes", limitBytes: 1024 * 1024 });
+      expect(cut?.drainedBytes).toBeGreaterThan(1024 * 1024);
+    } finally {
+      await bounded.close();
+    }
   });
 });
 

@@ -93,8 +93,21 @@ describe("UpdateTaskInput", () => {
 });
 
 describe("ListTasksQuery", () => {
-  it("defaults the status filter to all", () => {
-    expect(ListTasksQuery.parse({})).toEqual({ status: "all" });
+  it("defaults to all tasks, 50 per page, from the first page", () => {
+    expect(ListTasksQuery.parse({})).toEqual({ status: "all", limit: 50 });
+  });
+
+  it("reads limit from its query-string form, 1 to 200 only", () => {
+    expect(ListTasksQuery.parse({ limit: "1" }).limit).toBe(1);
+    expect(ListTasksQuery.parse({ limit: "200" }).limit).toBe(200);
+    for (const limit of ["0", "201", "-1", "1.5", "1e2", " 5", "", "0x10"]) {
+      expect(ListTasksQuery.safeParse({ limit }).success, limit).toBe(false);
+    }
+  });
+
+  it("passes a cursor through unchanged and refuses an empty one", () => {
+    expect(ListTasksQuery.parse({ cursor: "dDEuNQ" }).cursor).toBe("dDEuNQ");
+    expect(ListTasksQuery.safeParse({ cursor: "" }).success).toBe(false);
   });
 
   it("rejects an unknown status filter", () => {

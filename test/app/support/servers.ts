@@ -10,7 +10,7 @@ import { TaskStore } from "../../../app/backend/store.js";
 import { BackendClient } from "../../../app/mcp/backend-client.js";
 import { createMcpHttpServer } from "../../../app/mcp/http.js";
 import { createServer as createMcpServer } from "../../../app/mcp/server.js";
-import { closeGracefully, listen } from "../../../app/shared/http.js";
+import { closeGracefully, type DrainLimits, listen } from "../../../app/shared/http.js";
 import { type Logger, silentLogger } from "../../../app/shared/logger.js";
 
 export const TOKEN = "test-service-token-0123456789";
@@ -34,13 +34,14 @@ export interface RunningBackend {
 /** Runs the real backend on a loopback ephemeral port (or `port`, to restart in place). */
 export async function startBackend(
   dataDir: string,
-  options: { token?: string; port?: number; logger?: Logger } = {},
+  options: { token?: string; port?: number; logger?: Logger; drainLimits?: DrainLimits } = {},
 ): Promise<RunningBackend> {
   const store = await TaskStore.open(dataDir);
   const server = createBackendServer({
     store,
     serviceAuthToken: options.token ?? TOKEN,
     logger: options.logger ?? silentLogger,
+    drainLimits: options.drainLimits,
   });
   const port = await listen(server, options.port ?? 0, "127.0.0.1");
   return {
@@ -49,7 +50,7 @@ export async function startBackend(
     store,
     close: async () => {
       await closeGracefully(server, 2000);
-      await store.flush();
+      await store.close();
     },
   };
 }
@@ -70,6 +71,7 @@ export async function startMcp(
     authToken?: string;
     allowedHosts?: string[];
     maxBodyBytes?: number;
+    drainLimits?: DrainLimits;
     logger?: Logger;
   } = {},
 ): Promise<RunningMcp> {
@@ -88,6 +90,7 @@ export async function startMcp(
     allowedHosts: options.allowedHosts ?? ["localhost", "127.0.0.1", "mcp-server"],
     authToken: options.authToken,
     maxBodyBytes: options.maxBodyBytes,
+    drainLimits: options.drainLimits,
     logger,
   });
   const port = await listen(server, 0, "127.0.0.1");
@@ -131,12 +134,14 @@ export interface FakeBackend {
 
 /**
  * A stand-in backend at the far edge of the MCP server: answers every request with
- * `status` and `body` after `delayMs`. For failure modes the real backend cannot produce.
+ * `status` and `body` after `delayMs`, or with what `route` returns for the request.
+ * For failure modes the real backend cannot produce.
  */
 export async function startFakeBackend(options: {
   status?: number;
   body?: unknown;
   delayMs?: number;
+  route?: (method: string, url: string) => { status: number; body: unknown };
 }): Promise<FakeBackend> {
   const requests: string[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -145,8 +150,11 @@ export async function startFakeBackend(options: {
     req.resume();
     const timer = setTimeout(() => {
       timers.delete(timer);
-      const payload = JSON.stringify(options.body ?? {});
-      res.writeHead(options.status ?? 200, { "content-type": "application/json" }).end(payload);
+      const { status, body } = options.route?.(req.method ?? "GET", req.url ?? "/") ?? {
+        status: options.status ?? 200,
+        body: options.body ?? {},
+      };
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     }, options.delayMs ?? 0);
     timers.add(timer);
   });
