@@ -6,7 +6,7 @@ import { stripVTControlCharacters } from "node:util";
 import type { ServerCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import { execa } from "execa";
 import { parse as parseYaml } from "yaml";
-import type { CheckOutcome } from "../result.js";
+import type { CheckOutcome } from "../checks/check.js";
 import { McpGateError, McpGateErrorCode } from "./errors.js";
 
 /** The one place the version of the official MCP conformance suite is pinned. */

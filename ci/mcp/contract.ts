@@ -52,7 +52,7 @@
 import { isDeepStrictEqual } from "node:util";
 import semver from "semver";
 import { z } from "zod";
-import type { CheckOutcome } from "../result.js";
+import type { CheckOutcome } from "../checks/check.js";
 import { McpGateError, McpGateErrorCode } from "./errors.js";
 
 /** The format version of `mcp-contract.json`. */
