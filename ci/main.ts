@@ -30,6 +30,8 @@ interface Options {
   tag: string[];
   publish: boolean;
   skip: string[];
+  update?: boolean;
+  cache: boolean;
   reportDir?: string;
 }
 
@@ -85,6 +87,10 @@ function parseArgs(argv: string[]): { stage: Stage; opts: Options } {
         .choices([...CHECK_IDS])
         .argParser(collect)
         .default([]),
+    )
+    .option(
+      "--update",
+      "with the contract stage: write the running image's tool contract as the snapshot",
     )
     .option("--report-dir <dir>", "where report.json, report.md, SARIF and SBOM go (reportDir)")
     .addHelpText(
@@ -160,6 +166,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     cwd,
     publish: opts.publish,
     skip: opts.skip,
+    updateContract: opts.update === true,
+    useCache: opts.cache,
   });
   return outcome.passed ? EXIT.passed : EXIT.failed;
 }

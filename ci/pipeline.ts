@@ -4,11 +4,13 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { connection, ExecError, GraphQLRequestError } from "@dagger.io/dagger";
 import { ProgressLine } from "../toolchain/progress.js";
-import { type CheckContext, type CheckResult, describeError } from "./checks/check.js";
+import { formatDuration } from "../toolchain/terminal.js";
+import { type CheckResult, describeError } from "./checks/check.js";
+import { mcpContract, updateContract } from "./checks/mcp-contract.js";
 import type { RunEnvironment } from "./config/environment.js";
 import type { Config } from "./config/schema.js";
 import { BuildError, ConfigError, InternalError, PipelineError, PublishError } from "./errors.js";
-import { commitTime, resolveGitContext, sourceUrl } from "./git/context.js";
+import { commitTime, previousRelease, resolveGitContext, sourceUrl } from "./git/context.js";
 import { computeTags } from "./git/tags.js";
 import { publishTarget } from "./registry/target.js";
 import {
@@ -23,10 +25,15 @@ import { renderTerminalSummary } from "./report/terminal.js";
 import { build } from "./stages/build.js";
 import { buildErrorFrom } from "./stages/build-failure.js";
 import { publish } from "./stages/publish.js";
-import { sharedWork, verify } from "./stages/verify.js";
+import { pipelineFingerprint, ResultCache } from "./stages/result-cache.js";
+import { verify } from "./stages/verify.js";
 
-/** What `npm run pipeline -- <stage>` runs; each includes the stages before it. */
-export const STAGES = ["all", "build", "verify", "publish"] as const;
+/**
+ * What `npm run pipeline -- <stage>` runs; each of build, verify, publish includes the stages
+ * before it. `contract` builds, brings the stack up and compares (or, with `updateContract`,
+ * rewrites) the MCP tool contract.
+ */
+export const STAGES = ["all", "build", "verify", "publish", "contract"] as const;
 export type Stage = (typeof STAGES)[number];
 
 export interface PipelineRequest {
@@ -39,6 +46,10 @@ export interface PipelineRequest {
   publish: boolean;
   /** Check ids to report as skipped. */
   skip: readonly string[];
+  /** With the `contract` stage: write the running image's tool contract as the snapshot. */
+  updateContract?: boolean | undefined;
+  /** False with `--no-cache`: every check runs, whatever ran before. */
+  useCache?: boolean | undefined;
 }
 
 export interface PipelineOutcome {
@@ -169,30 +180,54 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
       report.image.compressedBytes = built.facts.compressedBytes;
       if (req.stage === "build") return;
 
-      const ctx: CheckContext = {
-        image: built.localRef,
-        tarball: built.tarball,
-        facts: built.facts,
-        config,
-        cwd,
-        runEnv: runEnv.env,
-        offline: env.offline,
-        shared: sharedWork(),
-      };
+      const release =
+        computed.kind === "release" || computed.kind === "prerelease"
+          ? { version: computed.version, previous: await previousRelease(cwd, computed.version) }
+          : undefined;
       report.checks = await runStage(
-        "verify",
+        req.stage === "contract" ? "contract" : "verify",
         (p) =>
-          verify(ctx, {
-            skip: req.skip,
-            onResult: (c: CheckResult) => p.update(`${c.id} ${c.status}`),
-          }),
+          verify(
+            {
+              image: built.localRef,
+              tarball: built.tarball,
+              facts: built.facts,
+              config,
+              cwd,
+              runEnv: runEnv.env,
+              offline: env.offline,
+              release,
+            },
+            {
+              skip: req.skip,
+              cache: {
+                results: new ResultCache({
+                  dir: env.resultsDir,
+                  stamp: { run: env.runId, at: new Date(started).toISOString() },
+                  read: req.useCache !== false && req.stage !== "contract",
+                  reportDir: config.reportDir,
+                }),
+                pipeline: pipelineFingerprint(),
+              },
+              ...(req.stage === "contract"
+                ? { checks: [req.updateContract ? updateContract : mcpContract] }
+                : {}),
+              onStart: (id) => p.update(`${id} started`),
+              onResult: (c: CheckResult) =>
+                p.update(
+                  c.cached
+                    ? `${c.id} ${c.status} (cached from ${c.cached.run})`
+                    : `${c.id} ${c.status} in ${formatDuration(c.durationMs)}`,
+                ),
+            },
+          ),
         (checks) => (checks.some((c) => c.status === "failed") ? "gate failed" : "passed"),
       );
       if (report.checks.some((c) => c.status === "failed")) {
         if (wantPublish) process.stderr.write("pipeline: a gate failed, so nothing is published\n");
         return;
       }
-      if (req.stage === "verify" || !wantPublish) return;
+      if (req.stage === "verify" || req.stage === "contract" || !wantPublish) return;
       if (!target) {
         process.stderr.write(
           `pipeline: ${git.ref} is not published (${computed.kind}); tags would be ${computed.tags.join(", ")}\n`,

@@ -14,11 +14,18 @@ export interface CheckResult {
   summary: string;
   /** Supporting lines: what was found, where, and what to do about it. */
   details: string[];
+  /** A Markdown section for report.md and the release notes (a table of results), when useful. */
+  markdown?: string | undefined;
   durationMs: number;
+  /** Set when the result was reused from an earlier run with the same inputs (see result-cache.ts). */
+  cached?: { run: string; at: string } | undefined;
 }
 
 /** What a check function reports; `timed` adds the id and the duration. */
-export type CheckOutcome = Omit<CheckResult, "id" | "durationMs">;
+export type CheckOutcome = Omit<CheckResult, "id" | "durationMs" | "cached"> & {
+  /** Files the check wrote (report artifacts), kept with a cached result and restored with it. */
+  files?: string[] | undefined;
+};
 
 /** What every check is given: the built image and the run's settings. */
 export interface CheckContext {
@@ -35,8 +42,17 @@ export interface CheckContext {
   runEnv: Readonly<Record<string, string>>;
   /** Air-gapped: no tool may try to download anything. */
   offline: boolean;
-  /** Work several checks share, done once on first use (the Trivy scan). */
-  shared<T>(key: string, compute: () => Promise<T>): Promise<T>;
+  /** The version this run releases, and the one released before it, when the ref is a release. */
+  release: { version: string; previous: string | undefined } | undefined;
+  /**
+   * Work several checks share, done once on first use (the Trivy scan, the compose stack);
+   * `dispose` runs after the last check has finished.
+   */
+  shared<T>(
+    key: string,
+    compute: () => Promise<T>,
+    dispose?: (value: T) => Promise<void>,
+  ): Promise<T>;
 }
 
 /** One gate: a stable id and what it verifies. */
@@ -44,6 +60,12 @@ export interface Check {
   /** kebab-case; the `--skip` value and the report's key. */
   id: string;
   run(ctx: CheckContext): Promise<CheckOutcome>;
+  /**
+   * Everything the result depends on besides the image itself and the pipeline's own code (its
+   * configuration, tool and database versions, the files it reads); a passed result is reused
+   * while this stays the same. Checks without it always run.
+   */
+  cacheKey?(ctx: CheckContext): Promise<unknown>;
 }
 
 /** How many lines of a failed command's stderr are kept in a check's details. */
@@ -66,6 +88,7 @@ export async function timed(id: string, fn: () => Promise<CheckOutcome>): Promis
       status: outcome.status,
       summary: outcome.summary,
       details: outcome.details,
+      ...(outcome.markdown ? { markdown: outcome.markdown } : {}),
       durationMs: elapsed(),
     };
   } catch (error) {

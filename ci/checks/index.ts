@@ -1,6 +1,8 @@
 import type { Check } from "./check.js";
 import { composeSmoke } from "./compose-smoke.js";
 import { healthcheck } from "./healthcheck.js";
+import { mcpConformance } from "./mcp-conformance.js";
+import { mcpContract } from "./mcp-contract.js";
 import { nonRoot } from "./non-root.js";
 import { sizeBudget } from "./size-budget.js";
 import { trivy, trivyVulnerabilities } from "./trivy.js";
@@ -13,6 +15,8 @@ export const CHECKS: readonly Check[] = [
   trivy,
   trivyVulnerabilities,
   composeSmoke,
+  mcpConformance,
+  mcpContract,
 ];
 
 /** The ids `--skip` accepts. */

@@ -52,6 +52,7 @@ async function uidOfPid1(id: string): Promise<number | undefined> {
  */
 export const nonRoot: Check = {
   id: "non-root",
+  cacheKey: async (ctx) => ({ env: Object.keys(ctx.runEnv).sort() }),
   run: (ctx) => checkNonRoot(ctx.image, ctx.runEnv),
 };
 

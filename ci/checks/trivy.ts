@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { run } from "../../toolchain/exec.js";
+import { fileHash } from "../stages/result-cache.js";
 import type { Check, CheckContext } from "./check.js";
 import { gateFindings, parseTrivyReport, type TrivyFindings } from "./trivy-report.js";
 
@@ -80,9 +82,31 @@ async function scan(ctx: CheckContext): Promise<Scan> {
 
 const sharedScan = (ctx: CheckContext) => ctx.shared("trivy-scan", () => scan(ctx));
 
+/**
+ * What a Trivy verdict depends on besides the image: Trivy's version, the
+ * vulnerability database it would use (its metadata changes with every
+ * update), the ignore file and the gate's settings.
+ */
+function trivyInputs(ctx: CheckContext): Promise<unknown> {
+  return ctx.shared("trivy-inputs", async () => {
+    const config = ctx.config.trivy;
+    const cacheDir = config.dbDir
+      ? resolve(ctx.cwd, config.dbDir)
+      : join(homedir(), ".cache", "trivy");
+    return {
+      version: (await run("trivy", ["--version"])).split("\n")[0],
+      db: fileHash(join(cacheDir, "db", "metadata.json")),
+      ignoreFile: fileHash(resolve(ctx.cwd, config.ignoreFile)),
+      config,
+      offline: ctx.offline,
+    };
+  });
+}
+
 /** `trivy`: no secret, and no misconfiguration at a gated severity; writes JSON, SARIF and the SBOM. */
 export const trivy: Check = {
   id: "trivy",
+  cacheKey: trivyInputs,
   async run(ctx) {
     const { findings, files } = await sharedScan(ctx);
     const outcome = gateFindings(
@@ -94,7 +118,8 @@ export const trivy: Check = {
     );
     return {
       ...outcome,
-      details: [...outcome.details, `reports: ${files.json}, ${files.sarif}; SBOM: ${files.sbom}`],
+      details: [...outcome.details, "reports: trivy.json, trivy.sarif; SBOM: sbom.cdx.json"],
+      files: [files.json, files.sarif, files.sbom],
     };
   },
 };
@@ -105,6 +130,7 @@ export const trivy: Check = {
  */
 export const trivyVulnerabilities: Check = {
   id: "trivy-vulnerabilities",
+  cacheKey: trivyInputs,
   async run(ctx) {
     const { findings, vulnerabilitiesScanned } = await sharedScan(ctx);
     if (!vulnerabilitiesScanned) {

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { forcedMode } from "../../toolchain/mode.js";
 import { toolchainPaths } from "../../toolchain/paths.js";
 import { readState } from "../../toolchain/state.js";
@@ -34,6 +35,10 @@ export interface RunEnvironment {
   summary: { file: string; color: boolean } | undefined;
   /** `PIPELINE_TRACE_LOG`: Dagger's plain trace as it is written, to quote a failing build step. */
   traceLog: string | undefined;
+  /** Where passed check results are kept for reuse (in the toolchain cache). */
+  resultsDir: string;
+  /** This run's name in cached results: GitHub's run id and attempt, else a time stamp. */
+  runId: string;
 }
 
 const value = (env: Readonly<Record<string, string | undefined>>, name: string) => {
@@ -76,5 +81,12 @@ export function readEnvironment(env: Readonly<Record<string, string | undefined>
         }
       : undefined,
     traceLog: value(env, "PIPELINE_TRACE_LOG"),
+    resultsDir: join(paths.root, "results"),
+    runId: value(env, "GITHUB_RUN_ID")
+      ? `github-${value(env, "GITHUB_RUN_ID")}-${value(env, "GITHUB_RUN_ATTEMPT") ?? "1"}`
+      : `local-${new Date()
+          .toISOString()
+          .replace(/[-:]/g, "")
+          .replace(/\.\d+Z$/, "Z")}`,
   };
 }

@@ -138,10 +138,9 @@ export const Config = z.strictObject({
       /** What proves the stack works once it is healthy; only `up --wait` when unset. */
       smoke: z
         .strictObject({
-          /** A real MCP client over Streamable HTTP. */
+          /** A real MCP client over Streamable HTTP, at `mcp.path`. */
           mcp: z
             .strictObject({
-              path: text().default("/mcp"),
               /** Tools `tools/list` must include. */
               expectTools: z.array(text(), { error: "expected a list of tool names" }).default([]),
               /**
@@ -173,6 +172,29 @@ export const Config = z.strictObject({
         .optional(),
     })
     .prefault({}),
+  /**
+   * The image is an MCP server (Streamable HTTP) at `compose.service`'s port: the MCP gates run
+   * against the same stack as the smoke test. Without this section they are skipped, and say so.
+   */
+  mcp: z
+    .strictObject({
+      path: text().default("/mcp"),
+      conformance: z
+        .strictObject({
+          /** Scenarios of the official suite; default: what every server must pass. */
+          scenarios: z.array(text(), { error: "expected a list of scenario names" }).optional(),
+          /** A baseline of known failures (`server: [scenario, …]`), reported, never hidden. */
+          expectedFailures: text().optional(),
+        })
+        .prefault({}),
+      contract: z
+        .strictObject({
+          /** The committed snapshot of `tools/list`; `npm run pipeline -- contract --update` writes it. */
+          file: text().default("mcp-contract.json"),
+        })
+        .prefault({}),
+    })
+    .optional(),
   registry: z
     .strictObject({
       /** Registry host to log in to, e.g. `ghcr.io` or `localhost:5000`. */

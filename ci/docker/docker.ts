@@ -1,3 +1,5 @@
+import { createInterface } from "node:readline";
+import { execa } from "execa";
 import { run } from "../../toolchain/exec.js";
 
 /**
@@ -59,6 +61,55 @@ export async function runDetached(
 ): Promise<string> {
   const envArgs = Object.keys(env).flatMap((k) => ["-e", k]);
   return (await docker(["run", "-d", ...envArgs, ...extra, image], { env })).trim();
+}
+
+/** Creates a container without starting it; returns its id. `env` values never appear in argv. */
+export async function createContainer(
+  image: string,
+  env: Readonly<Record<string, string>>,
+  extra: readonly string[] = [],
+): Promise<string> {
+  const envArgs = Object.keys(env).flatMap((k) => ["-e", k]);
+  return (await docker(["create", ...envArgs, ...extra, image], { env })).trim();
+}
+
+/**
+ * Starts a created container and resolves with the first of its events that
+ * `decide` turns into a verdict (Docker's event stream, e.g. `health_status:
+ * healthy`, `die`), or undefined after `timeoutMs`. Nothing is polled.
+ */
+export async function startAndWatch<T>(
+  id: string,
+  decide: (status: string) => T | undefined,
+  timeoutMs: number,
+): Promise<T | undefined> {
+  // `--since` replays what happened between subscribing and starting, so no event is missed.
+  const since = String(Math.floor(Date.now() / 1000) - 5);
+  const events = execa(
+    "docker",
+    ["events", "--since", since, "--filter", `container=${id}`, "--format", "{{.Status}}"],
+    { buffer: false, reject: false },
+  );
+  try {
+    const verdict = new Promise<T | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), timeoutMs);
+      createInterface({ input: events.stdout }).on("line", (line) => {
+        const decided = decide(line.trim());
+        if (decided !== undefined) {
+          clearTimeout(timer);
+          resolve(decided);
+        }
+      });
+      events.once("exit", () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      });
+    });
+    await docker(["start", id]);
+    return await verdict;
+  } finally {
+    events.kill();
+  }
 }
 
 export async function removeContainer(id: string): Promise<void> {

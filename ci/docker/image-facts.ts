@@ -4,6 +4,8 @@ import { docker, inspectImage } from "./docker.js";
 
 /** What the report and the size gate know about the built image, measured once. */
 export interface ImageFacts {
+  /** Docker's image id: the digest of the image config, the same for the same image anywhere. */
+  id: string;
   /** Uncompressed size, as `docker image inspect` reports it. */
   sizeBytes: number;
   /** Sum of the compressed layer blobs: what a registry stores and a pull downloads. */
@@ -71,5 +73,5 @@ export async function measureImage(image: string, tarball: string): Promise<Imag
     compressedSize(tarball),
     layerSizes(image),
   ]);
-  return { sizeBytes: info.Size, compressedBytes, layers };
+  return { id: info.Id, sizeBytes: info.Size, compressedBytes, layers };
 }

@@ -1,4 +1,5 @@
 import hostedGitInfo from "hosted-git-info";
+import semver from "semver";
 import { gitQuery } from "./git.js";
 import type { GitContext } from "./tags.js";
 
@@ -56,4 +57,13 @@ export async function sourceUrl(cwd: string, githubUrl?: string): Promise<string
 export async function commitTime(cwd: string): Promise<string> {
   const out = await gitQuery(cwd, ["log", "-1", "--format=%cI"]);
   return out ? new Date(out).toISOString() : new Date().toISOString();
+}
+
+/** The highest `v*` release tag below `version` (semver order), without its `v`; undefined when none. */
+export async function previousRelease(cwd: string, version: string): Promise<string | undefined> {
+  const tags = (await gitQuery(cwd, ["tag", "--list", "v*"]))?.split("\n") ?? [];
+  const earlier = tags
+    .map((tag) => semver.valid(tag.trim().replace(/^v/, "")))
+    .filter((v): v is string => v !== null && semver.lt(v, version));
+  return earlier.sort(semver.rcompare)[0];
 }

@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { stripVTControlCharacters } from "node:util";
 import type { ServerCapabilities } from "@modelcontextprotocol/sdk/types.js";
@@ -9,25 +11,35 @@ import { parse as parseYaml } from "yaml";
 import type { CheckOutcome } from "../checks/check.js";
 import { McpGateError, McpGateErrorCode } from "./errors.js";
 
-/** The one place the version of the official MCP conformance suite is pinned. */
-export const CONFORMANCE_SUITE_VERSION = "0.1.16";
-export const CONFORMANCE_SUITE_PACKAGE = `@modelcontextprotocol/conformance@${CONFORMANCE_SUITE_VERSION}`;
+/** The official MCP conformance suite's npm package. */
+export const CONFORMANCE_SUITE_PACKAGE = "@modelcontextprotocol/conformance";
 
 /**
- * Runs the suite's `conformance` binary on Node 22 fetched from the npm registry (the suite needs
- * Node >= 22; the host may have 20), without touching the host's Node. Any argv that ends in the
- * suite's binary works in its place, e.g. `["node_modules/.bin/conformance"]`.
+ * The suite as the lockfile installs it — a pinned devDependency, the one
+ * place its version is set — and the argv that runs its binary on this Node
+ * (it needs Node >= 22), so running it fetches nothing.
  */
-export const NPX_SUITE_COMMAND: readonly string[] = [
-  "npx",
-  "-y",
-  "-p",
-  "node@22",
-  "-p",
-  CONFORMANCE_SUITE_PACKAGE,
-  "--",
-  "conformance",
-];
+export function installedSuite(): { version: string; command: string[] } {
+  const require = createRequire(import.meta.url);
+  let manifestPath: string;
+  try {
+    manifestPath = require.resolve(`${CONFORMANCE_SUITE_PACKAGE}/package.json`);
+  } catch (error) {
+    throw new McpGateError(
+      McpGateErrorCode.SUITE_FAILED_TO_RUN,
+      `${CONFORMANCE_SUITE_PACKAGE} is not installed; add it as a devDependency (npm install --save-dev --save-exact ${CONFORMANCE_SUITE_PACKAGE}) or --skip mcp-conformance`,
+      { cause: error },
+    );
+  }
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {
+    version: string;
+    bin: { conformance: string };
+  };
+  return {
+    version: manifest.version,
+    command: [process.execPath, join(dirname(manifestPath), manifest.bin.conformance)],
+  };
+}
 
 /**
  * What every Streamable HTTP server must pass, whatever it offers: the handshake, ping, a valid
@@ -81,10 +93,10 @@ export interface RunConformanceOptions {
   scenarios: readonly string[];
   /** YAML baseline `{ server: [scenario, …] }`, as the suite's `--expected-failures` reads it. */
   expectedFailuresFile?: string | undefined;
-  /** argv that runs the suite's binary, e.g. `NPX_SUITE_COMMAND`. */
+  /** argv that runs the suite's binary, e.g. `installedSuite().command`. */
   suiteCommand: readonly string[];
-  /** The whole environment of the suite's process (it needs PATH, and HOME for npx's cache). */
-  env: Readonly<Record<string, string | undefined>>;
+  /** The whole environment of the suite's process; this process's when unset. */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Working directory; a relative `expectedFailuresFile` is resolved against it. */
   cwd: string;
   /** Per scenario; the first run may download Node and the suite. Default 180 s. */
@@ -259,8 +271,7 @@ export async function runConformance(options: RunConformanceOptions): Promise<Co
       ];
       const result = await execa(program, args, {
         cwd: options.cwd,
-        env: options.env,
-        extendEnv: false,
+        ...(options.env ? { env: options.env, extendEnv: false } : {}),
         reject: false,
         all: true,
         stdin: "ignore",
@@ -396,7 +407,7 @@ async function readChecks(outputDir: string): Promise<SuiteCheck[] | undefined> 
   if (!Array.isArray(data)) {
     throw new McpGateError(
       McpGateErrorCode.SUITE_FAILED_TO_RUN,
-      `the conformance suite wrote ${dir}/checks.json in a format this pipeline does not read (expected an array of checks); is the suite still ${CONFORMANCE_SUITE_VERSION}?`,
+      `the conformance suite wrote ${dir}/checks.json in a format this pipeline does not read (expected an array of checks); has the suite's version changed?`,
     );
   }
   return data as SuiteCheck[];

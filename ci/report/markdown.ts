@@ -45,7 +45,7 @@ export function renderMarkdown(report: PipelineReport, extra: ReportExtra = {}):
     out.push("| | Check | Result | Duration |", "|---|---|---|---:|");
     for (const check of report.checks) {
       out.push(
-        `| ${STATUS_EMOJI[check.status]} | ${cell(check.id)} | ${cell(check.summary)} | ${formatDuration(check.durationMs)} |`,
+        `| ${STATUS_EMOJI[check.status]} | ${cell(check.id)} | ${cell(check.summary)} | ${check.cached ? `cached from ${cell(check.cached.run)}` : formatDuration(check.durationMs)} |`,
       );
     }
     out.push("");
@@ -61,6 +61,12 @@ export function renderMarkdown(report: PipelineReport, extra: ReportExtra = {}):
     if (check.details.length === 0) out.push("_No details._");
     else out.push(...fenced(check.details.join("\n")));
     out.push("", "</details>", "");
+  }
+
+  // Tables a check produced (conformance scenarios, contract changes), whatever its status.
+  for (const check of report.checks) {
+    if (!check.markdown) continue;
+    out.push(`### ${html(check.id)}`, "", check.markdown.trimEnd(), "");
   }
 
   if (extra.stages && extra.stages.length > 0) {

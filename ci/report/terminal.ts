@@ -38,8 +38,8 @@ export function renderTerminalSummary(
         report.checks.map((check) => [
           statusWord(check.status),
           check.id,
-          formatDuration(check.durationMs),
-          oneLine(check.summary),
+          check.cached ? "cached" : formatDuration(check.durationMs),
+          `${oneLine(check.summary)}${check.cached ? ` [from ${check.cached.run}]` : ""}`,
         ]),
         (row, column, padded) =>
           column === 0 ? color(report.checks[row]?.status ?? "", padded) : padded,

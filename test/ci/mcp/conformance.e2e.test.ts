@@ -5,7 +5,7 @@ import {
   BASE_SCENARIOS,
   type ConformanceCheck,
   defaultScenarios,
-  NPX_SUITE_COMMAND,
+  installedSuite,
   runConformance,
 } from "../../../ci/mcp/conformance.js";
 import { inspectMcpServer } from "../../../ci/mcp/server-info.js";
@@ -32,7 +32,7 @@ function run(url: string, expectedFailuresFile?: string): Promise<ConformanceChe
     url,
     scenarios: [...BASE_SCENARIOS],
     expectedFailuresFile,
-    suiteCommand: NPX_SUITE_COMMAND,
+    suiteCommand: installedSuite().command,
     env: { ...process.env, npm_config_update_notifier: "false" },
     cwd: REPO_ROOT,
   });

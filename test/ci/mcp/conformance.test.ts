@@ -1,15 +1,16 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { describe, expect, it } from "vitest";
 import {
   BASE_SCENARIOS,
-  CONFORMANCE_SUITE_VERSION,
   classifyScenario,
   declaresLogging,
   defaultScenarios,
+  installedSuite,
   LOGGING_SCENARIO,
-  NPX_SUITE_COMMAND,
   parseExpectedFailures,
   renderConformanceMarkdown,
   runConformance,
@@ -48,10 +49,14 @@ describe("default scenarios", () => {
     expect(defaultScenarios(logging)).toEqual([...BASE_SCENARIOS, LOGGING_SCENARIO]);
   });
 
-  it("pins the suite in the npx command through the one version constant", () => {
-    expect(NPX_SUITE_COMMAND).toContain(
-      `@modelcontextprotocol/conformance@${CONFORMANCE_SUITE_VERSION}`,
-    );
+  it("runs the suite the lockfile pins, from node_modules, on this Node", () => {
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as {
+      devDependencies: Record<string, string>;
+    };
+    const suite = installedSuite();
+    expect(suite.version).toBe(pkg.devDependencies["@modelcontextprotocol/conformance"]);
+    expect(suite.command[0]).toBe(process.execPath);
+    expect(suite.command[1]).toMatch(/node_modules\/@modelcontextprotocol\/conformance\//);
   });
 });
 
@@ -162,7 +167,7 @@ describe("runConformance without the real suite", () => {
     const check = await runConformance({
       ...options,
       scenarios: [],
-      suiteCommand: NPX_SUITE_COMMAND,
+      suiteCommand: installedSuite().command,
     });
     expect(check).toMatchObject({ status: "skipped", scenarios: [] });
   });
