@@ -1,22 +1,30 @@
 import type { StepContext } from "./context.js";
-import { run } from "./exec.js";
+import { runAsRoot } from "./privilege.js";
+import { recordInstalledPackages } from "./state.js";
 
 let updated = false;
 
-/** `apt-get install` as root on Debian/Ubuntu, refreshing the package lists once per run first. */
+/**
+ * `apt-get install` on Debian/Ubuntu (as root, or through passwordless sudo),
+ * refreshing the package lists once per run first. Records the packages so
+ * setup knows later that it installed them.
+ */
 export async function aptInstall(
-  ctx: Pick<StepContext, "env" | "logFile" | "note">,
+  ctx: Pick<StepContext, "env" | "logFile" | "note" | "paths">,
   packages: string[],
 ): Promise<void> {
   const env = { ...ctx.env, DEBIAN_FRONTEND: "noninteractive" };
+  const why = `Installing ${packages.join(", ")}`;
   if (!updated) {
     ctx.note("apt-get update");
-    await run("apt-get", ["update", "-q"], { env, logFile: ctx.logFile });
+    await runAsRoot("apt-get", ["update", "-q"], { env, logFile: ctx.logFile, why });
     updated = true;
   }
   ctx.note(`apt-get install ${packages.join(" ")}`);
-  await run("apt-get", ["install", "-y", "-q", ...packages], {
+  await runAsRoot("apt-get", ["install", "-y", "-q", ...packages], {
     env,
     logFile: ctx.logFile,
+    why,
   });
+  recordInstalledPackages(ctx.paths, packages);
 }

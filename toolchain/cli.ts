@@ -3,15 +3,41 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
+import { loadConfig } from "../ci/config/load.js";
+import { exportBundle } from "./bundle.js";
+import type { SetupNeeds } from "./context.js";
 import { runUnderDagger } from "./dagger-run.js";
 import { doctor, renderDoctor } from "./doctor.js";
 import { toolchainEnv } from "./env.js";
 import { ToolchainError } from "./errors.js";
 import { toolchainPaths } from "./paths.js";
+import { ProgressLine } from "./progress.js";
+import { loadSettings } from "./settings.js";
 import { setup } from "./setup.js";
+import { readRegistryAuth } from "./steps/registry.js";
+import { formatDuration } from "./terminal.js";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 const paths = toolchainPaths();
+
+/**
+ * Whether the pipeline would publish to the local authenticated registry: no
+ * registry configured (file, environment, GitHub's defaults), or that one.
+ * A configuration the pipeline will reject counts as local, so setup still
+ * provides what the pipeline's own error message will point at.
+ */
+function publishesLocally(env: NodeJS.ProcessEnv): boolean {
+  try {
+    const { address } = loadConfig({ cwd: process.cwd(), env }).registry;
+    return address === undefined || address === readRegistryAuth(paths)?.address;
+  } catch {
+    return true;
+  }
+}
+
+function runSetup(needs: SetupNeeds, fromBundle?: string) {
+  return setup(repoRoot, paths, { settings: loadSettings(), needs, fromBundle });
+}
 
 /** Runs a command with the toolchain's environment and returns its exit code. */
 function runWithToolchain(cmd: string, args: string[]): number {
@@ -31,8 +57,27 @@ const program = new Command("toolchain")
 program
   .command("setup")
   .description("install what is missing; each step is skipped when already done")
-  .action(async () => {
-    await setup(repoRoot, paths);
+  .option("--export-bundle <file>", "then write every binary and image it built into one archive")
+  .option(
+    "--from-bundle <file>",
+    "install from an offline bundle (verified against its manifest) instead of building",
+  )
+  .action(async (opts: { exportBundle?: string; fromBundle?: string }) => {
+    const { mode } = await runSetup(
+      { authRegistry: publishesLocally(process.env) },
+      opts.fromBundle,
+    );
+    if (opts.exportBundle) {
+      const progress = new ProgressLine(`[bundle] ${opts.exportBundle}`);
+      const out = await exportBundle(paths, opts.exportBundle, toolchainEnv(paths), {
+        online: mode === "online",
+        note: (t) => progress.update(t),
+      });
+      const ms = progress.finish("written");
+      process.stderr.write(
+        `bundle: ${out.file} (${(out.bytes / 1e6).toFixed(0)} MB, sha256 ${out.sha256}, ${formatDuration(ms)}); install it with \`npm run setup -- --from-bundle ${out.file}\`\n`,
+      );
+    }
   });
 
 program
@@ -40,7 +85,7 @@ program
   .description("check every component and say how to fix what is broken")
   .option("--json", "print one JSON object instead of a table")
   .action(async (opts: { json?: boolean }) => {
-    const report = await doctor(paths);
+    const report = await doctor(paths, loadSettings());
     process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${renderDoctor(report)}\n`);
     process.exitCode = report.ok ? 0 : 1;
   });
@@ -53,7 +98,8 @@ program
   .allowUnknownOption()
   .argument("[args...]")
   .action(async (args: string[]) => {
-    await setup(repoRoot, paths);
+    // The end-to-end tests publish to the local authenticated registry.
+    await runSetup({ authRegistry: true });
     process.exitCode = runWithToolchain(join(repoRoot, "node_modules", ".bin", "vitest"), [
       "run",
       ...args,
@@ -70,7 +116,7 @@ program
   .allowUnknownOption()
   .argument("[args...]")
   .action(async (args: string[]) => {
-    await setup(repoRoot, paths);
+    await runSetup({ authRegistry: publishesLocally(process.env) });
     const main = join(repoRoot, "ci", "main.ts");
     if (!existsSync(main)) {
       process.stderr.write(

@@ -4,7 +4,8 @@ import { parseImageRef } from "./image-ref.js";
 import { detectMode, type Mode } from "./mode.js";
 import type { ToolchainPaths } from "./paths.js";
 import { basicAuth, manifestDigest } from "./registry-api.js";
-import { REGISTRY_PORTS } from "./registry-config.js";
+import { type ToolchainSettings, usesSharedEngine } from "./settings.js";
+import { type Provenance, readProvenance, readRegistries, readState } from "./state.js";
 import { DAGGER_ENGINE_IMAGE, engineImageVersion } from "./steps/dagger-engine.js";
 import { readRegistryAuth, registryStatus } from "./steps/registry.js";
 import { baseImages, versions } from "./versions.js";
@@ -20,6 +21,8 @@ export interface DoctorReport {
   ok: boolean;
   mode: Mode;
   components: Component[];
+  /** Where each tool came from and what was verified before it was installed. */
+  provenance: Provenance[];
 }
 
 const SETUP = "run `npm run setup`";
@@ -28,6 +31,7 @@ type Probe = (
   env: NodeJS.ProcessEnv,
   paths: ToolchainPaths,
   mode: Mode,
+  settings: ToolchainSettings,
 ) => Promise<Omit<Component, "name">>;
 
 /** Runs a version command; a failure becomes a component that says how to fix it. */
@@ -90,6 +94,15 @@ const probes: Record<string, Probe> = {
       `${SETUP} (installs the Buildx CLI plugin)`,
       (o) => o.split(/\s+/)[1] ?? o,
     ),
+  cosign: (env) =>
+    versionOf(
+      "cosign",
+      ["version"],
+      env,
+      `v${versions.cosign}`,
+      `${SETUP} (installs cosign ${versions.cosign})`,
+      (o) => /GitVersion:\s*(\S+)/.exec(o)?.[1] ?? o,
+    ),
   trivy: (env) =>
     versionOf(
       "trivy",
@@ -116,7 +129,8 @@ const probes: Record<string, Probe> = {
       `${SETUP} (builds the Dagger CLI ${versions.dagger})`,
       (o) => /v\d+\.\d+\.\d+\S*/.exec(o)?.[0] ?? o,
     ),
-  "dagger-engine": async (env, _paths, mode) => {
+  "dagger-engine": async (env, _paths, mode, settings) => {
+    if (usesSharedEngine(settings)) return sharedEngine(env, settings.runnerHost ?? "");
     const version = await engineImageVersion(env);
     if (!version) {
       if (mode === "online")
@@ -157,50 +171,65 @@ const probes: Record<string, Probe> = {
     return { ok: true, version, detail: "ok" };
   },
   registry: async (_env, paths) => {
-    const mirror = await registryStatus(REGISTRY_PORTS.mirror);
-    const auth = await registryStatus(REGISTRY_PORTS.auth);
-    const creds = readRegistryAuth(paths);
-    if (mirror !== 200)
-      return {
-        ok: false,
-        version: null,
-        detail: `no registry answers on :${REGISTRY_PORTS.mirror}; ${SETUP}`,
-      };
-    if (auth !== 401)
-      return {
-        ok: false,
-        version: null,
-        detail: `no authenticated registry on :${REGISTRY_PORTS.auth}; ${SETUP}`,
-      };
-    if (!creds)
-      return { ok: false, version: null, detail: `${paths.registryAuthFile} is missing; ${SETUP}` };
-    const res = await fetch(`http://127.0.0.1:${REGISTRY_PORTS.auth}/v2/`, {
-      headers: {
-        Authorization: basicAuth(creds),
-      },
-      signal: AbortSignal.timeout(3000),
-    }).catch(() => undefined);
-    if (res?.status !== 200) {
-      return {
-        ok: false,
-        version: null,
-        detail: `the registry refuses the credentials in ${paths.registryAuthFile}; delete it and ${SETUP}`,
-      };
+    const state = readState(paths);
+    if (!state) return { ok: false, version: null, detail: `no toolchain state yet; ${SETUP}` };
+    const ports = readRegistries(paths);
+    const used: string[] = [];
+    if (state.registry.mirror) {
+      const port = ports.mirror?.port;
+      if (port === undefined || (await registryStatus(port)) !== 200)
+        return {
+          ok: false,
+          version: null,
+          detail: `the mirror ${state.registry.mirror} does not answer; ${SETUP}`,
+        };
+      used.push(`mirror ${state.registry.mirror}`);
     }
-    return {
-      ok: true,
-      version: "distribution 2.8",
-      detail: `mirror :${REGISTRY_PORTS.mirror}, auth ${creds.address}`,
-    };
+    if (state.registry.auth) {
+      const port = ports.auth?.port;
+      const creds = readRegistryAuth(paths);
+      if (port === undefined || (await registryStatus(port)) !== 401)
+        return {
+          ok: false,
+          version: null,
+          detail: `no authenticated registry at ${state.registry.auth.address}; ${SETUP}`,
+        };
+      if (!creds)
+        return {
+          ok: false,
+          version: null,
+          detail: `${paths.registryAuthFile} is missing; ${SETUP}`,
+        };
+      const res = await fetch(`http://127.0.0.1:${port}/v2/`, {
+        headers: { Authorization: basicAuth(creds) },
+        signal: AbortSignal.timeout(3000),
+      }).catch(() => undefined);
+      if (res?.status !== 200) {
+        return {
+          ok: false,
+          version: null,
+          detail: `the registry refuses the credentials in ${paths.registryAuthFile}; delete it and ${SETUP}`,
+        };
+      }
+      used.push(`auth ${creds.address}`);
+    }
+    if (used.length === 0)
+      return {
+        ok: true,
+        version: null,
+        detail: "none in use (online, publishing elsewhere)",
+      };
+    return { ok: true, version: "distribution 2.8", detail: used.join(", ") };
   },
-  "base-images": async (_env, _paths, mode) => {
+  "base-images": async (_env, paths, mode) => {
     if (mode === "online")
       return { ok: true, version: null, detail: "pulled from their upstream registries" };
+    const mirror = readRegistries(paths).mirror;
+    if (!mirror) return { ok: false, version: null, detail: `no local mirror; ${SETUP}` };
     const missing: string[] = [];
     for (const ref of Object.values(baseImages)) {
       const { path, tag = "latest" } = parseImageRef(ref);
-      if (!(await manifestDigest(`127.0.0.1:${REGISTRY_PORTS.mirror}`, path, tag)))
-        missing.push(ref);
+      if (!(await manifestDigest(`127.0.0.1:${mirror.port}`, path, tag))) missing.push(ref);
     }
     if (missing.length)
       return {
@@ -212,18 +241,46 @@ const probes: Record<string, Probe> = {
   },
 };
 
+/** An engine someone else runs: the CLI must reach it and it must run the pinned version. */
+async function sharedEngine(
+  env: NodeJS.ProcessEnv,
+  runnerHost: string,
+): Promise<Omit<Component, "name">> {
+  const fix = `start the engine ${runnerHost} points at, or unset _EXPERIMENTAL_DAGGER_RUNNER_HOST`;
+  let out: string;
+  try {
+    out = await run("dagger", ["--silent", "core", "version"], { env, timeoutMs: 120_000 });
+  } catch (err) {
+    const reason = err instanceof Error ? (err.message.split("\n").slice(-1)[0] ?? "") : "";
+    return { ok: false, version: null, detail: `cannot reach ${runnerHost} (${reason}); ${fix}` };
+  }
+  const version = /v\d+\.\d+\.\d+\S*/.exec(out)?.[0] ?? out.trim();
+  if (version !== `v${versions.dagger}`)
+    return {
+      ok: false,
+      version,
+      detail: `the engine at ${runnerHost} is ${version}, the CLI and SDK are v${versions.dagger}; run a v${versions.dagger} engine there`,
+    };
+  return { ok: true, version, detail: `shared engine at ${runnerHost}` };
+}
+
 /** Checks every component; `ok` only when all are usable. */
 export async function doctor(
   paths: ToolchainPaths,
+  settings: ToolchainSettings,
   baseEnv: NodeJS.ProcessEnv = process.env,
 ): Promise<DoctorReport> {
-  const { mode } = await detectMode(baseEnv);
+  // The mode setup chose, unless AIRGAP says otherwise now.
+  const state = readState(paths);
+  const mode =
+    baseEnv.AIRGAP === undefined && state ? state.mode : (await detectMode(baseEnv)).mode;
   const env = toolchainEnv(paths, baseEnv);
   const components: Component[] = [];
   for (const [name, probe] of Object.entries(probes)) {
-    components.push({ name, ...(await probe(env, paths, mode)) });
+    components.push({ name, ...(await probe(env, paths, mode, settings)) });
   }
-  return { ok: components.every((c) => c.ok), mode, components };
+  const provenance = Object.values(readProvenance(paths));
+  return { ok: components.every((c) => c.ok), mode, components, provenance };
 }
 
 /** The human table. */
@@ -238,9 +295,19 @@ export function renderDoctor(report: DoctorReport): string {
   const lines = rows.map((r) =>
     r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i] ?? 0) : cell)).join("  "),
   );
+  const origins = report.provenance.map((p) => {
+    const signed = p.signature
+      ? p.signature.verified
+        ? `, signature verified (${p.signature.by})`
+        : `, signature not checked (${p.signature.reason})`
+      : "";
+    const what = p.source === "go-build" ? "built from" : "verified";
+    return `  ${p.tool.padEnd(15)}${p.source.padEnd(10)}${what} ${p.asset ?? ""} sha256 ${p.sha256.slice(0, 12)}… against ${p.checksumSource ?? "-"}${signed}`;
+  });
   return [
     `mode: ${report.mode}`,
     ...lines,
+    ...(origins.length ? ["where the tools came from:", ...origins] : []),
     report.ok ? "all components usable" : "some components need attention (see FAIL lines)",
   ].join("\n");
 }

@@ -5,6 +5,12 @@ export const ToolchainErrorCode = {
   VersionMismatch: "TOOLCHAIN_VERSION_MISMATCH",
   NotReady: "TOOLCHAIN_NOT_READY",
   ChecksumMismatch: "TOOLCHAIN_CHECKSUM_MISMATCH",
+  /** An environment variable has a value the toolchain cannot use. */
+  BadSetting: "TOOLCHAIN_BAD_SETTING",
+  /** A download does not match the checksum its project published, or none was published. */
+  Integrity: "TOOLCHAIN_INTEGRITY",
+  /** A port the toolchain must use is held by a process that is not ours. */
+  PortTaken: "TOOLCHAIN_PORT_TAKEN",
 } as const;
 export type ToolchainErrorCode = (typeof ToolchainErrorCode)[keyof typeof ToolchainErrorCode];
 

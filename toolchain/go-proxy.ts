@@ -1,17 +1,10 @@
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { sha256File } from "./checksums.js";
 import { download } from "./download.js";
 import { ToolchainError, ToolchainErrorCode } from "./errors.js";
 import { run } from "./exec.js";
 import { goBinary } from "./go.js";
-
-/** sha256 (hex) of a file, streamed. */
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file)) hash.update(chunk);
-  return hash.digest("hex");
-}
 
 /** Go's module path escaping for proxy URLs: each upper-case letter becomes `!` + lower case. */
 export function escapeModulePath(module: string): string {

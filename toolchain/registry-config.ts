@@ -1,6 +1,9 @@
 /**
  * The local registries. The bridge address is how containers, the Docker
  * daemon and the Dagger engine all reach a registry listening on the host.
+ * The mirror and auth ports are defaults: setup moves a registry to a free port
+ * when its default is taken, and records the ports it uses in the toolchain
+ * state, which everything else reads.
  */
 export const REGISTRY_BRIDGE_HOST = "172.17.0.1";
 export const REGISTRY_PORTS = {
@@ -14,6 +17,4 @@ export const REGISTRY_PORTS = {
    */
   tokenAuth: 5002,
 } as const;
-export const MIRROR_ADDRESS = `${REGISTRY_BRIDGE_HOST}:${REGISTRY_PORTS.mirror}`;
-export const AUTH_REGISTRY_ADDRESS = `${REGISTRY_BRIDGE_HOST}:${REGISTRY_PORTS.auth}`;
 export const TOKEN_REGISTRY_ADDRESS = `${REGISTRY_BRIDGE_HOST}:${REGISTRY_PORTS.tokenAuth}`;

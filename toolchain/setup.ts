@@ -1,31 +1,45 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Step, StepContext } from "./context.js";
+import { bundleStep } from "./bundle.js";
+import type { SetupNeeds, Step, StepContext } from "./context.js";
 import { toolchainEnv } from "./env.js";
 import { ToolchainError } from "./errors.js";
 import { detectMode, type Mode } from "./mode.js";
 import type { ToolchainPaths } from "./paths.js";
 import { ProgressLine } from "./progress.js";
-import { AUTH_REGISTRY_ADDRESS, MIRROR_ADDRESS } from "./registry-config.js";
-import { writeState } from "./state.js";
+import { type ToolchainSettings, usesSharedEngine } from "./settings.js";
+import { readProvenance, readRegistries, writeState } from "./state.js";
 import { baseImagesStep } from "./steps/base-images.js";
 import { assertSdkVersionMatches, daggerCli } from "./steps/dagger-cli.js";
 import { DAGGER_ENGINE_IMAGE, daggerEngine } from "./steps/dagger-engine.js";
 import { dockerEngine } from "./steps/docker-engine.js";
+import { engineConfigFile, engineConfigStep } from "./steps/engine-config.js";
 import { goToolSteps } from "./steps/go-tools.js";
-import { registries } from "./steps/registry.js";
+import { registries, wantedRegistries } from "./steps/registry.js";
 import { formatDuration } from "./terminal.js";
 import { versions } from "./versions.js";
 
-/** Steps in order: later ones build on earlier ones (buildx before image builds, registry before pushes). */
+/**
+ * Steps in order: later ones build on earlier ones (cosign before the downloads
+ * it checks, the registry before pushes, the engine image before its config).
+ */
 export const STEPS: readonly Step[] = [
   dockerEngine,
-  registries,
   ...goToolSteps,
   daggerCli,
+  registries,
   baseImagesStep,
   daggerEngine,
+  engineConfigStep,
 ];
+
+export interface SetupOptions {
+  settings: ToolchainSettings;
+  needs: SetupNeeds;
+  /** Install this offline bundle (`--from-bundle`) instead of building or downloading. */
+  fromBundle?: string;
+  env?: NodeJS.ProcessEnv;
+}
 
 export interface SetupResult {
   mode: Mode;
@@ -40,24 +54,37 @@ export interface SetupResult {
 export async function setup(
   repoRoot: string,
   paths: ToolchainPaths,
-  baseEnv: NodeJS.ProcessEnv = process.env,
+  options: SetupOptions,
 ): Promise<SetupResult> {
+  const baseEnv = options.env ?? process.env;
   const started = Date.now();
   assertSdkVersionMatches(repoRoot);
   for (const dir of [paths.root, paths.bin, paths.logs, paths.state])
     mkdirSync(dir, { recursive: true });
-  const { mode, reason } = await detectMode(baseEnv);
+  // A bundle is for machines without internet: it brings the air-gapped engine and base images.
+  const { mode, reason } =
+    options.fromBundle && baseEnv.AIRGAP === undefined
+      ? { mode: "airgap" as const, reason: "installing an offline bundle" }
+      : await detectMode(baseEnv);
   process.stderr.write(`toolchain: ${mode} mode (${reason}); cache ${paths.root}\n`);
+  if (options.settings.downloadMirror && mode === "online")
+    process.stderr.write(`toolchain: downloads from ${options.settings.downloadMirror}\n`);
   const env = toolchainEnv(paths, baseEnv);
+  const steps = options.fromBundle
+    ? [STEPS[0] as Step, bundleStep(options.fromBundle), ...STEPS.slice(1)]
+    : STEPS;
   const results: SetupResult["steps"] = [];
-  for (const [i, step] of STEPS.entries()) {
-    const progress = new ProgressLine(`[${i + 1}/${STEPS.length}] ${step.title}`);
+  for (const [i, step] of steps.entries()) {
+    const progress = new ProgressLine(`[${i + 1}/${steps.length}] ${step.title}`);
     const ctx: StepContext = {
       mode,
       paths,
+      settings: options.settings,
+      needs: options.needs,
       env,
       logFile: join(paths.logs, `${step.id}.log`),
       note: (text) => progress.update(text),
+      warn: (text) => progress.persist(`  ! ${text}`),
     };
     try {
       if (await step.isDone(ctx)) {
@@ -86,16 +113,25 @@ export async function setup(
       throw err;
     }
   }
+  const inUse = wantedRegistries({ mode, needs: options.needs });
+  const recorded = readRegistries(paths);
+  const mirror = inUse.includes("mirror") ? recorded.mirror : undefined;
+  const auth = inUse.includes("auth") ? recorded.auth : undefined;
   writeState(paths, {
     mode,
     updatedAt: new Date().toISOString(),
     bin: paths.bin,
     versions: { ...versions },
     registry: {
-      mirror: MIRROR_ADDRESS,
-      auth: { address: AUTH_REGISTRY_ADDRESS, credentialsFile: paths.registryAuthFile },
+      mirror: mirror?.address ?? null,
+      auth: auth ? { address: auth.address, credentialsFile: paths.registryAuthFile } : null,
     },
     daggerEngineImage: DAGGER_ENGINE_IMAGE,
+    engineConfig:
+      (mirror || auth) && !usesSharedEngine(options.settings)
+        ? engineConfigFile({ settings: options.settings })
+        : null,
+    provenance: Object.values(readProvenance(paths)),
   });
   const totalMs = Date.now() - started;
   process.stderr.write(`toolchain: ready in ${formatDuration(totalMs)}\n`);

@@ -16,6 +16,8 @@ export const versions = {
   actionlint: "1.7.12",
   compose: "2.40.3",
   buildx: "0.29.1",
+  /** Verifies Trivy's signed checksums at set-up, and signs what the pipeline publishes. */
+  cosign: "2.6.5",
   /**
    * Node.js in the `node:24-bookworm-slim` base image we build air-gapped; the
    * same release runs the project where the machine's Node is older (toolchain/node.json).
@@ -43,6 +45,14 @@ export const daggerModuleZip = {
 
 /** Go module paths and the binary each produces. */
 export const goTools = [
+  {
+    name: "cosign",
+    module: "github.com/sigstore/cosign/v2",
+    pkg: "github.com/sigstore/cosign/v2/cmd/cosign",
+    version: versions.cosign,
+    versionArgs: ["version"],
+    ldflags: `-X sigs.k8s.io/release-utils/version.gitVersion=v${versions.cosign}`,
+  },
   {
     name: "actionlint",
     module: "github.com/rhysd/actionlint",

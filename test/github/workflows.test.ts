@@ -137,6 +137,19 @@ describe("GitHub workflows", () => {
     );
   });
 
+  it("runs the whole suite, end-to-end gates included, on the runner with the online toolchain", () => {
+    const test = wf("ci.yml").jobs.test as Job & { needs?: string; "runs-on"?: string };
+    expect(test.needs).toBe("check");
+    expect(test["runs-on"]).toBe("ubuntu-24.04");
+    expect(test.permissions).toEqual({ contents: "read" });
+    const run = test.steps?.find((s) => s.run?.trim() === "npm test");
+    expect(run?.env).toEqual({ AIRGAP: "0" });
+  });
+
+  it("leaves installing the local registry to setup, which needs none to publish to GHCR", () => {
+    for (const step of allSteps()) expect(step.run ?? "").not.toMatch(/docker-registry/);
+  });
+
   it("pins every non-local action to a full commit SHA with its version in a comment", () => {
     const uses = allSteps().flatMap((s) => (s.uses ? [s.uses] : []));
     expect(uses.length).toBeGreaterThan(0);

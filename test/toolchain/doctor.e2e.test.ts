@@ -9,6 +9,7 @@ const REQUIRED = [
   "buildkit",
   "compose",
   "buildx",
+  "cosign",
   "trivy",
   "actionlint",
   "dagger-cli",
@@ -21,6 +22,7 @@ interface Report {
   ok: boolean;
   mode: string;
   components: { name: string; ok: boolean; version: string | null; detail: string }[];
+  provenance: { tool: string; source: string; sha256: string }[];
 }
 
 function parseSingleJson(stdout: string): Report {
@@ -44,6 +46,11 @@ describe("npm run doctor", () => {
     expect(report.components.map((c) => c.name)).toEqual(expect.arrayContaining(REQUIRED));
     for (const c of report.components)
       expect(Object.keys(c).sort()).toEqual(["detail", "name", "ok", "version"]);
+    expect(Object.keys(report).sort()).toEqual(["components", "mode", "ok", "provenance"]);
+    for (const p of report.provenance) {
+      expect(["release", "go-build", "bundle"]).toContain(p.source);
+      expect(p.sha256).toMatch(/^[0-9a-f]{64}$/);
+    }
   });
 
   it("fails with a fixing hint when trivy is missing from the toolchain", async () => {

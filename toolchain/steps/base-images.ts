@@ -7,12 +7,22 @@ import { ToolchainError, ToolchainErrorCode } from "../errors.js";
 import { run, succeeds } from "../exec.js";
 import { parseImageRef } from "../image-ref.js";
 import { manifestDigest } from "../registry-api.js";
-import { REGISTRY_PORTS } from "../registry-config.js";
+import { readRegistries } from "../state.js";
 import { baseImages, versions } from "../versions.js";
 
 const IMAGES_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "images");
-/** Pushing through loopback needs no `insecure-registries` entry in the daemon. */
-const PUSH_HOST = `127.0.0.1:${REGISTRY_PORTS.mirror}`;
+/** The mirror on loopback: pushing there needs no `insecure-registries` entry in the daemon. */
+export function mirrorPushHost(ctx: Pick<StepContext, "paths">): string {
+  const mirror = readRegistries(ctx.paths).mirror;
+  if (!mirror) {
+    throw new ToolchainError(
+      ToolchainErrorCode.NotReady,
+      "No local mirror is recorded in the toolchain state.",
+      { hint: "Run `npm run setup` (air-gapped it starts the mirror before the base images)." },
+    );
+  }
+  return `127.0.0.1:${mirror.port}`;
+}
 
 // What Debian's official slim images leave out, so our rootfs matches their size.
 const DPKG_EXCLUDES = `path-exclude /usr/share/doc/*
@@ -33,9 +43,9 @@ async function imageExists(ctx: StepContext, ref: string): Promise<boolean> {
   return succeeds("docker", ["image", "inspect", "--format", "{{.Id}}", ref], { env: ctx.env });
 }
 
-async function inMirror(ref: string): Promise<boolean> {
+async function inMirror(ctx: StepContext, ref: string): Promise<boolean> {
   const { path, tag = "latest" } = parseImageRef(ref);
-  return (await manifestDigest(PUSH_HOST, path, tag)) !== undefined;
+  return (await manifestDigest(mirrorPushHost(ctx), path, tag)) !== undefined;
 }
 
 /** debootstrap's minbase, trimmed like the official slim image, imported as `debian:bookworm-slim`. */
@@ -133,7 +143,7 @@ export async function dockerBuild(
 
 async function pushToMirror(ctx: StepContext, ref: string): Promise<void> {
   const { path, tag = "latest" } = parseImageRef(ref);
-  const target = `${PUSH_HOST}/${path}:${tag}`;
+  const target = `${mirrorPushHost(ctx)}/${path}:${tag}`;
   ctx.note(`push ${ref}`);
   await run("docker", ["tag", ref, target], { env: ctx.env });
   await run("docker", ["push", target], { env: ctx.env, logFile: ctx.logFile });
@@ -149,7 +159,7 @@ export const baseImagesStep: Step = {
   async isDone(ctx) {
     if (ctx.mode === "online") return true;
     for (const ref of Object.values(baseImages)) {
-      if (!(await imageExists(ctx, ref)) || !(await inMirror(ref))) return false;
+      if (!(await imageExists(ctx, ref)) || !(await inMirror(ctx, ref))) return false;
     }
     return true;
   },
@@ -157,13 +167,13 @@ export const baseImagesStep: Step = {
     if (!(await imageExists(ctx, baseImages.debian))) await debianSlim(ctx);
     if (!(await imageExists(ctx, baseImages.node))) await nodeSlim(ctx);
     for (const ref of Object.values(baseImages)) {
-      if (!(await inMirror(ref))) await pushToMirror(ctx, ref);
-      if (!(await inMirror(ref))) {
+      if (!(await inMirror(ctx, ref))) await pushToMirror(ctx, ref);
+      if (!(await inMirror(ctx, ref))) {
         throw new ToolchainError(
           ToolchainErrorCode.NotReady,
           `${ref} was pushed but the mirror does not serve it.`,
           {
-            hint: `Read ${join(ctx.paths.logs, "registry-mirror.log")}.`,
+            hint: `Read ${join(ctx.paths.logs, "registry-mirror.log")} and ${ctx.logFile}.`,
           },
         );
       }

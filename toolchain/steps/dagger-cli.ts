@@ -2,12 +2,14 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from "no
 import { join } from "node:path";
 import { aptInstall } from "../apt.js";
 import type { Step, StepContext } from "../context.js";
-import { download } from "../download.js";
 import { ToolchainError, ToolchainErrorCode } from "../errors.js";
 import { run, which } from "../exec.js";
 import { buildWithWrapper } from "../go.js";
 import { fetchModuleZip } from "../go-proxy.js";
+import { releaseAsset } from "../releases.js";
 import { daggerModuleZip, versions } from "../versions.js";
+import { engineImageVersion } from "./dagger-engine.js";
+import { installRelease, recordBuild } from "./go-tools.js";
 
 /** Binaries the engine image needs, besides the CLI itself. */
 export const DAGGER_ENGINE_BINARIES = ["engine", "dialstdio", "dnsname", "init"] as const;
@@ -96,23 +98,26 @@ export function assertSdkVersionMatches(repoRoot: string): void {
  * SDK version. Online it is the official release archive; air-gapped it is
  * built from the Go module proxy.
  */
-export const daggerCli: Step = {
+const daggerCliStep: Step = {
   id: "dagger-cli",
   title: `Dagger CLI ${versions.dagger}`,
   async isDone(ctx) {
     const version = await daggerCliVersion(ctx);
     const cliOk = version?.includes(`v${versions.dagger}`) ?? false;
-    return cliOk && (ctx.mode === "online" || engineBinariesBuilt(ctx));
+    // Air-gapped, the engine binaries are built here for the engine image; once that image
+    // exists (built earlier, or loaded from an offline bundle) they are not needed.
+    return (
+      cliOk &&
+      (ctx.mode === "online" ||
+        engineBinariesBuilt(ctx) ||
+        (await engineImageVersion(ctx.env)) === `v${versions.dagger}`)
+    );
   },
   async run(ctx) {
     mkdirSync(ctx.paths.bin, { recursive: true });
     const dest = join(ctx.paths.bin, "dagger");
     if (ctx.mode === "online") {
-      const name = `dagger_v${versions.dagger}_linux_amd64.tar.gz`;
-      const file = join(ctx.paths.downloads, name);
-      ctx.note(`download ${name}`);
-      await download(`https://dl.dagger.io/dagger/releases/${versions.dagger}/${name}`, file);
-      await run("tar", ["-xzf", file, "-C", ctx.paths.bin, "dagger"], { env: ctx.env });
+      await installRelease(ctx, releaseAsset("dagger"));
       return;
     }
     const dir = daggerBuildDir(ctx);
@@ -155,5 +160,21 @@ export const daggerCli: Step = {
     });
     copyFileSync(join(dir, "out", "dagger"), dest);
     chmodSync(dest, 0o755);
+  },
+};
+
+/** The step, recording where the CLI came from after it ran. */
+export const daggerCli: Step = {
+  ...daggerCliStep,
+  async run(ctx) {
+    await daggerCliStep.run(ctx);
+    if (ctx.mode === "airgap")
+      await recordBuild(
+        ctx,
+        "dagger",
+        DAGGER_MODULE,
+        versions.dagger,
+        "the module zip's sha256 pinned in toolchain/versions.ts; its dependencies against go.sum",
+      );
   },
 };

@@ -2,11 +2,9 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync 
 import { join } from "node:path";
 import type { Step, StepContext } from "../context.js";
 import { run } from "../exec.js";
-import {
-  AUTH_REGISTRY_ADDRESS,
-  MIRROR_ADDRESS,
-  TOKEN_REGISTRY_ADDRESS,
-} from "../registry-config.js";
+import { TOKEN_REGISTRY_ADDRESS } from "../registry-config.js";
+import { usesSharedEngine } from "../settings.js";
+import { type RegistriesState, readRegistries } from "../state.js";
 import { baseImages, versions } from "../versions.js";
 import { dockerBuild } from "./base-images.js";
 import { DAGGER_ENGINE_BINARIES, daggerBuildDir } from "./dagger-cli.js";
@@ -17,20 +15,31 @@ import { DAGGER_ENGINE_BINARIES, daggerBuildDir } from "./dagger-cli.js";
  */
 export const DAGGER_ENGINE_IMAGE = `registry.dagger.io/engine:v${versions.dagger}`;
 
-/** Engine registry config: Docker Hub and gcr.io resolve from the local mirror. */
-export function engineConfig(): object {
-  return {
-    registries: {
-      "docker.io": { mirrors: [MIRROR_ADDRESS] },
-      "gcr.io": { mirrors: [MIRROR_ADDRESS] },
-      [MIRROR_ADDRESS]: { http: true },
-      [AUTH_REGISTRY_ADDRESS]: { http: true },
-      [TOKEN_REGISTRY_ADDRESS]: { http: true },
-    },
-  };
+/**
+ * Engine registry config for the local registries in use: Docker Hub and
+ * gcr.io resolve from the mirror, and the local registries speak plain HTTP.
+ */
+export function engineConfig(registries: RegistriesState): {
+  registries: Record<string, { mirrors?: string[]; http?: boolean }>;
+} {
+  const entries: Record<string, { mirrors?: string[]; http?: boolean }> = {};
+  if (registries.mirror) {
+    entries["docker.io"] = { mirrors: [registries.mirror.address] };
+    entries["gcr.io"] = { mirrors: [registries.mirror.address] };
+    entries[registries.mirror.address] = { http: true };
+  }
+  if (registries.auth) {
+    entries[registries.auth.address] = { http: true };
+    // The token-auth registry the end-to-end tests start beside it (GHCR's way of answering).
+    entries[TOKEN_REGISTRY_ADDRESS] = { http: true };
+  }
+  return { registries: entries };
 }
 
-/** The `org.opencontainers.image.version` label of the local engine image, or undefined. */
+/**
+ * The version of the local engine image: its `org.opencontainers.image.version`
+ * label, else the version its tag names; undefined when it is not there.
+ */
 export async function engineImageVersion(env: NodeJS.ProcessEnv): Promise<string | undefined> {
   try {
     const out = await run(
@@ -44,7 +53,9 @@ export async function engineImageVersion(env: NodeJS.ProcessEnv): Promise<string
       ],
       { env },
     );
-    return out.trim() || undefined;
+    // The image setup builds carries the version as a label; the official one carries it as a
+    // manifest annotation only, which `docker image inspect` does not show: its tag names it.
+    return out.trim() || `v${versions.dagger}`;
   } catch {
     return undefined;
   }
@@ -58,7 +69,8 @@ export const daggerEngine: Step = {
   id: "dagger-engine",
   title: `Dagger engine image ${versions.dagger}`,
   async isDone(ctx) {
-    if (ctx.mode === "online") return true;
+    // Online the CLI pulls the official image; a shared engine needs no local image at all.
+    if (ctx.mode === "online" || usesSharedEngine(ctx.settings)) return true;
     return (await engineImageVersion(ctx.env)) === `v${versions.dagger}`;
   },
   async run(ctx: StepContext) {
@@ -69,7 +81,10 @@ export const daggerEngine: Step = {
         copyFileSync(join(daggerBuildDir(ctx), "out", bin), join(context, "out", bin));
         chmodSync(join(context, "out", bin), 0o755);
       }
-      writeFileSync(join(context, "engine.json"), `${JSON.stringify(engineConfig(), null, 2)}\n`);
+      writeFileSync(
+        join(context, "engine.json"),
+        `${JSON.stringify(engineConfig(readRegistries(ctx.paths)), null, 2)}\n`,
+      );
       ctx.note(`build ${DAGGER_ENGINE_IMAGE}`);
       await dockerBuild(ctx, "dagger-engine.Dockerfile", context, DAGGER_ENGINE_IMAGE, {
         DEBIAN_IMAGE: baseImages.debian,

@@ -16,6 +16,7 @@ import type { Step, StepContext } from "../context.js";
 import { ToolchainError, ToolchainErrorCode } from "../errors.js";
 import { succeeds, which } from "../exec.js";
 import { REGISTRY_BRIDGE_HOST, REGISTRY_PORTS } from "../registry-config.js";
+import { readRegistries } from "../state.js";
 
 /** True when the Docker daemon answers. */
 export async function dockerAnswers(env: NodeJS.ProcessEnv): Promise<boolean> {
@@ -105,14 +106,13 @@ export const dockerEngine: Step = {
     const dockerd = existsSync("/usr/sbin/dockerd") ? "/usr/sbin/dockerd" : "/usr/bin/dockerd";
     // Flags rather than /etc/docker/daemon.json: we leave the machine's own
     // configuration alone. The local registries are plain HTTP on the bridge address.
-    const args = [
-      "--insecure-registry",
-      `${REGISTRY_BRIDGE_HOST}:${REGISTRY_PORTS.mirror}`,
-      "--insecure-registry",
-      `${REGISTRY_BRIDGE_HOST}:${REGISTRY_PORTS.auth}`,
-    ];
-    if (ctx.mode === "airgap")
-      args.push("--registry-mirror", `http://${REGISTRY_BRIDGE_HOST}:${REGISTRY_PORTS.mirror}`);
+    // The ports setup used last time (they move when the defaults are taken); the
+    // defaults on a first run.
+    const recorded = readRegistries(ctx.paths);
+    const mirror = `${REGISTRY_BRIDGE_HOST}:${recorded.mirror?.port ?? ctx.settings.mirrorPort ?? REGISTRY_PORTS.mirror}`;
+    const auth = `${REGISTRY_BRIDGE_HOST}:${recorded.auth?.port ?? ctx.settings.authPort ?? REGISTRY_PORTS.auth}`;
+    const args = ["--insecure-registry", mirror, "--insecure-registry", auth];
+    if (ctx.mode === "airgap") args.push("--registry-mirror", `http://${mirror}`);
     if (missingCapabilities().length > 0) {
       // Without this, `docker run --privileged` (how Dagger starts its engine) fails here.
       const shim = installBoundedRuntime(ctx);

@@ -1,48 +1,15 @@
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readlinkSync,
-  renameSync,
-  rmSync,
-  symlinkSync,
-} from "node:fs";
-import { homedir } from "node:os";
-import { basename, join } from "node:path";
+import { existsSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { sha256File } from "../checksums.js";
 import type { Step, StepContext } from "../context.js";
-import { download } from "../download.js";
+import { downloadVerified, extractMember, installBinary, scratchDir } from "../download.js";
 import { run } from "../exec.js";
 import { buildWithWrapper } from "../go.js";
+import { type ReleaseAsset, releaseAsset } from "../releases.js";
+import { recordProvenance } from "../state.js";
 import { goTools } from "../versions.js";
 
 type GoTool = (typeof goTools)[number];
-
-/** Release downloads used in online mode, where nothing is built. */
-function releaseUrl(tool: GoTool): { url: string; inTar?: string } {
-  const v = tool.version;
-  switch (tool.name) {
-    case "actionlint":
-      return {
-        url: `https://github.com/rhysd/actionlint/releases/download/v${v}/actionlint_${v}_linux_amd64.tar.gz`,
-        inTar: "actionlint",
-      };
-    case "docker-compose":
-      return {
-        url: `https://github.com/docker/compose/releases/download/v${v}/docker-compose-linux-x86_64`,
-      };
-    case "docker-buildx":
-      return {
-        url: `https://github.com/docker/buildx/releases/download/v${v}/buildx-v${v}.linux-amd64`,
-      };
-    case "trivy":
-      return {
-        url: `https://github.com/aquasecurity/trivy/releases/download/v${v}/trivy_${v}_Linux-64bit.tar.gz`,
-        inTar: "trivy",
-      };
-  }
-}
 
 /** The installed version line of a tool, or undefined when it is missing or broken. */
 export async function toolVersion(
@@ -58,9 +25,13 @@ export async function toolVersion(
   }
 }
 
-/** Links compose and buildx where the Docker CLI looks for plugins, without replacing someone else's. */
-export function linkCliPlugin(ctx: Pick<StepContext, "paths">, name: string): string {
-  const dir = join(homedir(), ".docker", "cli-plugins");
+/**
+ * Links compose and buildx where the Docker CLI looks for plugins
+ * (`$DOCKER_CONFIG/cli-plugins`, default `~/.docker/cli-plugins`), without
+ * replacing someone else's.
+ */
+export function linkCliPlugin(ctx: Pick<StepContext, "paths" | "settings">, name: string): string {
+  const dir = join(ctx.settings.dockerConfig, "cli-plugins");
   mkdirSync(dir, { recursive: true });
   const link = join(dir, name);
   const target = join(ctx.paths.bin, name);
@@ -92,15 +63,8 @@ function goToolStep(tool: GoTool): Step {
     },
     async run(ctx) {
       const dest = join(ctx.paths.bin, tool.name);
-      mkdirSync(ctx.paths.bin, { recursive: true });
       if (ctx.mode === "online") {
-        const { url, inTar } = releaseUrl(tool);
-        ctx.note(`download ${basename(url)}`);
-        const file = join(ctx.paths.downloads, basename(url));
-        await download(url, file);
-        if (inTar) await run("tar", ["-xzf", file, "-C", ctx.paths.bin, inTar], { env: ctx.env });
-        else renameSync(file, dest);
-        chmodSync(dest, 0o755);
+        await installRelease(ctx, releaseAsset(tool.name));
       } else {
         const dir = join(ctx.paths.goBuild, `${tool.name}-v${tool.version}`);
         await buildWithWrapper({
@@ -113,13 +77,58 @@ function goToolStep(tool: GoTool): Step {
           logFile: ctx.logFile,
           note: ctx.note,
         });
-        copyFileSync(join(dir, "out", tool.name), dest);
-        chmodSync(dest, 0o755);
+        installBinary(join(dir, "out", tool.name), dest);
+        await recordBuild(ctx, tool.name, tool.module, tool.version);
       }
       if (tool.name.startsWith("docker-")) linkCliPlugin(ctx, tool.name);
     },
   };
 }
 
-/** actionlint, Compose v2, Buildx and Trivy at their pinned versions. */
+/** Records a tool built from the Go module proxy: the module checksums were checked by `go`. */
+export async function recordBuild(
+  ctx: Pick<StepContext, "paths">,
+  tool: string,
+  module: string,
+  version: string,
+  checksumSource = "go.sum and the Go checksum database, checked by `go`",
+): Promise<void> {
+  recordProvenance(ctx.paths, {
+    tool,
+    source: "go-build",
+    asset: `${module}@v${version}`,
+    sha256: await sha256File(join(ctx.paths.bin, tool)),
+    checksumSource,
+    at: new Date().toISOString(),
+  });
+}
+
+/**
+ * Downloads a tool's official release, verifies it against its project's
+ * checksums (and signature), and only then puts the binary into bin/.
+ */
+export async function installRelease(ctx: StepContext, release: ReleaseAsset): Promise<void> {
+  const scratch = scratchDir(ctx.paths.downloads);
+  try {
+    const cosign = join(ctx.paths.bin, "cosign");
+    const { file, provenance } = await downloadVerified(release, {
+      mirror: ctx.settings.downloadMirror,
+      mirrorCosignKey: ctx.settings.mirrorCosignKey,
+      cosign: release.tool !== "cosign" && existsSync(cosign) ? cosign : undefined,
+      scratch,
+      env: ctx.env,
+      logFile: ctx.logFile,
+      note: ctx.note,
+    });
+    const binary = release.member
+      ? await extractMember(file, release.member, scratch, ctx.env)
+      : file;
+    installBinary(binary, join(ctx.paths.bin, release.tool));
+    recordProvenance(ctx.paths, provenance);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** cosign, actionlint, Compose v2, Buildx and Trivy at their pinned versions (cosign first: it checks Trivy's signature). */
 export const goToolSteps: Step[] = goTools.map(goToolStep);
