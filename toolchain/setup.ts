@@ -12,6 +12,7 @@ import { baseImagesStep } from "./steps/base-images.js";
 import { assertSdkVersionMatches, daggerCli } from "./steps/dagger-cli.js";
 import { DAGGER_ENGINE_IMAGE, daggerEngine } from "./steps/dagger-engine.js";
 import { dockerEngine } from "./steps/docker-engine.js";
+import { emulation } from "./steps/emulation.js";
 import { goToolSteps } from "./steps/go-tools.js";
 import { registries } from "./steps/registry.js";
 import { formatDuration } from "./terminal.js";
@@ -23,6 +24,7 @@ export const STEPS: readonly Step[] = [
   registries,
   ...goToolSteps,
   daggerCli,
+  emulation,
   baseImagesStep,
   daggerEngine,
 ];
