@@ -201,7 +201,10 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
       }
       const published = await runStage("publish", (p) => {
         p.update(`${target.repository} ← ${computed.tags.join(", ")}`);
-        return publish(built.container, target, computed.tags).catch((err: unknown) => {
+        const variants = built.platforms
+          .filter((image) => image.platform !== built.platform)
+          .map((image) => image.container);
+        return publish(built.container, target, computed.tags, variants).catch((err: unknown) => {
           throw new PublishError(
             `publishing to ${target.repository} failed: ${firstLine(err)}. Check the registry address and that REGISTRY_USERNAME / REGISTRY_PASSWORD may push there.`,
             { cause: err },
