@@ -1,10 +1,13 @@
+import { emulationStatus } from "./emulation.js";
 import { toolchainEnv } from "./env.js";
 import { run } from "./exec.js";
 import { parseImageRef } from "./image-ref.js";
 import { detectMode, type Mode } from "./mode.js";
 import type { ToolchainPaths } from "./paths.js";
+import { ARCHES, allArches, foreignArches } from "./platforms.js";
 import { basicAuth, manifestDigest } from "./registry-api.js";
 import { REGISTRY_PORTS } from "./registry-config.js";
+import { mirrorPlatforms } from "./steps/base-images.js";
 import { DAGGER_ENGINE_IMAGE, engineImageVersion } from "./steps/dagger-engine.js";
 import { readRegistryAuth, registryStatus } from "./steps/registry.js";
 import { baseImages, versions } from "./versions.js";
@@ -196,19 +199,46 @@ const probes: Record<string, Probe> = {
   "base-images": async (_env, _paths, mode) => {
     if (mode === "online")
       return { ok: true, version: null, detail: "pulled from their upstream registries" };
-    const missing: string[] = [];
+    const wanted = allArches()
+      .map((a) => ARCHES[a].platform)
+      .sort();
+    const problems: string[] = [];
     for (const ref of Object.values(baseImages)) {
       const { path, tag = "latest" } = parseImageRef(ref);
-      if (!(await manifestDigest(`127.0.0.1:${REGISTRY_PORTS.mirror}`, path, tag)))
-        missing.push(ref);
+      if (!(await manifestDigest(`127.0.0.1:${REGISTRY_PORTS.mirror}`, path, tag))) {
+        problems.push(`${ref} is not in the mirror`);
+        continue;
+      }
+      const found = await mirrorPlatforms(ref);
+      if (found.join(",") !== wanted.join(","))
+        problems.push(`${ref} serves ${found.length ? found.join(", ") : "one platform"}`);
     }
-    if (missing.length)
+    if (problems.length)
       return {
         ok: false,
         version: null,
-        detail: `not in the mirror: ${missing.join(", ")}; ${SETUP}`,
+        detail: `${problems.join("; ")} (expected an index of ${wanted.join(", ")}); ${SETUP}`,
       };
-    return { ok: true, version: null, detail: Object.values(baseImages).join(", ") };
+    return {
+      ok: true,
+      version: null,
+      detail: `${Object.values(baseImages).join(", ")} (${wanted.join(", ")})`,
+    };
+  },
+  emulation: async () => {
+    const problems: string[] = [];
+    for (const arch of foreignArches()) {
+      const status = await emulationStatus(arch);
+      if (!status.ok) problems.push(`${ARCHES[arch].platform}: ${status.reason}`);
+    }
+    const platforms = foreignArches().map((a) => ARCHES[a].platform);
+    if (problems.length)
+      return { ok: false, version: null, detail: `${problems.join("; ")}; ${SETUP} as root` };
+    return {
+      ok: true,
+      version: null,
+      detail: `${platforms.join(", ")} binaries run (QEMU, F flag)`,
+    };
   },
 };
 

@@ -12,10 +12,8 @@ export function handlerName(arch: Arch): string {
   return `qemu-${ARCHES[arch].qemu}`;
 }
 
-/** Debian's registration line for the handler (`:name:type:offset:magic:mask:interpreter:flags`). */
-export function handlerConfFile(arch: Arch): string {
-  return `/usr/lib/binfmt.d/${handlerName(arch)}.conf`;
-}
+/** Where Debian's `qemu-user-static` puts its registration lines (one file per handler). */
+export const BINFMT_CONF_DIR = "/usr/lib/binfmt.d";
 
 const littleEndianWords = (words: number[]) => {
   const code = Buffer.alloc(words.length * 4);
@@ -119,6 +117,8 @@ export async function probeRuns(file: string, expected: string): Promise<Emulati
 export async function emulationStatus(
   arch: Arch,
   binfmtDir: string = BINFMT_DIR,
+  /** Where the probe is written; not a `noexec` mount (the cache, in setup). */
+  workDir: string = tmpdir(),
 ): Promise<EmulationStatus> {
   const name = handlerName(arch);
   const statusFile = join(binfmtDir, "status");
@@ -140,7 +140,7 @@ export async function emulationStatus(
       reason: `the ${name} handler is registered without the F flag (flags "${handler.flags}"), so containers cannot use it`,
     };
   }
-  const dir = mkdtempSync(join(tmpdir(), "binfmt-probe-"));
+  const dir = mkdtempSync(join(workDir, "binfmt-probe-"));
   try {
     const probe = join(dir, `probe-${arch}`);
     writeFileSync(probe, probeExecutable(arch));

@@ -1,9 +1,17 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type Client, type Container, dag, type Platform } from "@dagger.io/dagger";
+import {
+  type Client,
+  type Container,
+  dag,
+  ExecError,
+  GraphQLRequestError,
+  type Platform,
+} from "@dagger.io/dagger";
 import type { Config } from "../config/schema.js";
 import { docker } from "../docker/docker.js";
 import { type ImageFacts, measureImage } from "../docker/image-facts.js";
+import { BuildError } from "../errors.js";
 
 export interface BuildInputs {
   cwd: string;
@@ -89,6 +97,18 @@ export async function build(inputs: BuildInputs, client: Client = dag): Promise<
   const native = String(await client.defaultPlatform());
   const checked = platforms.find((p) => p.platform === native) ?? platforms[0];
   if (!checked) throw new Error("image.platforms is empty");
+  // Every platform builds here, so a failure is the build's (exit 1, naming the
+  // platform) rather than surfacing later as a failed publish.
+  await Promise.all(
+    platforms.map(async ({ platform, container }) => {
+      try {
+        await container.sync();
+      } catch (err) {
+        const fromBuild = err instanceof ExecError || err instanceof GraphQLRequestError;
+        throw fromBuild && platforms.length > 1 ? new BuildError(err, platform) : err;
+      }
+    }),
+  );
   const { container } = checked;
   const tarball = join(inputs.workDir, "image.tar");
   await container.export(tarball);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { aptInstall } from "../apt.js";
 import type { Step, StepContext } from "../context.js";
-import { BINFMT_DIR, emulationStatus, handlerConfFile, handlerName } from "../emulation.js";
+import { BINFMT_CONF_DIR, BINFMT_DIR, emulationStatus, handlerName } from "../emulation.js";
 import { ToolchainError, ToolchainErrorCode } from "../errors.js";
 import { run } from "../exec.js";
 import { ARCHES, type Arch, foreignArches, hostArch } from "../platforms.js";
@@ -12,6 +12,8 @@ import { isDebianLike } from "./docker-engine.js";
 export interface EmulationHost {
   host: Arch;
   binfmtDir: string;
+  /** Where `qemu-user-static` keeps its registration lines (`qemu-<arch>.conf`). */
+  confDir: string;
   isRoot: boolean;
   /** Debian/Ubuntu: `qemu-user-static` can be installed with apt. */
   hasApt: boolean;
@@ -20,24 +22,27 @@ export interface EmulationHost {
 const platforms = (arches: Arch[]) => arches.map((a) => ARCHES[a].platform).join(", ");
 
 function howToFix(arches: Arch[]): string {
-  const names = arches.map((a) => ARCHES[a].node).join(",");
   return [
     "as root on Debian/Ubuntu, run `npm run setup` again (it installs qemu-user-static and registers it);",
-    `elsewhere, with network access: \`docker run --privileged --rm tonistiigi/binfmt --install ${names}\`;`,
+    `elsewhere, with network access: \`docker run --privileged --rm tonistiigi/binfmt --install ${arches.join(",")}\`;`,
     "on GitHub Actions: the docker/setup-qemu-action step before setup.",
   ].join(" ");
 }
 
+const confFile = (machine: EmulationHost, arch: Arch) =>
+  join(machine.confDir, `${handlerName(arch)}.conf`);
+
 /** Debian's registration line for `arch`'s handler (the file's first non-comment line). */
-function registrationLine(arch: Arch): string {
-  const line = readFileSync(handlerConfFile(arch), "utf8")
+function registrationLine(machine: EmulationHost, arch: Arch): string {
+  const file = confFile(machine, arch);
+  const line = readFileSync(file, "utf8")
     .split("\n")
     .map((l) => l.trim())
     .find((l) => l.startsWith(":"));
   if (!line) {
     throw new ToolchainError(
       ToolchainErrorCode.NotReady,
-      `${handlerConfFile(arch)} holds no binfmt_misc registration line.`,
+      `${file} holds no binfmt_misc registration line.`,
       { hint: "Reinstall qemu-user-static (`apt-get install --reinstall qemu-user-static`)." },
     );
   }
@@ -49,7 +54,7 @@ function registrationLine(arch: Arch): string {
 
 async function register(ctx: StepContext, machine: EmulationHost, arch: Arch): Promise<void> {
   const dir = machine.binfmtDir;
-  if (!existsSync(handlerConfFile(arch))) {
+  if (!existsSync(confFile(machine, arch))) {
     if (!machine.hasApt) {
       throw new ToolchainError(
         ToolchainErrorCode.Unsupported,
@@ -74,7 +79,7 @@ async function register(ctx: StepContext, machine: EmulationHost, arch: Arch): P
   // interpreter) is replaced: the kernel refuses a second one of the same name.
   if (existsSync(handler)) writeFileSync(handler, "-1");
   ctx.note(`register ${handlerName(arch)} (F flag)`);
-  writeFileSync(join(dir, "register"), registrationLine(arch));
+  writeFileSync(join(dir, "register"), registrationLine(machine, arch));
 }
 
 /**
@@ -90,15 +95,15 @@ export function emulationStep(machine: EmulationHost): Step {
   return {
     id: "emulation",
     title: `Emulation for ${platforms(arches)} (qemu-user-static, binfmt_misc)`,
-    async isDone() {
+    async isDone(ctx) {
       for (const arch of arches) {
-        if (!(await emulationStatus(arch, machine.binfmtDir)).ok) return false;
+        if (!(await emulationStatus(arch, machine.binfmtDir, ctx.paths.root)).ok) return false;
       }
       return true;
     },
     async run(ctx) {
       for (const arch of arches) {
-        const status = await emulationStatus(arch, machine.binfmtDir);
+        const status = await emulationStatus(arch, machine.binfmtDir, ctx.paths.root);
         if (status.ok) continue;
         if (!machine.isRoot) {
           throw new ToolchainError(
@@ -108,7 +113,7 @@ export function emulationStep(machine: EmulationHost): Step {
           );
         }
         await register(ctx, machine, arch);
-        const after = await emulationStatus(arch, machine.binfmtDir);
+        const after = await emulationStatus(arch, machine.binfmtDir, ctx.paths.root);
         if (!after.ok) {
           throw new ToolchainError(
             ToolchainErrorCode.NotReady,
@@ -126,6 +131,7 @@ function thisMachine(): EmulationHost {
   return {
     host: hostArch(),
     binfmtDir: BINFMT_DIR,
+    confDir: BINFMT_CONF_DIR,
     isRoot: process.getuid?.() === 0,
     hasApt: isDebianLike(),
   };
