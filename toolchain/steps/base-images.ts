@@ -173,7 +173,7 @@ function integrityOf(file: string): string {
  * against the sha512 pinned in toolchain/node.json; a mismatch is deleted and
  * fails the step.
  */
-async function nodeTarball(ctx: StepContext, arch: Arch): Promise<string> {
+export async function nodeTarball(ctx: StepContext, arch: Arch): Promise<string> {
   const platform = `linux-${ARCHES[arch].node}` as keyof typeof nodePin.integrity;
   const pinned: string | undefined = nodePin.integrity[platform];
   if (!pinned) {
