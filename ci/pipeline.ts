@@ -156,6 +156,7 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
             },
             npmCaFile: env.npmCaFile,
             workDir,
+            traceLog: env.traceLog,
           });
         } catch (err) {
           // The engine refusing the Dockerfile, or one of its steps failing, is the build's

@@ -11,7 +11,7 @@ import {
 import type { Config } from "../config/schema.js";
 import { docker } from "../docker/docker.js";
 import { type ImageFacts, measureImage } from "../docker/image-facts.js";
-import { BuildError } from "../errors.js";
+import { buildErrorFrom } from "./build-failure.js";
 
 export interface BuildInputs {
   cwd: string;
@@ -22,6 +22,8 @@ export interface BuildInputs {
   npmCaFile: string | undefined;
   /** Where the exported image tarball goes. */
   workDir: string;
+  /** Dagger's plain trace, where a failed step's output is read from (PIPELINE_TRACE_LOG). */
+  traceLog?: string | undefined;
 }
 
 /** One platform's image, as Dagger will publish it. */
@@ -105,7 +107,9 @@ export async function build(inputs: BuildInputs, client: Client = dag): Promise<
         await container.sync();
       } catch (err) {
         const fromBuild = err instanceof ExecError || err instanceof GraphQLRequestError;
-        throw fromBuild && platforms.length > 1 ? new BuildError(err, platform) : err;
+        throw fromBuild && platforms.length > 1
+          ? await buildErrorFrom(err, inputs.traceLog, undefined, platform)
+          : err;
       }
     }),
   );
