@@ -6,13 +6,19 @@
 #
 #   docker build -t todo-mcp .
 #   docker build --target backend -t todo-backend .
+#   # both platforms as one index (the pipeline does this with Dagger; with Docker it needs a
+#   # multi-platform builder, and QEMU for the foreign platform's `node` stage):
+#   docker buildx build --platform linux/amd64,linux/arm64 -t REGISTRY/todo-mcp --push .
 #   # behind a TLS-inspecting proxy (dependency stage only, never in a layer):
 #   docker build --secret id=npm_ca,src=/etc/ssl/certs/ca-certificates.crt -t todo-mcp .
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ── deps: npm ci from the lockfile alone, so this layer stays cached until it changes ──
-FROM ${NODE_IMAGE} AS deps
+# deps and build only produce platform-independent files (JavaScript, a bundle), so they
+# run on the build platform: one npm ci and one esbuild for every target platform, none
+# under emulation. --ignore-scripts keeps native install steps out.
+FROM --platform=$BUILDPLATFORM ${NODE_IMAGE} AS deps
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,id=npm-cache,target=/root/.npm,sharing=locked \
@@ -35,6 +41,9 @@ RUN npm run build \
  && chmod 1777 /rootfs/tmp && chown 1000:1000 /rootfs/data
 
 # ── node: the Node.js binary and exactly the shared libraries it links ──
+# The target platform's image. For a foreign platform this RUN (cp, ldd) runs under QEMU:
+# a few seconds, and ldd asks the target's own loader, so the list stays exact when Node
+# or Debian change what node links.
 FROM ${NODE_IMAGE} AS node
 RUN mkdir -p /rootfs/usr/local/bin \
  && cp /usr/local/bin/node /rootfs/usr/local/bin/node \

@@ -97,6 +97,8 @@ export interface BuildFailure {
   output: readonly string[];
   /** The engine's own words, for failures that are not a step exiting non-zero. */
   reason: string;
+  /** The platform whose image failed, when several are built. */
+  platform?: string | undefined;
 }
 
 /**
@@ -112,7 +114,12 @@ export class BuildError extends PipelineError {
         ? `\`${failure.command}\` exited with ${failure.exitCode}`
         : failure.reason;
     const output = failure.output.length ? `\n${failure.output.join("\n")}` : "";
-    super(PipelineErrorCode.BUILD_FAILED, `the image did not build: ${what}${output}`, options);
+    const where = failure.platform ? ` for ${failure.platform}` : "";
+    super(
+      PipelineErrorCode.BUILD_FAILED,
+      `the image did not build${where}: ${what}${output}`,
+      options,
+    );
     this.failure = failure;
   }
 }

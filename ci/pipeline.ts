@@ -167,6 +167,7 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
             },
             npmCaFile: env.npmCaFile,
             workDir,
+            traceLog: env.traceLog,
           });
         } catch (err) {
           // The engine refusing the Dockerfile, or one of its steps failing, is the build's
@@ -236,7 +237,10 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
       }
       const published = await runStage("publish", (p) => {
         p.update(`${target.repository} ← ${computed.tags.join(", ")}`);
-        return publish(built.container, target, computed.tags).catch((err: unknown) => {
+        const variants = built.platforms
+          .filter((image) => image.platform !== built.platform)
+          .map((image) => image.container);
+        return publish(built.container, target, computed.tags, variants).catch((err: unknown) => {
           throw new PublishError(
             `publishing to ${target.repository} failed: ${firstLine(err)}. Check the registry address and that REGISTRY_USERNAME / REGISTRY_PASSWORD may push there.`,
             { cause: err },

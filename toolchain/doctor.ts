@@ -1,11 +1,15 @@
+import { emulationStatus } from "./emulation.js";
 import { toolchainEnv } from "./env.js";
 import { run } from "./exec.js";
 import { parseImageRef } from "./image-ref.js";
 import { detectMode, type Mode } from "./mode.js";
 import type { ToolchainPaths } from "./paths.js";
+import { ARCHES, allArches, foreignArches } from "./platforms.js";
 import { basicAuth, manifestDigest } from "./registry-api.js";
+import { REGISTRY_PORTS } from "./registry-config.js";
 import { type ToolchainSettings, usesSharedEngine } from "./settings.js";
 import { type Provenance, readProvenance, readRegistries, readState } from "./state.js";
+import { mirrorPlatforms } from "./steps/base-images.js";
 import { DAGGER_ENGINE_IMAGE, engineImageVersion } from "./steps/dagger-engine.js";
 import { readRegistryAuth, registryStatus } from "./steps/registry.js";
 import { baseImages, versions } from "./versions.js";
@@ -226,18 +230,46 @@ const probes: Record<string, Probe> = {
       return { ok: true, version: null, detail: "pulled from their upstream registries" };
     const mirror = readRegistries(paths).mirror;
     if (!mirror) return { ok: false, version: null, detail: `no local mirror; ${SETUP}` };
-    const missing: string[] = [];
+    const wanted = allArches()
+      .map((a) => ARCHES[a].platform)
+      .sort();
+    const problems: string[] = [];
     for (const ref of Object.values(baseImages)) {
       const { path, tag = "latest" } = parseImageRef(ref);
-      if (!(await manifestDigest(`127.0.0.1:${mirror.port}`, path, tag))) missing.push(ref);
+      if (!(await manifestDigest(`127.0.0.1:${mirror.port}`, path, tag))) {
+        problems.push(`${ref} is not in the mirror`);
+        continue;
+      }
+      const found = await mirrorPlatforms(ref, `127.0.0.1:${mirror.port}`);
+      if (found.join(",") !== wanted.join(","))
+        problems.push(`${ref} serves ${found.length ? found.join(", ") : "one platform"}`);
     }
-    if (missing.length)
+    if (problems.length)
       return {
         ok: false,
         version: null,
-        detail: `not in the mirror: ${missing.join(", ")}; ${SETUP}`,
+        detail: `${problems.join("; ")} (expected an index of ${wanted.join(", ")}); ${SETUP}`,
       };
-    return { ok: true, version: null, detail: Object.values(baseImages).join(", ") };
+    return {
+      ok: true,
+      version: null,
+      detail: `${Object.values(baseImages).join(", ")} (${wanted.join(", ")})`,
+    };
+  },
+  emulation: async () => {
+    const problems: string[] = [];
+    for (const arch of foreignArches()) {
+      const status = await emulationStatus(arch);
+      if (!status.ok) problems.push(`${ARCHES[arch].platform}: ${status.reason}`);
+    }
+    const platforms = foreignArches().map((a) => ARCHES[a].platform);
+    if (problems.length)
+      return { ok: false, version: null, detail: `${problems.join("; ")}; ${SETUP} as root` };
+    return {
+      ok: true,
+      version: null,
+      detail: `${platforms.join(", ")} binaries run (QEMU, F flag)`,
+    };
   },
 };
 

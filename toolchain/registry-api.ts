@@ -82,3 +82,52 @@ export async function manifestDigest(
     return undefined;
   }
 }
+
+/** One entry of an image index: the platform it is for and its manifest digest. */
+export interface IndexEntry {
+  platform: string;
+  digest: string;
+}
+
+/**
+ * What `repo:tag` is: an index (OCI image index or Docker manifest list) with
+ * its entries as `os/arch[/variant]`, a single-platform manifest, or absent.
+ */
+export async function manifestKind(
+  registry: string,
+  repo: string,
+  tag: string,
+  auth?: { username: string; password: string },
+): Promise<
+  | { kind: "index"; mediaType: string; digest: string; entries: IndexEntry[] }
+  | { kind: "manifest"; mediaType: string; digest: string }
+  | { kind: "absent" }
+> {
+  const res = await fetch(`http://${registry}/v2/${repo}/manifests/${tag}`, {
+    headers: { Accept: MANIFEST_ACCEPT, ...authHeader(auth) },
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (res.status === 404) return { kind: "absent" };
+  if (!res.ok) throw new Error(`GET /v2/${repo}/manifests/${tag} answered ${res.status}`);
+  const body = (await res.json()) as {
+    mediaType?: string;
+    manifests?: {
+      digest: string;
+      platform?: { os: string; architecture: string; variant?: string };
+    }[];
+  };
+  const mediaType = res.headers.get("content-type") ?? body.mediaType ?? "";
+  const digest = res.headers.get("docker-content-digest") ?? "";
+  if (!body.manifests) return { kind: "manifest", mediaType, digest };
+  return {
+    kind: "index",
+    mediaType,
+    digest,
+    entries: body.manifests.map((m) => ({
+      digest: m.digest,
+      platform: m.platform
+        ? [m.platform.os, m.platform.architecture, m.platform.variant].filter(Boolean).join("/")
+        : "unknown",
+    })),
+  };
+}

@@ -13,6 +13,7 @@ import { baseImagesStep } from "./steps/base-images.js";
 import { assertSdkVersionMatches, daggerCli } from "./steps/dagger-cli.js";
 import { DAGGER_ENGINE_IMAGE, daggerEngine } from "./steps/dagger-engine.js";
 import { dockerEngine } from "./steps/docker-engine.js";
+import { emulation } from "./steps/emulation.js";
 import { engineConfigFile, engineConfigStep } from "./steps/engine-config.js";
 import { goToolSteps } from "./steps/go-tools.js";
 import { registries, wantedRegistries } from "./steps/registry.js";
@@ -28,6 +29,7 @@ export const STEPS: readonly Step[] = [
   ...goToolSteps,
   daggerCli,
   registries,
+  emulation,
   baseImagesStep,
   daggerEngine,
   engineConfigStep,

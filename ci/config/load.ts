@@ -42,8 +42,8 @@ interface Layer {
 /**
  * Loads the configuration once, at the edge. Precedence, lowest first: defaults, the config
  * file, environment variables, `overrides`. The environment provides `PIPELINE_IMAGE`,
- * `PIPELINE_SIZE_BUDGET_MB`, `PIPELINE_TRIVY_SEVERITIES` (comma list), `REGISTRY` and
- * `REGISTRY_USERNAME`; on GitHub Actions, `GITHUB_REPOSITORY` and `GITHUB_ACTOR` supply a default
+ * `PIPELINE_SIZE_BUDGET_MB`, `PIPELINE_TRIVY_SEVERITIES` and `PIPELINE_PLATFORMS` (comma
+ * lists), `REGISTRY` and `REGISTRY_USERNAME`; on GitHub Actions, `GITHUB_REPOSITORY` and `GITHUB_ACTOR` supply a default
  * `ghcr.io/<owner>/<repo>` repository and username when nothing else names a registry or user.
  * After parsing, a missing `registry.repository` defaults to `<address>/<image.name>` and a
  * missing `registry.address` to the registry host of the repository.
@@ -162,6 +162,14 @@ function envLayers(env: Readonly<Record<string, string | undefined>>): Layer[] {
   add("PIPELINE_TRIVY_SEVERITIES", (list) => ({
     trivy: {
       severities: list
+        .split(",")
+        .map((item) => item.trim())
+        .filter((item) => item !== ""),
+    },
+  }));
+  add("PIPELINE_PLATFORMS", (list) => ({
+    image: {
+      platforms: list
         .split(",")
         .map((item) => item.trim())
         .filter((item) => item !== ""),

@@ -35,6 +35,11 @@ const port = () => {
     .max(65535, { error: expected });
 };
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** An OCI platform, `os/arch[/variant]`: `linux/amd64`, `linux/arm64`, `linux/arm/v7`. */
+export const PLATFORM_PATTERN = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
+/** What `image.platforms` is when unset: an index for both. */
+export const DEFAULT_PLATFORMS = ["linux/amd64", "linux/arm64"];
+const platformList = "expected a list of platforms like [linux/amd64, linux/arm64]";
 
 const severityList = `one of ${SEVERITIES.join(", ")}`;
 const TrivySeverities = z
@@ -72,6 +77,23 @@ export const Config = z.strictObject({
       context: text().default("."),
       /** Dockerfile stage to build; the last stage when unset. */
       target: text().optional(),
+      /**
+       * Platforms to build; published as one image index under every tag (a
+       * single platform is published as a plain manifest). Duplicates are dropped.
+       */
+      platforms: z
+        .array(
+          z
+            .string({ error: "expected a platform like linux/amd64" })
+            .trim()
+            .regex(PLATFORM_PATTERN, {
+              error: "expected a platform like linux/amd64 or linux/arm64 (os/arch[/variant])",
+            }),
+          { error: platformList },
+        )
+        .min(1, { error: platformList })
+        .transform((list) => [...new Set(list)])
+        .default(DEFAULT_PLATFORMS),
       buildArgs: z
         .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), BuildArgValue, {
           error: (issue) =>

@@ -41,12 +41,14 @@ export function stepOutput(trace: string, message: string): string[] {
  * A BuildError for an error the engine returned while building: the step's
  * command and exit code from the engine's message, and its output from the
  * trace log when one is kept (it may trail the error by a moment, so it is
- * read again for up to `waitMs`).
+ * read again for up to `waitMs`); `platform` names the image that failed.
  */
 export async function buildErrorFrom(
   err: unknown,
   traceLog: string | undefined,
   waitMs = 3000,
+  /** The platform whose image failed, when several are built. */
+  platform?: string,
 ): Promise<BuildError> {
   const message = err instanceof Error ? err.message : String(err);
   const reason = (message.split("\n")[0] ?? message).replace(/\s*\[traceparent:[^\]]*\]/, "");
@@ -60,6 +62,6 @@ export async function buildErrorFrom(
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
-  const failure: BuildFailure = { ...step, output, reason };
+  const failure: BuildFailure = { ...step, output, reason, ...(platform ? { platform } : {}) };
   return new BuildError(failure, { cause: err });
 }

@@ -1,9 +1,17 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type Client, type Container, dag } from "@dagger.io/dagger";
+import {
+  type Client,
+  type Container,
+  dag,
+  ExecError,
+  GraphQLRequestError,
+  type Platform,
+} from "@dagger.io/dagger";
 import type { Config } from "../config/schema.js";
 import { docker } from "../docker/docker.js";
 import { type ImageFacts, measureImage } from "../docker/image-facts.js";
+import { buildErrorFrom } from "./build-failure.js";
 
 export interface BuildInputs {
   cwd: string;
@@ -14,10 +22,23 @@ export interface BuildInputs {
   npmCaFile: string | undefined;
   /** Where the exported image tarball goes. */
   workDir: string;
+  /** Dagger's plain trace, where a failed step's output is read from (PIPELINE_TRACE_LOG). */
+  traceLog?: string | undefined;
+}
+
+/** One platform's image, as Dagger will publish it. */
+export interface PlatformImage {
+  /** `os/arch[/variant]`, as configured. */
+  platform: string;
+  container: Container;
 }
 
 export interface Built {
+  /** The image the checks run: the engine's own platform when configured, else the first. */
   container: Container;
+  platform: string;
+  /** Every configured platform's image, `container` among them; published as one index. */
+  platforms: PlatformImage[];
   /** The image in the local Docker engine, as verified (`<name>:pipeline`). */
   localRef: string;
   /** The same image as an OCI tarball (Trivy and the size facts read it). */
@@ -29,12 +50,16 @@ export interface Built {
 const NEVER_UPLOAD = ["node_modules", ".git", "dist", "coverage"];
 
 /**
- * Builds the Dockerfile with Dagger (`dockerBuild`), OCI labels filled from
- * git, exports the image once as a tarball and loads it into Docker for the
- * checks. The image config — USER, HEALTHCHECK with every flag, labels — is
- * exactly what Dagger built and will publish.
+ * One container per platform from the same Dockerfile (`dockerBuild` with
+ * `platform`). Lazy, like every Dagger object, until exported or published; the
+ * Dockerfile's `--platform=$BUILDPLATFORM` stages (npm ci, the bundle) are the
+ * same operations for every platform, so the engine runs them once.
  */
-export async function build(inputs: BuildInputs, client: Client = dag): Promise<Built> {
+export function buildPlatforms(
+  inputs: BuildInputs,
+  platforms: readonly string[],
+  client: Client = dag,
+): PlatformImage[] {
   const { config, cwd } = inputs;
   const contextDir = resolve(cwd, config.image.context);
   const source = client
@@ -50,19 +75,59 @@ export async function build(inputs: BuildInputs, client: Client = dag): Promise<
   const secrets = inputs.npmCaFile
     ? [client.setSecret("npm_ca", readFileSync(inputs.npmCaFile, "utf8"))]
     : [];
-  const container = source.dockerBuild({
-    dockerfile: config.image.dockerfile,
-    ...(config.image.target ? { target: config.image.target } : {}),
-    buildArgs: Object.entries(buildArgs).map(([name, value]) => ({ name, value })),
-    secrets,
-  });
+  return platforms.map((platform) => ({
+    platform,
+    container: source.dockerBuild({
+      dockerfile: config.image.dockerfile,
+      platform: platform as Platform,
+      ...(config.image.target ? { target: config.image.target } : {}),
+      buildArgs: Object.entries(buildArgs).map(([name, value]) => ({ name, value })),
+      secrets,
+    }),
+  }));
+}
+
+/**
+ * Builds the Dockerfile with Dagger for every configured platform (see
+ * `buildPlatforms`), OCI labels filled from git, then exports one of them —
+ * the engine's own platform when configured — as a tarball and loads it into
+ * Docker for the checks. The image config — USER, HEALTHCHECK with every flag,
+ * labels — is exactly what Dagger built and will publish.
+ */
+export async function build(inputs: BuildInputs, client: Client = dag): Promise<Built> {
+  const platforms = buildPlatforms(inputs, inputs.config.image.platforms, client);
+  const native = String(await client.defaultPlatform());
+  const checked = platforms.find((p) => p.platform === native) ?? platforms[0];
+  if (!checked) throw new Error("image.platforms is empty");
+  // Every platform builds here, so a failure is the build's (exit 1, naming the
+  // platform) rather than surfacing later as a failed publish.
+  await Promise.all(
+    platforms.map(async ({ platform, container }) => {
+      try {
+        await container.sync();
+      } catch (err) {
+        const fromBuild = err instanceof ExecError || err instanceof GraphQLRequestError;
+        throw fromBuild && platforms.length > 1
+          ? await buildErrorFrom(err, inputs.traceLog, undefined, platform)
+          : err;
+      }
+    }),
+  );
+  const { container } = checked;
   const tarball = join(inputs.workDir, "image.tar");
   await container.export(tarball);
 
   const loaded = await docker(["load", "-q", "-i", tarball]);
   const id = /sha256:[0-9a-f]{64}/.exec(loaded)?.[0];
   if (!id) throw new Error(`docker load did not report an image id: ${loaded}`);
-  const localRef = `${config.image.name}:pipeline`;
+  const localRef = `${inputs.config.image.name}:pipeline`;
   await docker(["tag", id, localRef]);
-  return { container, localRef, tarball, facts: await measureImage(localRef, tarball) };
+  return {
+    container,
+    platform: checked.platform,
+    platforms,
+    localRef,
+    tarball,
+    facts: await measureImage(localRef, tarball),
+  };
 }

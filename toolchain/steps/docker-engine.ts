@@ -26,7 +26,8 @@ export async function dockerAnswers(env: NodeJS.ProcessEnv): Promise<boolean> {
   });
 }
 
-function isDebianLike(): boolean {
+/** True on Debian and its derivatives, where setup installs missing system packages with apt. */
+export function isDebianLike(): boolean {
   try {
     const osRelease = readFileSync("/etc/os-release", "utf8");
     return /^ID(_LIKE)?=.*\b(debian|ubuntu)\b/m.test(osRelease);

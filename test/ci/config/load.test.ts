@@ -38,6 +38,7 @@ describe("loadConfig defaults", () => {
         name: defaultImageName(cwd, "."),
         dockerfile: "Dockerfile",
         context: ".",
+        platforms: ["linux/amd64", "linux/arm64"],
         buildArgs: {},
         runEnv: {},
       },
