@@ -1,0 +1,27 @@
+import { describe, expect, it } from "vitest";
+import { MASK, scrubSecrets } from "../../../ci/sign/scrub.js";
+
+describe("scrubSecrets", () => {
+  it("masks every occurrence of each secret", () => {
+    expect(scrubSecrets("pw=hunter22 and again hunter22", ["hunter22"])).toBe(
+      `pw=${MASK} and again ${MASK}`,
+    );
+  });
+
+  it("masks the base64 form of a secret, as Basic auth and Docker configs carry it", () => {
+    const encoded = Buffer.from("pipeline:s3cret-value").toString("base64");
+    expect(scrubSecrets(`auth ${encoded}`, ["pipeline:s3cret-value"])).toBe(`auth ${MASK}`);
+  });
+
+  it("masks the longer secret whole when one secret contains another", () => {
+    expect(scrubSecrets("token abcdef123456", ["abc", "abcdef123456"])).toBe(`token ${MASK}`);
+  });
+
+  it("masks a secret given with surrounding whitespace by its trimmed value too", () => {
+    expect(scrubSecrets("key: PEMBODY", ["\nPEMBODY\n"])).toBe(`key: ${MASK}`);
+  });
+
+  it("ignores empty secrets and leaves other text alone", () => {
+    expect(scrubSecrets("nothing secret here", ["", "absent"])).toBe("nothing secret here");
+  });
+});
