@@ -284,15 +284,17 @@ async function runCosign(
 }
 
 /** What to do about a cosign failure that is not about the key, from what cosign said. */
-function hintFor(stderr: string, call: CosignCall): string {
+function hintFor(output: string, call: CosignCall): string {
+  // cosign's WARNING lines (an unreachable TUF mirror, a skipped tlog) are not the failure.
+  const stderr = tail(output).join("\n");
   if (/UNAUTHORIZED|DENIED|authentication required|unauthorized/i.test(stderr)) {
     return `the registry ${call.registry.address} refused the credentials: check the registry user and password (REGISTRY_USERNAME, REGISTRY_PASSWORD), and that they may push to this repository.`;
   }
   if (
-    /rekor|tlog|transparency/i.test(stderr) &&
-    /dial tcp|no such host|connection refused|timeout/i.test(stderr)
+    /rekor|tlog|transparency|\/api\/v1\/log\/entries/i.test(stderr) &&
+    /dial tcp|no such host|connection refused|timeout|giving up/i.test(stderr)
   ) {
-    return "the transparency log (Rekor) is unreachable: air-gapped, sign with tlogUpload: false and verify with requireTlog: false.";
+    return `the transparency log (Rekor${call.sigstore?.rekorUrl ? ` at ${call.sigstore.rekorUrl}` : ""}) is unreachable: air-gapped, sign with tlogUpload: false and verify with requireTlog: false.`;
   }
   if (
     /tuf|trusted_root|fulcio/i.test(stderr) &&
