@@ -140,6 +140,29 @@ describe("signing and verifying an image by digest", () => {
     expect(verified.userCommand).toContain("--key cosign.pub ");
   });
 
+  it("ignores a COSIGN_REPOSITORY in the caller's environment, so signatures land where the result says", async () => {
+    const image = await pushImage(repository, "stray-env", "stray environment");
+    localImages.push(image.localRef);
+    // Were it passed through, cosign would push the signature to (and look for it at) a closed port.
+    const stray = { ...env, COSIGN_REPOSITORY: "127.0.0.1:9/elsewhere" };
+    const signed = await signImage({
+      ref: image.ref,
+      mode: ourKey(),
+      registry: localRegistry(),
+      tlogUpload: false,
+      env: stray,
+    });
+    expect(await tagsOf(repository)).toContain(signed.signatureRef.split(":").at(-1));
+    const verified = await verifyImage({
+      ref: image.ref,
+      expected: expectKey(ours.publicKeyFile),
+      registry: localRegistry(),
+      requireTlog: false,
+      env: stray,
+    });
+    expect(verified.verified).toBe(true);
+  });
+
   it("fails verification of an image pushed over the same tag without signing", async () => {
     const imageB = await pushImage(repository, "v1", "image B, unsigned");
     localImages.push(imageB.localRef);
