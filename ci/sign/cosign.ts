@@ -261,7 +261,7 @@ async function runCosign(
     const stderr = scrubSecrets(String(result.stderr ?? ""), secrets);
     if (result.timedOut) {
       throw new CosignError(
-        `cosign ${args[0]} timed out after ${Math.round((call.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s: is the registry (${call.registry.address}) or the Sigstore service reachable?`,
+        `cosign ${args[0]} timed out after ${(call.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000} s: is the registry (${call.registry.address}) or the Sigstore service reachable?`,
         { command: args, exitCode: undefined, stderr },
       );
     }

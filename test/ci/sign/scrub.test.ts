@@ -21,6 +21,16 @@ describe("scrubSecrets", () => {
     expect(scrubSecrets("key: PEMBODY", ["\nPEMBODY\n"])).toBe(`key: ${MASK}`);
   });
 
+  it("masks each line of a multi-line secret such as a PEM key, but not its armour", () => {
+    const pem =
+      "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nZmlyc3QtbGluZS1vZi1rZXk=\nc2Vjb25kLWxpbmU=\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n";
+    expect(
+      scrubSecrets("bad block c2Vjb25kLWxpbmU= in -----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----", [
+        pem,
+      ]),
+    ).toBe(`bad block ${MASK} in -----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----`);
+  });
+
   it("ignores empty secrets and leaves other text alone", () => {
     expect(scrubSecrets("nothing secret here", ["", "absent"])).toBe("nothing secret here");
   });
