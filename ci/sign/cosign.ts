@@ -168,6 +168,9 @@ const WITHHELD_ENV = [
   "GITHUB_TOKEN",
 ];
 
+/** GitHub Actions' OIDC token request: only keyless signing needs it. */
+const OIDC_REQUEST_ENV = ["ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"];
+
 interface CosignRun {
   exitCode: number;
   stdout: string;
@@ -193,9 +196,7 @@ function withFlags(args: string[], flags: string[]): string[] {
  * `ACTIONS_ID_TOKEN_REQUEST_URL`/`_TOKEN` only for jobs granted `id-token: write`.
  */
 export function assertKeylessReady(env: Readonly<Record<string, string | undefined>>): void {
-  const missing = ["ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"].filter(
-    (name) => !env[name],
-  );
+  const missing = OIDC_REQUEST_ENV.filter((name) => !env[name]);
   if (missing.length > 0) {
     throw new EnvironmentError(
       `keyless signing needs GitHub Actions' OIDC token, but ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} unset: grant the job \`permissions: id-token: write\` (in the caller's job for a reusable workflow). Outside GitHub Actions, sign with a key pair (COSIGN_KEY and COSIGN_PASSWORD).`,
@@ -203,9 +204,13 @@ export function assertKeylessReady(env: Readonly<Record<string, string | undefin
   }
 }
 
-function childEnv(base: NodeJS.ProcessEnv, extra: Record<string, string>): NodeJS.ProcessEnv {
+function childEnv(
+  base: NodeJS.ProcessEnv,
+  extra: Record<string, string>,
+  keyless: boolean,
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base };
-  for (const name of WITHHELD_ENV) delete env[name];
+  for (const name of [...WITHHELD_ENV, ...(keyless ? [] : OIDC_REQUEST_ENV)]) delete env[name];
   return { ...env, ...extra };
 }
 
@@ -216,7 +221,7 @@ function secretsOf(call: CosignCall, mode?: SigningMode): string[] {
     `${username}:${password}`,
     ...(mode && mode.kind === "key" ? [mode.password] : []),
     ...(mode && "keyPem" in mode ? [mode.keyPem] : []),
-    ...(mode?.kind === "keyless" ? [call.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN ?? ""] : []),
+    call.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN ?? "",
   ];
 }
 
@@ -240,6 +245,7 @@ async function runCosign(
   call: CosignCall,
   secretEnv: Record<string, string>,
   secrets: readonly string[],
+  keyless = false,
 ): Promise<CosignRun> {
   if (!which("cosign", call.env)) {
     throw new EnvironmentError(
@@ -249,7 +255,7 @@ async function runCosign(
   return withDockerConfig(call.registry, async (dockerConfig) => {
     const started = performance.now();
     const result = await execa("cosign", args, {
-      env: childEnv(call.env, { ...secretEnv, DOCKER_CONFIG: dockerConfig }),
+      env: childEnv(call.env, { ...secretEnv, DOCKER_CONFIG: dockerConfig }, keyless),
       extendEnv: false,
       // Never let cosign fall back to reading a password from a terminal or stdin.
       stdin: "ignore",
@@ -392,7 +398,13 @@ export async function signImage(input: SignInput): Promise<SignResult> {
     signArgs(ref, input.mode, input.tlogUpload, input.registry),
     sigstoreFlags(input.sigstore, input.mode.kind === "keyless"),
   );
-  const run = await runCosign(args, input, signingEnv(input.mode), secretsOf(input, input.mode));
+  const run = await runCosign(
+    args,
+    input,
+    signingEnv(input.mode),
+    secretsOf(input, input.mode),
+    input.mode.kind === "keyless",
+  );
   if (run.exitCode !== 0) throw signingFailure(run, args, input);
   return {
     ref: ref.ref,
@@ -419,7 +431,13 @@ export async function attest(input: AttestInput): Promise<AttestResult> {
     attestArgs(ref, input.predicateFile, input.type, input.mode, input.tlogUpload, input.registry),
     sigstoreFlags(input.sigstore, input.mode.kind === "keyless"),
   );
-  const run = await runCosign(args, input, signingEnv(input.mode), secretsOf(input, input.mode));
+  const run = await runCosign(
+    args,
+    input,
+    signingEnv(input.mode),
+    secretsOf(input, input.mode),
+    input.mode.kind === "keyless",
+  );
   if (run.exitCode !== 0) throw signingFailure(run, args, input);
   return {
     ref: ref.ref,

@@ -24,6 +24,9 @@ const ref = `172.17.0.1:5001/app@sha256:${"a".repeat(64)}`;
 const callerSecrets = {
   REGISTRY_PASSWORD: registry.password,
   GITHUB_TOKEN: "ghp_caller-token-value",
+  // Only keyless signing gets GitHub Actions' OIDC token request.
+  ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.example/",
+  ACTIONS_ID_TOKEN_REQUEST_TOKEN: "oidc-request-token-in-key-mode",
 };
 
 function reported(error: unknown): string {
@@ -54,6 +57,7 @@ describe("secrets around a cosign run", () => {
     expect(childEnv).toContain("COSIGN_KEY=-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----");
     expect(childEnv).not.toContain("REGISTRY_PASSWORD=");
     expect(childEnv).not.toContain("GITHUB_TOKEN=");
+    expect(childEnv).not.toContain("ACTIONS_ID_TOKEN_REQUEST_TOKEN=");
 
     const text = reported(error);
     expect(text).toContain("decryption failed (tried *** on ***)");
