@@ -127,6 +127,52 @@ describe("cosign failures", () => {
     expect(attested.tlog).toEqual({ logIndex: 5 });
   });
 
+  it("passes a private Sigstore's URLs, Fulcio's only to keyless signing", async () => {
+    const sigstore = { rekorUrl: "https://rekor.internal", fulcioUrl: "https://fulcio.internal" };
+    const ok = { FAKE_COSIGN_EXIT: "0" };
+    await signImage({ ref, mode: key, tlogUpload: true, registry, sigstore, env: fake.env(ok) });
+    expect(fake.recorded("args").split("\n")).toEqual([
+      "sign",
+      "--yes",
+      "--key",
+      "/state/cosign.key",
+      "--tlog-upload=true",
+      "--allow-http-registry",
+      "--rekor-url=https://rekor.internal",
+      ref,
+      "",
+    ]);
+    await attest({
+      ref,
+      predicateFile: "provenance.json",
+      type: "slsaprovenance1",
+      mode: { kind: "keyless" },
+      tlogUpload: true,
+      registry,
+      sigstore,
+      env: fake.env({
+        ...ok,
+        ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.example/",
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: "t0k3n-value",
+      }),
+    });
+    expect(fake.recorded("args").split("\n")).toEqual([
+      "attest",
+      "--yes",
+      "--oidc-provider=github-actions",
+      "--type",
+      "slsaprovenance1",
+      "--predicate",
+      "provenance.json",
+      "--tlog-upload=true",
+      "--allow-http-registry",
+      "--rekor-url=https://rekor.internal",
+      "--fulcio-url=https://fulcio.internal",
+      ref,
+      "",
+    ]);
+  });
+
   it("does not count a signature cosign verified for another digest", async () => {
     const other = `sha256:${"b".repeat(64)}`;
     const result = await verifyImage({
