@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { docker } from "../../../ci/docker.js";
 import type { CosignRegistry } from "../../../ci/sign/cosign.js";
+import { which } from "../../../toolchain/exec.js";
 import { basicAuth, MANIFEST_ACCEPT } from "../../../toolchain/registry-api.js";
 import { readRegistryAuth } from "../../../toolchain/steps/registry.js";
 import { env, paths } from "../../toolchain/helpers.js";
@@ -129,6 +130,11 @@ export async function deleteRepository(repository: string): Promise<void> {
 
 /** A cosign key pair made by `cosign generate-key-pair` (password through the environment). */
 export async function generateKeyPair(dir: string, password: string) {
+  if (!which("cosign", env)) {
+    throw new Error(
+      "cosign is not on the toolchain PATH: `npm run setup` installs it into ~/.cache/mcp-pipeline/bin",
+    );
+  }
   mkdirSync(dir, { recursive: true });
   await execa("cosign", ["generate-key-pair"], {
     cwd: dir,
