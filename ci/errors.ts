@@ -8,6 +8,10 @@ export const PipelineErrorCode = {
   BUILD_FAILED: "BUILD_FAILED",
   PUBLISH_FAILED: "PUBLISH_FAILED",
   INTERNAL: "INTERNAL",
+  IMAGE_REF_INVALID: "IMAGE_REF_INVALID",
+  SIGNING_KEY_INVALID: "SIGNING_KEY_INVALID",
+  COSIGN_FAILED: "COSIGN_FAILED",
+  PROVENANCE_INVALID: "PROVENANCE_INVALID",
 } as const;
 export type PipelineErrorCode = (typeof PipelineErrorCode)[keyof typeof PipelineErrorCode];
 
@@ -121,5 +125,59 @@ export class BuildError extends PipelineError {
       options,
     );
     this.failure = failure;
+  }
+}
+
+/** An image reference cosign is asked to sign or verify is not `repository@sha256:<digest>`. */
+export class ImageRefError extends PipelineError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(PipelineErrorCode.IMAGE_REF_INVALID, message, options);
+  }
+}
+
+/**
+ * The signing key cannot be used: the password does not decrypt it, or it is not a cosign key.
+ * The message names the secrets (`COSIGN_PASSWORD`, `COSIGN_KEY`), never their values.
+ */
+export class SigningKeyError extends PipelineError {
+  /** Names of the secrets involved, for the report: never their values. */
+  readonly secrets: readonly string[];
+
+  constructor(message: string, options: ErrorOptions & { secrets: readonly string[] }) {
+    super(PipelineErrorCode.SIGNING_KEY_INVALID, message, { cause: options.cause });
+    this.secrets = options.secrets;
+  }
+}
+
+/**
+ * cosign failed for a reason other than the key (registry unreachable or refusing, no OIDC
+ * token, cosign missing). `stderr` is cosign's own output with every secret value masked.
+ */
+export class CosignError extends PipelineError {
+  /** The cosign subcommand and its arguments (arguments never hold a secret). */
+  readonly command: readonly string[];
+  readonly exitCode: number | undefined;
+  /** cosign's stderr with every secret value replaced by `***`. */
+  readonly stderr: string;
+
+  constructor(
+    message: string,
+    options: ErrorOptions & {
+      command: readonly string[];
+      exitCode: number | undefined;
+      stderr: string;
+    },
+  ) {
+    super(PipelineErrorCode.COSIGN_FAILED, message, { cause: options.cause });
+    this.command = options.command;
+    this.exitCode = options.exitCode;
+    this.stderr = options.stderr;
+  }
+}
+
+/** The SLSA provenance cannot be built from its input (a malformed field, a secret value in it). */
+export class ProvenanceError extends PipelineError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(PipelineErrorCode.PROVENANCE_INVALID, message, options);
   }
 }

@@ -15,6 +15,12 @@ export interface ToolchainPaths {
   stateFile: string;
   /** Credentials of the authenticated registry (mode 0600). */
   registryAuthFile: string;
+  /** The local signing key pair's encrypted private key (mode 0600), from `cosign generate-key-pair`. */
+  cosignKeyFile: string;
+  /** Its public key: what `cosign verify --key` takes. */
+  cosignPublicKeyFile: string;
+  /** The password of `cosignKeyFile` (mode 0600). */
+  cosignCredentialsFile: string;
 }
 
 /**
@@ -36,5 +42,8 @@ export function toolchainPaths(env: NodeJS.ProcessEnv = process.env): ToolchainP
     state: join(root, "state"),
     stateFile: join(root, "state", "toolchain.json"),
     registryAuthFile: join(root, "state", "registry-auth.json"),
+    cosignKeyFile: join(root, "state", "cosign.key"),
+    cosignPublicKeyFile: join(root, "state", "cosign.pub"),
+    cosignCredentialsFile: join(root, "state", "cosign-credentials.json"),
   };
 }
