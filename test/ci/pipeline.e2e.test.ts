@@ -16,6 +16,8 @@ describe("npm run pipeline on this repository", () => {
       // Offline there is no vulnerability database: reported, never a silent pass.
       "trivy-vulnerabilities": "skipped",
       "compose-smoke": "passed",
+      "mcp-conformance": "passed",
+      "mcp-contract": "passed",
     });
     expect(run.report.image.sizeBytes).toBeGreaterThan(100_000_000);
     expect(run.report.image.compressedBytes).toBeLessThan(run.report.image.sizeBytes ?? 0);
