@@ -32,6 +32,7 @@ interface Options {
   skip: string[];
   update?: boolean;
   cache: boolean;
+  sign: boolean;
   reportDir?: string;
 }
 
@@ -168,6 +169,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     skip: opts.skip,
     updateContract: opts.update === true,
     useCache: opts.cache,
+    sign: opts.sign,
   });
   return outcome.passed ? EXIT.passed : EXIT.failed;
 }

@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { connection, ExecError, GraphQLRequestError } from "@dagger.io/dagger";
 import { ProgressLine } from "../toolchain/progress.js";
 import { formatDuration } from "../toolchain/terminal.js";
+import { versions } from "../toolchain/versions.js";
 import { type CheckResult, describeError } from "./checks/check.js";
 import { mcpContract, updateContract } from "./checks/mcp-contract.js";
 import type { RunEnvironment } from "./config/environment.js";
@@ -26,6 +28,7 @@ import { build } from "./stages/build.js";
 import { buildErrorFrom } from "./stages/build-failure.js";
 import { publish } from "./stages/publish.js";
 import { pipelineFingerprint, ResultCache } from "./stages/result-cache.js";
+import { baseImageDigests, signAndVerify, signingPlan } from "./stages/sign.js";
 import { verify } from "./stages/verify.js";
 
 /**
@@ -50,6 +53,19 @@ export interface PipelineRequest {
   updateContract?: boolean | undefined;
   /** False with `--no-cache`: every check runs, whatever ran before. */
   useCache?: boolean | undefined;
+  /** False with `--no-sign`: publish unsigned (the signature check reports it skipped). */
+  sign?: boolean | undefined;
+}
+
+/** Whether cosign must speak plain HTTP to a registry: the local ones and loopback. */
+export function isPlainHttp(address: string, localRegistry: string | undefined): boolean {
+  const host = address.split(":")[0] ?? "";
+  return (
+    address === localRegistry ||
+    host === "localhost" ||
+    /^127\./.test(host) ||
+    host === "172.17.0.1"
+  );
 }
 
 export interface PipelineOutcome {
@@ -150,6 +166,19 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
     process.stderr.write(
       `pipeline: ${req.stage} · ${git.ref} @ ${git.sha.slice(0, 7)} · tags ${computed.tags.join(", ")}${computed.publish ? "" : " (not published for this ref)"}\n`,
     );
+    const labels = {
+      version: computed.version,
+      revision: git.sha,
+      created: await commitTime(cwd),
+      source: await sourceUrl(cwd, env.githubRepositoryUrl),
+    };
+    // The build args the labels travel as, recorded in the provenance.
+    const labelArgs = {
+      VERSION: labels.version,
+      REVISION: labels.revision,
+      CREATED: labels.created,
+      SOURCE: labels.source,
+    };
     await connection(async () => {
       const built = await runStage("build", async (p) => {
         p.update(
@@ -159,12 +188,7 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
           return await build({
             cwd,
             config,
-            labels: {
-              version: computed.version,
-              revision: git.sha,
-              created: await commitTime(cwd),
-              source: await sourceUrl(cwd, env.githubRepositoryUrl),
-            },
+            labels,
             npmCaFile: env.npmCaFile,
             workDir,
             traceLog: env.traceLog,
@@ -251,6 +275,76 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
       report.image.digest = published.digest;
       report.published = published.refs;
       for (const ref of published.refs) process.stdout.write(`published ${ref}\n`);
+
+      const plan = await signingPlan({
+        enabled: config.sign.enabled && req.sign !== false,
+        signing: env.signing,
+        localTarget: target.address === env.localRegistry?.address,
+        offline: env.offline,
+        reportDir: config.reportDir,
+      });
+      if ("skip" in plan) {
+        report.checks.push({
+          id: "signature",
+          status: "skipped",
+          summary: plan.skip,
+          details: [],
+          durationMs: 0,
+        });
+        return;
+      }
+      const signStarted = Date.now();
+      const signed = await runStage(
+        "sign",
+        async (p) => {
+          p.update(`cosign sign and attest ${target.repository}@${published.digest}`);
+          const source = await sourceUrl(cwd, env.githubRepositoryUrl);
+          const repository = source === "unknown" ? pathToFileURL(cwd).href : source;
+          return signAndVerify({
+            ref: `${target.repository}@${published.digest}`,
+            plan,
+            target,
+            plainHttp: isPlainHttp(target.address, env.localRegistry?.address),
+            index: built.platforms.length > 1,
+            sbomFile: join(config.reportDir, "sbom.cdx.json"),
+            reportDir: config.reportDir,
+            env: env.signing.cosignEnv,
+            provenance: {
+              pipeline: { uri: `${repository}/ci`, version: pipelineFingerprint().slice(0, 12) },
+              toolVersions: {
+                dagger: versions.dagger,
+                trivy: versions.trivy,
+                cosign: versions.cosign,
+              },
+              source: { repository, ref: git.ref, revision: git.sha },
+              build: {
+                dockerfile: config.image.dockerfile,
+                context: config.image.context,
+                target: config.image.target,
+                args: { ...config.image.buildArgs, ...labelArgs },
+                secretNames: env.npmCaFile ? ["npm_ca"] : [],
+              },
+              baseImages: await baseImageDigests(
+                readFileSync(resolve(cwd, config.image.context, config.image.dockerfile), "utf8"),
+                config.image.buildArgs,
+              ),
+              invocationId: env.runId,
+              startedOn: new Date(started),
+              finishedOn: new Date(),
+              secretValues: secrets,
+            },
+          });
+        },
+        (outcome) => outcome.check.status,
+      );
+      report.checks.push({
+        id: "signature",
+        ...signed.check,
+        durationMs: Date.now() - signStarted,
+      });
+      report.signatures = signed.signatures;
+      report.attestations = signed.attestations;
+      report.verify = signed.verify;
     });
   } catch (err) {
     failure = err;

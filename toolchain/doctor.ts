@@ -6,7 +6,6 @@ import { detectMode, type Mode } from "./mode.js";
 import type { ToolchainPaths } from "./paths.js";
 import { ARCHES, allArches, foreignArches } from "./platforms.js";
 import { basicAuth, manifestDigest } from "./registry-api.js";
-import { REGISTRY_PORTS } from "./registry-config.js";
 import { type ToolchainSettings, usesSharedEngine } from "./settings.js";
 import { type Provenance, readProvenance, readRegistries, readState } from "./state.js";
 import { mirrorPlatforms } from "./steps/base-images.js";

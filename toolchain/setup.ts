@@ -10,6 +10,7 @@ import { ProgressLine } from "./progress.js";
 import { type ToolchainSettings, usesSharedEngine } from "./settings.js";
 import { readProvenance, readRegistries, writeState } from "./state.js";
 import { baseImagesStep } from "./steps/base-images.js";
+import { cosignKeyPair } from "./steps/cosign-key.js";
 import { assertSdkVersionMatches, daggerCli } from "./steps/dagger-cli.js";
 import { DAGGER_ENGINE_IMAGE, daggerEngine } from "./steps/dagger-engine.js";
 import { dockerEngine } from "./steps/docker-engine.js";
@@ -29,6 +30,7 @@ export const STEPS: readonly Step[] = [
   ...goToolSteps,
   daggerCli,
   registries,
+  cosignKeyPair,
   emulation,
   baseImagesStep,
   daggerEngine,

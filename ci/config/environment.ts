@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { forcedMode } from "../../toolchain/mode.js";
 import { toolchainPaths } from "../../toolchain/paths.js";
 import { readState } from "../../toolchain/state.js";
+import { readCosignCredentials } from "../../toolchain/steps/cosign-key.js";
 import { type RegistryAuth, readRegistryAuth } from "../../toolchain/steps/registry.js";
 import { EnvironmentError } from "../errors.js";
 import { type GitContext, gitContextFromEnv } from "../git/tags.js";
@@ -39,6 +40,73 @@ export interface RunEnvironment {
   resultsDir: string;
   /** This run's name in cached results: GitHub's run id and attempt, else a time stamp. */
   runId: string;
+  signing: SigningEnvironment;
+}
+
+/** What decides how the published image is signed, read once here. */
+export interface SigningEnvironment {
+  /** On GitHub Actions with `id-token: write`: the OIDC token cosign signs keylessly with. */
+  githubOidc: boolean;
+  /** `COSIGN_KEY` (the encrypted PEM, or a path to it) and `COSIGN_PASSWORD`, when given. */
+  key: { pem: string; password: string } | { file: string; password: string } | undefined;
+  /** The key pair `npm run setup` made for the local registry, when it did. */
+  localKey: { file: string; publicKey: string; password: string } | undefined;
+  /** GitHub's variables the keyless identity is computed from. */
+  github: Readonly<Record<string, string | undefined>>;
+  /** What cosign's process gets: PATH, HOME, proxies, the OIDC request variables; no other secret. */
+  cosignEnv: NodeJS.ProcessEnv;
+}
+
+const COSIGN_ENV = [
+  "PATH",
+  "HOME",
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "NO_PROXY",
+  "https_proxy",
+  "http_proxy",
+  "no_proxy",
+  "SSL_CERT_FILE",
+  "SIGSTORE_ROOT_FILE",
+  "TUF_ROOT",
+  "ACTIONS_ID_TOKEN_REQUEST_URL",
+  "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+] as const;
+
+function readSigning(
+  env: Readonly<Record<string, string | undefined>>,
+  paths: ReturnType<typeof toolchainPaths>,
+): SigningEnvironment {
+  const key = env.COSIGN_KEY;
+  const password = env.COSIGN_PASSWORD ?? "";
+  const local = readCosignCredentials(paths);
+  return {
+    githubOidc:
+      env.GITHUB_ACTIONS === "true" &&
+      Boolean(env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN),
+    key: key
+      ? key.includes("-----BEGIN")
+        ? { pem: key, password }
+        : { file: key, password }
+      : undefined,
+    localKey:
+      local && existsSync(paths.cosignKeyFile) && existsSync(paths.cosignPublicKeyFile)
+        ? {
+            file: paths.cosignKeyFile,
+            publicKey: paths.cosignPublicKeyFile,
+            password: local.password,
+          }
+        : undefined,
+    github: Object.fromEntries(
+      ["GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_REF", "GITHUB_WORKFLOW_REF"].map((n) => [
+        n,
+        env[n],
+      ]),
+    ),
+    cosignEnv: Object.fromEntries(
+      COSIGN_ENV.filter((n) => env[n] !== undefined).map((n) => [n, env[n]]),
+    ),
+  };
 }
 
 const value = (env: Readonly<Record<string, string | undefined>>, name: string) => {
@@ -88,5 +156,6 @@ export function readEnvironment(env: Readonly<Record<string, string | undefined>
           .toISOString()
           .replace(/[-:]/g, "")
           .replace(/\.\d+Z$/, "Z")}`,
+    signing: readSigning(env, paths),
   };
 }

@@ -217,6 +217,15 @@ export const Config = z.strictObject({
         .prefault({}),
     })
     .optional(),
+  sign: z
+    .strictObject({
+      /**
+       * Sign what is published (by digest, with cosign) and attest its SBOM and SLSA provenance;
+       * the `signature` check verifies both before the run passes.
+       */
+      enabled: flag().default(true),
+    })
+    .prefault({}),
   registry: z
     .strictObject({
       /** Registry host to log in to, e.g. `ghcr.io` or `localhost:5000`. */

@@ -83,6 +83,19 @@ export function renderMarkdown(report: PipelineReport, extra: ReportExtra = {}):
   if (report.published.length === 0) out.push("Nothing was published.");
   else out.push(...report.published.map((ref) => `- \`${inlineCode(ref)}\``));
   out.push("");
+  if (report.verify?.length) {
+    const signed = [...(report.signatures ?? []), ...(report.attestations ?? [])];
+    out.push(
+      "### Verify it yourself",
+      "",
+      `Signed by ${html(report.signatures?.[0]?.signer ?? "unknown")}; ${signed.map((s) => s.kind).join(", ")} stored next to the image. With cosign:`,
+      "",
+      "```sh",
+      ...report.verify,
+      "```",
+      "",
+    );
+  }
   return out.join("\n");
 }
 

@@ -2,6 +2,7 @@ import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { CheckResult } from "../checks/check.js";
 import { ReportWriteError } from "../errors.js";
+import type { SignatureRecord } from "../stages/sign.js";
 import { renderMarkdown } from "./markdown.js";
 
 /** Everything the pipeline found out, as written to `report.json`. */
@@ -18,6 +19,12 @@ export interface PipelineReport {
   published: string[];
   /** What stopped the run before its gates could decide, when something did. */
   error: ReportError | null;
+  /** Signatures of the published digest (cosign), when it was signed. */
+  signatures?: SignatureRecord[];
+  /** Attestations on the published digest: the SBOM and the SLSA provenance. */
+  attestations?: SignatureRecord[];
+  /** The commands a user runs to verify the published image themselves. */
+  verify?: string[];
 }
 
 /** Why a run ended early: the image did not build, publishing failed, or something unexpected. */
@@ -150,5 +157,8 @@ function redactReport(report: PipelineReport, secrets: readonly string[]): Pipel
     })),
     published: report.published.map(r),
     error: report.error ? { kind: report.error.kind, message: r(report.error.message) } : null,
+    ...(report.signatures ? { signatures: report.signatures } : {}),
+    ...(report.attestations ? { attestations: report.attestations } : {}),
+    ...(report.verify ? { verify: report.verify.map(r) } : {}),
   };
 }

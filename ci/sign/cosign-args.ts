@@ -121,10 +121,13 @@ export function signArgs(
   mode: SigningMode,
   tlogUpload: boolean,
   registry: RegistryTransport,
+  recursive = false,
 ): string[] {
   return [
     "sign",
     "--yes",
+    // An index: sign it and every platform image in it, so either can be verified.
+    ...(recursive ? ["--recursive"] : []),
     ...signerFlags(mode),
     `--tlog-upload=${tlogUpload}`,
     ...registryFlags(registry),

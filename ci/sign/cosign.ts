@@ -55,6 +55,8 @@ export interface SignInput extends CosignCall {
   mode: SigningMode;
   /** Upload to the transparency log (Rekor). `false` air-gapped. */
   tlogUpload: boolean;
+  /** The digest is an image index: sign every platform image in it too. */
+  recursive?: boolean;
 }
 
 export interface AttestInput extends SignInput {
@@ -395,7 +397,7 @@ function prepareSigning(input: SignInput): DigestRef {
 export async function signImage(input: SignInput): Promise<SignResult> {
   const ref = prepareSigning(input);
   const args = withFlags(
-    signArgs(ref, input.mode, input.tlogUpload, input.registry),
+    signArgs(ref, input.mode, input.tlogUpload, input.registry, input.recursive),
     sigstoreFlags(input.sigstore, input.mode.kind === "keyless"),
   );
   const run = await runCosign(

@@ -200,9 +200,15 @@ describe("GitHub workflows", () => {
     expect(ci.verify?.if).toBe("github.event_name == 'pull_request'");
     expect(writeScopes(ci.verify?.permissions)).toEqual(["security-events"]);
     expect(ci.publish?.if).toBe("github.event_name == 'push'");
-    expect(writeScopes(ci.publish?.permissions).sort()).toEqual(["packages", "security-events"]);
+    // Publishing jobs also sign keylessly, which needs the workflow's OIDC token; nothing else does.
+    expect(writeScopes(ci.publish?.permissions).sort()).toEqual([
+      "id-token",
+      "packages",
+      "security-events",
+    ]);
     const release = wf("release.yml").jobs;
     expect(writeScopes(release.pipeline?.permissions).sort()).toEqual([
+      "id-token",
       "packages",
       "security-events",
     ]);

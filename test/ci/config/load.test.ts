@@ -47,6 +47,7 @@ describe("loadConfig defaults", () => {
       trivy: { severities: ["HIGH", "CRITICAL"], ignoreFile: ".trivyignore", ignoreUnfixed: false },
       compose: { file: "docker-compose.yml", timeoutSeconds: 120 },
       registry: {},
+      sign: { enabled: true },
       tags: { publishOnPullRequest: false, latest: true, extra: [] },
       reportDir: "pipeline-report",
     });

@@ -1,0 +1,94 @@
+// `npm run bench:pipeline`: in one run on this machine, the pipeline (verify, no publish) cold
+// (Dagger's engine cache pruned), warm with nothing changed (with and without the result
+// cache), warm after an app source change, and the same gates by hand; a table of medians and
+// ratios on the terminal and in bench-results/.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { formatDuration, renderTable } from "../../toolchain/terminal.js";
+
+const runs = Number(process.env.RUNS ?? 3);
+const dir = mkdtempSync(join(tmpdir(), "bench-"));
+const report = join(dir, "report");
+const pipeline = (flags: string) =>
+  `npm run -s pipeline -- verify --no-publish ${flags} --report-dir ${report} >/dev/null 2>&1`;
+const scenarios = [
+  {
+    name: "cold",
+    command: pipeline("--no-cache"),
+    prepare: "dagger core --progress=plain engine local-cache prune >/dev/null 2>&1",
+  },
+  { name: "warm, no change, cached", command: pipeline(""), prepare: "true" },
+  { name: "warm, no change, --no-cache", command: pipeline("--no-cache"), prepare: "true" },
+  { name: "warm, app changed", command: pipeline(""), prepare: "node ci/bench/touch-app.mjs" },
+  { name: "by hand", command: "bash ci/bench/manual-checks.sh >/dev/null 2>&1", prepare: "true" },
+];
+
+try {
+  const json = join(dir, "hyperfine.json");
+  const args = ["--runs", String(runs), "--export-json", json, "--style", "basic"];
+  for (const s of scenarios) args.push("--command-name", s.name, "--prepare", s.prepare, s.command);
+  // A warm-up run first, so "warm" really is.
+  await execa("bash", ["-c", pipeline("")], { stdio: "inherit" });
+  await execa("hyperfine", args, { stdio: "inherit" });
+  const results = (
+    JSON.parse(readFileSync(json, "utf8")) as {
+      results: { command: string; median: number; mean: number; stddev: number | null }[];
+    }
+  ).results;
+  const median = (name: string) => (results.find((r) => r.command === name)?.median ?? NaN) * 1000;
+  const health = JSON.parse(readFileSync(join(report, "report.json"), "utf8")) as {
+    checks: { id: string; summary: string }[];
+  };
+  const rows = results.map((r) => [
+    r.command,
+    formatDuration(r.median * 1000),
+    formatDuration((r.stddev ?? 0) * 1000),
+  ]);
+  const ratios = [
+    [
+      "warm --no-cache / by hand",
+      (median("warm, no change, --no-cache") / median("by hand")).toFixed(2),
+      "≤ 0.5",
+    ],
+    [
+      "warm cached / cold",
+      (median("warm, no change, cached") / median("cold")).toFixed(2),
+      "≤ 0.1",
+    ],
+    ["app changed / cold", (median("warm, app changed") / median("cold")).toFixed(2), ""],
+  ];
+  const probe = health.checks.find((c) => c.id === "healthcheck")?.summary ?? "";
+  const text = [
+    `pipeline bench, ${runs} runs each, ${new Date().toISOString()}`,
+    "",
+    ...renderTable(
+      [
+        { title: "SCENARIO" },
+        { title: "MEDIAN", align: "right" },
+        { title: "STDDEV", align: "right" },
+      ],
+      rows,
+    ),
+    "",
+    ...renderTable(
+      [{ title: "RATIO" }, { title: "VALUE", align: "right" }, { title: "GOAL" }],
+      ratios,
+    ),
+    "",
+    `healthcheck: ${probe}`,
+    "",
+  ].join("\n");
+  process.stdout.write(`\n${text}`);
+  mkdirSync("bench-results", { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  writeFileSync(join("bench-results", `pipeline-${stamp}.txt`), text);
+  writeFileSync(
+    join("bench-results", `pipeline-${stamp}.json`),
+    JSON.stringify({ results, ratios }, null, 2),
+  );
+} finally {
+  await execa("node", ["ci/bench/touch-app.mjs", "--restore"]);
+  rmSync(dir, { recursive: true, force: true });
+}
