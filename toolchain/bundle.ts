@@ -17,6 +17,7 @@ import { ToolchainError, ToolchainErrorCode } from "./errors.js";
 import { run, succeeds, which } from "./exec.js";
 import type { ToolchainPaths } from "./paths.js";
 import { readProvenance, recordProvenance } from "./state.js";
+import { keptBaseImages } from "./steps/base-images.js";
 import { DAGGER_ENGINE_IMAGE } from "./steps/dagger-engine.js";
 import { baseImages, goTools, versions } from "./versions.js";
 
@@ -79,7 +80,12 @@ export async function exportBundle(
   options: { online: boolean; note: (text: string) => void },
 ): Promise<{ file: string; bytes: number; sha256: string }> {
   const { note } = options;
-  const images = [DAGGER_ENGINE_IMAGE, ...Object.values(baseImages)];
+  // Air-gapped the base images of every platform are here under their kept names; online the
+  // official (multi-platform) images are pulled where they are used.
+  const images = [
+    DAGGER_ENGINE_IMAGE,
+    ...(options.online ? Object.values(baseImages) : keptBaseImages()),
+  ];
   for (const image of images) {
     const present = () => succeeds("docker", ["image", "inspect", image], { env });
     if (!(await present()) && options.online) {
@@ -279,7 +285,8 @@ async function bundleInstalled(ctx: StepContext): Promise<boolean> {
     const bin = join(ctx.paths.bin, tool);
     if (!existsSync(bin) || !provenance[tool]) return false;
   }
-  for (const image of [DAGGER_ENGINE_IMAGE, ...Object.values(baseImages)]) {
+  const bases = ctx.mode === "online" ? Object.values(baseImages) : keptBaseImages();
+  for (const image of [DAGGER_ENGINE_IMAGE, ...bases]) {
     if (!(await succeeds("docker", ["image", "inspect", image], { env: ctx.env }))) return false;
   }
   return true;

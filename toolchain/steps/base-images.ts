@@ -272,8 +272,19 @@ async function pushPlatform(ctx: StepContext, image: BaseImage, arch: Arch): Pro
   const upstream = baseImages[image];
   const host = mirrorPushHost(ctx);
   const target = platformRef(upstream, arch, host);
-  if (await inMirror(target, host)) return;
+  const kept = keptRef(upstream, arch);
+  if (await inMirror(target, host)) {
+    // A copy stays in Docker under a name free of the mirror's address, for offline bundles.
+    if (!(await imageExists(ctx, kept))) {
+      await run("docker", ["pull", "--platform", ARCHES[arch].platform, target], { env: ctx.env });
+      await run("docker", ["tag", target, kept], { env: ctx.env });
+    }
+    return;
+  }
   const local = arch === hostArch() ? upstream : target;
+  // Loaded from an offline bundle: the image is here under its kept name.
+  if (!(await imageExists(ctx, local)) && (await imageExists(ctx, kept)))
+    await run("docker", ["tag", kept, local], { env: ctx.env });
   if (!(await imageExists(ctx, local))) {
     if (image === "debian") await debianSlim(ctx, arch, local);
     else {
@@ -284,7 +295,24 @@ async function pushPlatform(ctx: StepContext, image: BaseImage, arch: Arch): Pro
   }
   ctx.note(`push ${target}`);
   if (local !== target) await run("docker", ["tag", local, target], { env: ctx.env });
+  if (kept !== local) await run("docker", ["tag", local, kept], { env: ctx.env });
   await run("docker", ["push", target], { env: ctx.env, logFile: ctx.logFile });
+}
+
+/**
+ * The name a base image keeps in the local Docker engine: the upstream name for the machine's
+ * own platform, `mcp-pipeline/<path>:<tag>-<os>-<arch>` for another (Docker 20.10 holds one
+ * platform per name, and this one does not depend on the mirror's address).
+ */
+export function keptRef(ref: string, arch: Arch): string {
+  if (arch === hostArch()) return ref;
+  const { path, tag = "latest" } = parseImageRef(ref);
+  return `mcp-pipeline/${path}:${tag}-${ARCHES[arch].platform.replace("/", "-")}`;
+}
+
+/** Every base image kept in Docker, for every platform: what an offline bundle carries. */
+export function keptBaseImages(): string[] {
+  return allArches().flatMap((arch) => Object.values(baseImages).map((ref) => keptRef(ref, arch)));
 }
 
 /**
@@ -311,9 +339,9 @@ export const baseImagesStep: Step = {
       .sort()
       .join(",");
     for (const ref of Object.values(baseImages)) {
-      if (!(await imageExists(ctx, ref))) return false;
       if ((await mirrorPlatforms(ref, mirrorPushHost(ctx))).join(",") !== wanted) return false;
     }
+    for (const ref of keptBaseImages()) if (!(await imageExists(ctx, ref))) return false;
     return true;
   },
   async run(ctx) {

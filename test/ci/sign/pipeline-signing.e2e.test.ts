@@ -26,6 +26,7 @@ const ARGS = skipAllBut("trivy");
 describe("the published image is signed, attested and verified before the run passes", () => {
   let signedRepository = "";
   let signedDigest = "";
+  let signedTag = "";
 
   it("signs the digest and attests SBOM and provenance, which verify with the local public key", async () => {
     const run = await runPipeline(ARGS);
@@ -34,6 +35,7 @@ describe("the published image is signed, attested and verified before the run pa
     expect(signature.status).toBe("passed");
     signedRepository = run.repository;
     signedDigest = run.report.image.digest ?? "";
+    signedTag = run.report.published[0]?.split("@")[0]?.split(":").at(-1) ?? "";
     const ref = `${run.repository}@${signedDigest}`;
     expect(run.report.signatures?.[0]).toMatchObject({ ref, kind: "signature" });
     expect(run.report.attestations?.map((a) => a.kind)).toEqual(["cyclonedx", "slsaprovenance1"]);
@@ -55,13 +57,13 @@ describe("the published image is signed, attested and verified before the run pa
 
   it("fails verification for an image pushed over the same tag without signing", async () => {
     expect(signedDigest).not.toBe("");
-    const unsigned = await pushImage(signedRepository, "edge", "pushed over, unsigned");
+    const unsigned = await pushImage(signedRepository, signedTag, "pushed over, unsigned");
     expect(unsigned.digest).not.toBe(signedDigest);
     const res = await cosign([
       "verify",
       "--key",
       paths.cosignPublicKeyFile,
-      `${signedRepository}:edge`,
+      `${signedRepository}:${signedTag}`,
     ]);
     expect(res.exitCode).not.toBe(0);
     expect(res.all).toMatch(/no signatures found|no matching signatures/i);
