@@ -97,7 +97,10 @@ function parseArgs(argv: string[]): { stage: Stage; opts: Options } {
       "--no-cache",
       "run every check, even those whose inputs have not changed since they passed",
     )
-    .option("--no-sign", "publish without signing (sign.enabled: false); the signature check says so")
+    .option(
+      "--no-sign",
+      "publish without signing (sign.enabled: false); the signature check says so",
+    )
     .option("--report-dir <dir>", "where report.json, report.md, SARIF and SBOM go (reportDir)")
     .addHelpText(
       "after",
