@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { connection, ExecError, GraphQLRequestError } from "@dagger.io/dagger";
+import { emulationStatus } from "../toolchain/emulation.js";
+import { archOf } from "../toolchain/platforms.js";
 import { ProgressLine } from "../toolchain/progress.js";
 import { formatDuration } from "../toolchain/terminal.js";
 import { versions } from "../toolchain/versions.js";
@@ -26,7 +28,7 @@ import {
 import { renderTerminalSummary } from "./report/terminal.js";
 import { build } from "./stages/build.js";
 import { buildErrorFrom } from "./stages/build-failure.js";
-import { publish } from "./stages/publish.js";
+import { platformDigests, publish } from "./stages/publish.js";
 import { pipelineFingerprint, ResultCache } from "./stages/result-cache.js";
 import { baseImageDigests, signAndVerify, signingPlan } from "./stages/sign.js";
 import { verify } from "./stages/verify.js";
@@ -209,43 +211,54 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
         computed.kind === "release" || computed.kind === "prerelease"
           ? { version: computed.version, previous: await previousRelease(cwd, computed.version) }
           : undefined;
+      report.image.platforms = built.images.map((image) => ({
+        platform: image.platform,
+        sizeBytes: image.facts.sizeBytes,
+        compressedBytes: image.facts.compressedBytes,
+        digest: null,
+      }));
+      const contexts = await Promise.all(
+        built.images.map(async (image) => ({
+          platform: image.platform,
+          native: image.native,
+          runnable: image.native
+            ? ({ ok: true } as const)
+            : await emulationStatus(archOf(image.platform)),
+          image: image.localRef,
+          tarball: image.tarball,
+          facts: image.facts,
+          config,
+          cwd,
+          runEnv: runEnv.env,
+          offline: env.offline,
+          release,
+        })),
+      );
       report.checks = await runStage(
         req.stage === "contract" ? "contract" : "verify",
         (p) =>
-          verify(
-            {
-              image: built.localRef,
-              tarball: built.tarball,
-              facts: built.facts,
-              config,
-              cwd,
-              runEnv: runEnv.env,
-              offline: env.offline,
-              release,
+          verify(contexts, {
+            skip: req.skip,
+            cache: {
+              results: new ResultCache({
+                dir: env.resultsDir,
+                stamp: { run: env.runId, at: new Date(started).toISOString() },
+                read: req.useCache !== false && req.stage !== "contract",
+                reportDir: config.reportDir,
+              }),
+              pipeline: pipelineFingerprint(),
             },
-            {
-              skip: req.skip,
-              cache: {
-                results: new ResultCache({
-                  dir: env.resultsDir,
-                  stamp: { run: env.runId, at: new Date(started).toISOString() },
-                  read: req.useCache !== false && req.stage !== "contract",
-                  reportDir: config.reportDir,
-                }),
-                pipeline: pipelineFingerprint(),
-              },
-              ...(req.stage === "contract"
-                ? { checks: [req.updateContract ? updateContract : mcpContract] }
-                : {}),
-              onStart: (id) => p.update(`${id} started`),
-              onResult: (c: CheckResult) =>
-                p.update(
-                  c.cached
-                    ? `${c.id} ${c.status} (cached from ${c.cached.run})`
-                    : `${c.id} ${c.status} in ${formatDuration(c.durationMs)}`,
-                ),
-            },
-          ),
+            ...(req.stage === "contract"
+              ? { checks: [req.updateContract ? updateContract : mcpContract] }
+              : {}),
+            onStart: (id) => p.update(`${id} started`),
+            onResult: (c: CheckResult) =>
+              p.update(
+                c.cached
+                  ? `${c.id} ${c.status} (cached from ${c.cached.run})`
+                  : `${c.id} ${c.status} in ${formatDuration(c.durationMs)}`,
+              ),
+          }),
         (checks) => (checks.some((c) => c.status === "failed") ? "gate failed" : "passed"),
       );
       if (report.checks.some((c) => c.status === "failed")) {
@@ -273,6 +286,20 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
       });
       report.image.ref = `${target.repository}:${computed.tags[0]}`;
       report.image.digest = published.digest;
+      if (built.images.length > 1 && report.image.platforms) {
+        const digests = await platformDigests(
+          target,
+          published.digest,
+          isPlainHttp(target.address, env.localRegistry?.address),
+        ).catch((err: unknown) => {
+          // The push succeeded; only the report's per-platform digests are missing.
+          process.stderr.write(
+            `pipeline: could not read the published index back for its platform digests: ${firstLine(err)}\n`,
+          );
+          return {} as Record<string, string>;
+        });
+        for (const entry of report.image.platforms) entry.digest = digests[entry.platform] ?? null;
+      }
       report.published = published.refs;
       for (const ref of published.refs) process.stdout.write(`published ${ref}\n`);
 

@@ -37,3 +37,17 @@ export function hostArch(nodeArch: string = process.arch): Arch {
   }
   return found;
 }
+
+/** The architecture of an OCI platform (`linux/arm64` → `arm64`); throws for one the toolchain does not know. */
+export function archOf(platform: string): Arch {
+  const found = (Object.keys(ARCHES) as Arch[]).find((a) => ARCHES[a].platform === platform);
+  if (!found) {
+    throw new ToolchainError(
+      ToolchainErrorCode.Unsupported,
+      `${platform} is not a platform the toolchain can emulate (it knows ${Object.values(ARCHES)
+        .map((a) => a.platform)
+        .join(", ")}).`,
+    );
+  }
+  return found;
+}

@@ -90,6 +90,40 @@ export interface IndexEntry {
 }
 
 /**
+ * A GET that answers a registry's Bearer challenge (`WWW-Authenticate: Bearer
+ * realm=…,service=…,scope=…`, as GHCR and Docker Hub send) by fetching a token
+ * from the realm with the credentials, then asking again; Basic otherwise.
+ */
+async function readWithChallenge(
+  url: string,
+  auth?: { username: string; password: string },
+): Promise<Response> {
+  const get = (headers: Record<string, string>) =>
+    fetch(url, {
+      headers: { Accept: MANIFEST_ACCEPT, ...headers },
+      signal: AbortSignal.timeout(10_000),
+    });
+  const first = await get(authHeader(auth));
+  const challenge = first.headers.get("www-authenticate") ?? "";
+  if (first.status !== 401 || !/^bearer /i.test(challenge)) return first;
+  await first.body?.cancel();
+  const params = Object.fromEntries(
+    [...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
+  ) as Record<string, string>;
+  if (!params.realm) return first;
+  const tokenUrl = new URL(params.realm);
+  if (params.service) tokenUrl.searchParams.set("service", params.service);
+  if (params.scope) tokenUrl.searchParams.set("scope", params.scope);
+  const tokenRes = await fetch(tokenUrl, {
+    headers: authHeader(auth),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!tokenRes.ok) return tokenRes;
+  const body = (await tokenRes.json()) as { token?: string; access_token?: string };
+  return get({ Authorization: `Bearer ${body.token ?? body.access_token ?? ""}` });
+}
+
+/**
  * What `repo:tag` is: an index (OCI image index or Docker manifest list) with
  * its entries as `os/arch[/variant]`, a single-platform manifest, or absent.
  */
@@ -98,15 +132,17 @@ export async function manifestKind(
   repo: string,
   tag: string,
   auth?: { username: string; password: string },
+  options: { https?: boolean } = {},
 ): Promise<
   | { kind: "index"; mediaType: string; digest: string; entries: IndexEntry[] }
   | { kind: "manifest"; mediaType: string; digest: string }
   | { kind: "absent" }
 > {
-  const res = await fetch(`http://${registry}/v2/${repo}/manifests/${tag}`, {
-    headers: { Accept: MANIFEST_ACCEPT, ...authHeader(auth) },
-    signal: AbortSignal.timeout(10_000),
-  });
+  const host = registry === "docker.io" ? "registry-1.docker.io" : registry;
+  const res = await readWithChallenge(
+    `${options.https ? "https" : "http"}://${host}/v2/${repo}/manifests/${tag}`,
+    auth,
+  );
   if (res.status === 404) return { kind: "absent" };
   if (!res.ok) throw new Error(`GET /v2/${repo}/manifests/${tag} answered ${res.status}`);
   const body = (await res.json()) as {

@@ -29,6 +29,12 @@ export type CheckOutcome = Omit<CheckResult, "id" | "durationMs" | "cached"> & {
 
 /** What every check is given: the built image and the run's settings. */
 export interface CheckContext {
+  /** The image's platform (`linux/amd64`); per-platform checks get one context per platform. */
+  platform: string;
+  /** The engine's own platform, whose containers run without emulation. */
+  native: boolean;
+  /** Whether this platform's containers can run here (natively, or under QEMU), and why not. */
+  runnable: { ok: true } | { ok: false; reason: string };
   /** The built image in the local Docker engine (`<name>:pipeline`). */
   image: string;
   /** The same image as an OCI tarball. */
@@ -60,6 +66,8 @@ export interface Check {
   /** kebab-case; the `--skip` value and the report's key. */
   id: string;
   run(ctx: CheckContext): Promise<CheckOutcome>;
+  /** Runs once for every platform's image (else on the native one only); a failure names the platform. */
+  perPlatform?: boolean;
   /**
    * Everything the result depends on besides the image itself and the pipeline's own code (its
    * configuration, tool and database versions, the files it reads); a passed result is reused

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { execa } from "execa";
 import { docker, inspectImage, removeContainer, runDetached } from "../docker/docker.js";
-import type { Check, CheckOutcome } from "./check.js";
+import type { Check, CheckContext, CheckOutcome } from "./check.js";
 
 /** Resolves an image config `User` (`1000`, `1000:1000`, `mcpuser`, `mcpuser:grp`, empty) to a UID. */
 export function resolveUid(
@@ -52,13 +52,15 @@ async function uidOfPid1(id: string): Promise<number | undefined> {
  */
 export const nonRoot: Check = {
   id: "non-root",
+  perPlatform: true,
   cacheKey: async (ctx) => ({ env: Object.keys(ctx.runEnv).sort() }),
-  run: (ctx) => checkNonRoot(ctx.image, ctx.runEnv),
+  run: (ctx) => checkNonRoot(ctx.image, ctx.runEnv, ctx.runnable),
 };
 
 async function checkNonRoot(
   image: string,
   runEnv: Readonly<Record<string, string>>,
+  runnable: CheckContext["runnable"],
 ): Promise<CheckOutcome> {
   const info = await inspectImage(image);
   const user = info.Config.User ?? "";
@@ -83,6 +85,13 @@ async function checkNonRoot(
         ...details,
         "Add a non-root user to the runtime stage and set it with a numeric USER, e.g. `USER 1000:1000`.",
       ],
+    };
+  }
+  if (!runnable.ok) {
+    return {
+      status: "passed",
+      summary: `configured UID ${configUid} (PID 1 not observed: ${runnable.reason})`,
+      details: [...details, `A container of this platform cannot run here: ${runnable.reason}.`],
     };
   }
   const id = await runDetached(image, runEnv);

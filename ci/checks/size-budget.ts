@@ -4,6 +4,7 @@ import { evaluateSize } from "./size.js";
 /** `size-budget`: the image's uncompressed (and, if budgeted, compressed) size against the budget. */
 export const sizeBudget: Check = {
   id: "size-budget",
+  perPlatform: true,
   run: async (ctx) =>
     evaluateSize({
       uncompressedBytes: ctx.facts.sizeBytes,

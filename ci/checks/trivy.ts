@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { run } from "../../toolchain/exec.js";
 import { fileHash } from "../stages/result-cache.js";
 import type { Check, CheckContext } from "./check.js";
@@ -35,10 +35,12 @@ async function scan(ctx: CheckContext): Promise<Scan> {
   const config = ctx.config.trivy;
   const dir = ctx.config.reportDir;
   mkdirSync(dir, { recursive: true });
+  // The native platform's reports keep the names code scanning and the attestation expect.
+  const suffix = ctx.native ? "" : `-${ctx.platform.replaceAll("/", "-")}`;
   const files = {
-    json: join(dir, "trivy.json"),
-    sarif: join(dir, "trivy.sarif"),
-    sbom: join(dir, "sbom.cdx.json"),
+    json: join(dir, `trivy${suffix}.json`),
+    sarif: join(dir, `trivy${suffix}.sarif`),
+    sbom: join(dir, `sbom${suffix}.cdx.json`),
   };
   const ignoreFile = resolve(ctx.cwd, config.ignoreFile);
   const cacheDir = config.dbDir ? resolve(ctx.cwd, config.dbDir) : undefined;
@@ -106,6 +108,7 @@ function trivyInputs(ctx: CheckContext): Promise<unknown> {
 /** `trivy`: no secret, and no misconfiguration at a gated severity; writes JSON, SARIF and the SBOM. */
 export const trivy: Check = {
   id: "trivy",
+  perPlatform: true,
   cacheKey: trivyInputs,
   async run(ctx) {
     const { findings, files } = await sharedScan(ctx);
@@ -118,7 +121,10 @@ export const trivy: Check = {
     );
     return {
       ...outcome,
-      details: [...outcome.details, "reports: trivy.json, trivy.sarif; SBOM: sbom.cdx.json"],
+      details: [
+        ...outcome.details,
+        `reports: ${basename(files.json)}, ${basename(files.sarif)}; SBOM: ${basename(files.sbom)}`,
+      ],
       files: [files.json, files.sarif, files.sbom],
     };
   },
@@ -130,6 +136,7 @@ export const trivy: Check = {
  */
 export const trivyVulnerabilities: Check = {
   id: "trivy-vulnerabilities",
+  perPlatform: true,
   cacheKey: trivyInputs,
   async run(ctx) {
     const { findings, vulnerabilitiesScanned } = await sharedScan(ctx);

@@ -30,6 +30,15 @@ export function renderMarkdown(report: PipelineReport, extra: ReportExtra = {}):
   }
   if (extra.durationMs !== undefined) facts.push(`took ${formatDuration(extra.durationMs)}`);
   out.push(facts.join(" · "), "");
+  if (report.image.platforms && report.image.platforms.length > 1) {
+    out.push("| Platform | Size | Compressed | Digest |", "|---|---:|---:|---|");
+    for (const p of report.image.platforms) {
+      out.push(
+        `| ${cell(p.platform)} | ${formatBytes(p.sizeBytes)} | ${formatBytes(p.compressedBytes)} | ${p.digest ? `\`${p.digest}\`` : "–"} |`,
+      );
+    }
+    out.push("");
+  }
   if (report.error) {
     out.push(
       `**The run stopped: ${report.error.kind} error.**`,

@@ -13,6 +13,8 @@ export interface PipelineReport {
     digest: string | null;
     sizeBytes: number | null;
     compressedBytes: number | null;
+    /** Every platform's image: its size, and its digest in the published index. */
+    platforms?: PlatformFacts[];
   };
   checks: CheckResult[];
   /** Fully qualified references that were pushed, e.g. `ghcr.io/o/r:1.2.3`. */
@@ -25,6 +27,15 @@ export interface PipelineReport {
   attestations?: SignatureRecord[];
   /** The commands a user runs to verify the published image themselves. */
   verify?: string[];
+}
+
+/** One platform's image in the report. */
+export interface PlatformFacts {
+  platform: string;
+  sizeBytes: number;
+  compressedBytes: number;
+  /** Its manifest's digest in the published index; null before publishing. */
+  digest: string | null;
 }
 
 /** Why a run ended early: the image did not build, publishing failed, or something unexpected. */
@@ -145,6 +156,7 @@ function redactReport(report: PipelineReport, secrets: readonly string[]): Pipel
       digest: report.image.digest === null ? null : r(report.image.digest),
       sizeBytes: report.image.sizeBytes,
       compressedBytes: report.image.compressedBytes,
+      ...(report.image.platforms ? { platforms: report.image.platforms } : {}),
     },
     checks: report.checks.map((check) => ({
       id: r(check.id),

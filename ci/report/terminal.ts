@@ -23,6 +23,12 @@ export function renderTerminalSummary(
   lines.push(
     `${color(report.ok ? "passed" : "failed", verdict)}  ${report.image.ref}${digest}${size}`,
   );
+  if (report.image.platforms && report.image.platforms.length > 1) {
+    for (const p of report.image.platforms)
+      lines.push(
+        `  ${p.platform.padEnd(12)} ${formatBytes(p.sizeBytes).padStart(9)}  ${p.digest ?? ""}`.trimEnd(),
+      );
+  }
   if (report.error) lines.push(`${report.error.kind} error: ${oneLine(report.error.message)}`);
   lines.push("");
 

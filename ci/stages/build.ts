@@ -33,10 +33,23 @@ export interface PlatformImage {
   container: Container;
 }
 
+/** One platform's image as the checks see it: loaded into Docker, exported, measured. */
+export interface CheckedImage {
+  platform: string;
+  /** The engine's own platform: containers run without emulation. */
+  native: boolean;
+  /** In the local Docker engine: `<name>:pipeline`, `<name>:pipeline-linux-arm64`. */
+  localRef: string;
+  tarball: string;
+  facts: ImageFacts;
+}
+
 export interface Built {
   /** The image the checks run: the engine's own platform when configured, else the first. */
   container: Container;
   platform: string;
+  /** Every platform's image, loaded and measured for the per-platform gates; the native one first. */
+  images: CheckedImage[];
   /** Every configured platform's image, `container` among them; published as one index. */
   platforms: PlatformImage[];
   /** The image in the local Docker engine, as verified (`<name>:pipeline`). */
@@ -114,20 +127,35 @@ export async function build(inputs: BuildInputs, client: Client = dag): Promise<
     }),
   );
   const { container } = checked;
-  const tarball = join(inputs.workDir, "image.tar");
-  await container.export(tarball);
-
-  const loaded = await docker(["load", "-q", "-i", tarball]);
-  const id = /sha256:[0-9a-f]{64}/.exec(loaded)?.[0];
-  if (!id) throw new Error(`docker load did not report an image id: ${loaded}`);
-  const localRef = `${inputs.config.image.name}:pipeline`;
-  await docker(["tag", id, localRef]);
+  const images: CheckedImage[] = [];
+  // One at a time: `docker load` of 130 MB images in parallel only competes for the disk.
+  for (const image of [checked, ...platforms.filter((p) => p !== checked)]) {
+    const native = image === checked;
+    const suffix = native ? "" : `-${image.platform.replaceAll("/", "-")}`;
+    const tarball = join(inputs.workDir, `image${suffix}.tar`);
+    await image.container.export(tarball);
+    const loaded = await docker(["load", "-q", "-i", tarball]);
+    const id = /sha256:[0-9a-f]{64}/.exec(loaded)?.[0];
+    if (!id) throw new Error(`docker load did not report an image id: ${loaded}`);
+    const localRef = `${inputs.config.image.name}:pipeline${suffix}`;
+    await docker(["tag", id, localRef]);
+    images.push({
+      platform: image.platform,
+      native,
+      localRef,
+      tarball,
+      facts: await measureImage(localRef, tarball),
+    });
+  }
+  const [first] = images;
+  if (!first) throw new Error("no image was built");
   return {
     container,
     platform: checked.platform,
+    images,
     platforms,
-    localRef,
-    tarball,
-    facts: await measureImage(localRef, tarball),
+    localRef: first.localRef,
+    tarball: first.tarball,
+    facts: first.facts,
   };
 }

@@ -1,4 +1,6 @@
 import { type Client, type Container, dag } from "@dagger.io/dagger";
+import { parseImageRef } from "../../toolchain/image-ref.js";
+import { manifestKind } from "../../toolchain/registry-api.js";
 import type { PublishTarget } from "../registry/target.js";
 
 export interface PublishResult {
@@ -55,4 +57,21 @@ export async function publish(
   if (digests.size !== 1 || !digest)
     throw new Error(`tags resolved to different digests: ${refs.join(", ")}`);
   return { refs: tags.map((t) => `${target.repository}:${t}@${digest}`), digest };
+}
+
+/**
+ * Each platform's manifest digest inside a published index, read from the
+ * registry with the publish credentials.
+ */
+export async function platformDigests(
+  target: PublishTarget,
+  indexDigest: string,
+  plainHttp: boolean,
+): Promise<Record<string, string>> {
+  const { path } = parseImageRef(target.repository);
+  const found = await manifestKind(target.address, path, indexDigest, target, {
+    https: !plainHttp,
+  });
+  if (found.kind !== "index") return {};
+  return Object.fromEntries(found.entries.map((e) => [e.platform, e.digest]));
 }

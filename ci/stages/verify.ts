@@ -22,10 +22,31 @@ export interface VerifyOptions {
  * disposed of (the stack taken down) after the last check.
  */
 export async function verify(
-  ctx: Omit<CheckContext, "shared">,
+  contexts: readonly Omit<CheckContext, "shared">[],
   opts: VerifyOptions,
 ): Promise<CheckResult[]> {
   const shared = sharedWork();
+  const [native] = contexts;
+  if (!native) throw new Error("verify needs at least one image");
+  // Each platform's work (its Trivy scan) is its own; the stack is only ever the native one's.
+  const contextOf = (ctx: Omit<CheckContext, "shared">): CheckContext => ({
+    ...ctx,
+    shared: (key, compute, dispose) => shared.get(`${ctx.platform} ${key}`, compute, dispose),
+  });
+  const runOne = async (check: Check, ctx: CheckContext): Promise<CheckResult> => {
+    const key =
+      opts.cache && check.cacheKey ? await keyOf(check, ctx, opts.cache.pipeline) : undefined;
+    const hit = key === undefined ? undefined : opts.cache?.results.lookup(key);
+    if (hit) return hit;
+    let files: string[] | undefined;
+    const result = await timed(check.id, async () => {
+      const outcome = await check.run(ctx);
+      files = outcome.files;
+      return outcome;
+    });
+    if (key !== undefined) opts.cache?.results.store(key, result, files);
+    return result;
+  };
   try {
     return await Promise.all(
       (opts.checks ?? CHECKS).map(async (check): Promise<CheckResult> => {
@@ -39,23 +60,12 @@ export async function verify(
             durationMs: 0,
           };
         } else {
-          const checkCtx = { ...ctx, shared: shared.get };
-          const key =
-            opts.cache && check.cacheKey
-              ? await keyOf(check, checkCtx, opts.cache.pipeline)
-              : undefined;
-          const hit = key === undefined ? undefined : opts.cache?.results.lookup(key);
-          if (hit) result = hit;
-          else {
-            opts.onStart?.(check.id);
-            let files: string[] | undefined;
-            result = await timed(check.id, async () => {
-              const outcome = await check.run(checkCtx);
-              files = outcome.files;
-              return outcome;
-            });
-            if (key !== undefined) opts.cache?.results.store(key, result, files);
-          }
+          opts.onStart?.(check.id);
+          const targets = check.perPlatform ? contexts : [native];
+          const results = await Promise.all(targets.map((ctx) => runOne(check, contextOf(ctx))));
+          result = mergePlatforms(
+            results.map((r, i) => ({ platform: targets[i]?.platform ?? "", result: r })),
+          );
         }
         opts.onResult?.(result);
         return result;
@@ -64,6 +74,42 @@ export async function verify(
   } finally {
     await shared.dispose();
   }
+}
+
+/**
+ * One result from a check's per-platform results: failed when any failed (the summary names
+ * each failing platform), skipped when all were, else passed; every platform's details under
+ * its name. A single platform's result is returned as it is.
+ */
+export function mergePlatforms(
+  results: readonly { platform: string; result: CheckResult }[],
+): CheckResult {
+  const [first, ...rest] = results;
+  if (!first) throw new Error("no results to merge");
+  if (rest.length === 0) return first.result;
+  const failed = results.filter((r) => r.result.status === "failed");
+  const status = failed.length
+    ? "failed"
+    : results.every((r) => r.result.status === "skipped")
+      ? "skipped"
+      : "passed";
+  const shown = failed.length ? failed : results;
+  const cached = results.every((r) => r.result.cached) ? first.result.cached : undefined;
+  const markdown = results.flatMap((r) =>
+    r.result.markdown ? [`**${r.platform}**\n\n${r.result.markdown}`] : [],
+  );
+  return {
+    id: first.result.id,
+    status,
+    summary: shown.map((r) => `${r.platform}: ${r.result.summary}`).join("; "),
+    details: results.flatMap((r) => [
+      `[${r.platform}] ${r.result.status}: ${r.result.summary}`,
+      ...r.result.details.map((d) => `  ${d}`),
+    ]),
+    ...(markdown.length ? { markdown: markdown.join("\n\n") } : {}),
+    durationMs: Math.max(...results.map((r) => r.result.durationMs)),
+    ...(cached ? { cached } : {}),
+  };
 }
 
 /** The cache key of a check's result; undefined (always run) when its inputs cannot be read. */

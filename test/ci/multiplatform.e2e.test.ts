@@ -119,4 +119,54 @@ describe("multi-platform images", () => {
     expect(run.report.published).toEqual([]);
     expect(await registryTags(run.repository)).toEqual([]);
   });
+
+  it("checks every platform's image, lists each platform's size and digest, and names the platform over budget", async () => {
+    // 131 MB lies between the two images: arm64 is 129.5 MB, amd64 133.7 MB.
+    const over = await runPipeline([
+      "--image",
+      imageName(),
+      "--size-budget",
+      "131",
+      ...skipAllBut("size-budget", "non-root"),
+    ]);
+    expect(over.exitCode, over.output.slice(-3000)).toBe(1);
+    const size = over.report.checks.find((c) => c.id === "size-budget");
+    expect(size?.status).toBe("failed");
+    expect(size?.summary).toMatch(/^linux\/amd64: .* over the 131 MB budget/);
+    expect(size?.summary).not.toMatch(/linux\/arm64/);
+    expect(size?.details.join("\n")).toMatch(/\[linux\/arm64\] passed/);
+    expect(over.report.published).toEqual([]);
+
+    // The control: the same run within budget publishes, with each platform's digest.
+    const run = await runPipeline([
+      "--image",
+      imageName(),
+      ...skipAllBut("size-budget", "non-root"),
+    ]);
+    expect(run.exitCode, run.output.slice(-3000)).toBe(0);
+    const platforms = run.report.image.platforms ?? [];
+    expect(platforms.map((p) => p.platform).sort()).toEqual(["linux/amd64", "linux/arm64"]);
+    for (const p of platforms) {
+      expect(p.digest, p.platform).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(p.digest).not.toBe(run.report.image.digest);
+      expect(p.sizeBytes).toBeGreaterThan(100_000_000);
+    }
+    expect(run.report.checks.find((c) => c.id === "non-root")?.summary).toMatch(
+      /linux\/amd64: runs as UID 1000.*linux\/arm64: runs as UID 1000/,
+    );
+  });
+
+  it("proves the arm64 image turns healthy under emulation, beside the native one", async () => {
+    const run = await runPipeline([
+      "--image",
+      imageName(),
+      "--no-publish",
+      ...skipAllBut("healthcheck"),
+    ]);
+    expect(run.exitCode, run.output.slice(-3000)).toBe(0);
+    const health = run.report.checks.find((c) => c.id === "healthcheck");
+    expect(health?.details.join("\n")).toMatch(/\[linux\/amd64\] passed: healthy/);
+    expect(health?.details.join("\n")).toMatch(/\[linux\/arm64\] passed: healthy/);
+    expect(health?.details.join("\n")).toMatch(/under emulation: each probe may take/);
+  });
 });
