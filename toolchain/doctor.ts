@@ -11,6 +11,7 @@ import { type Provenance, readProvenance, readRegistries, readState } from "./st
 import { mirrorPlatforms } from "./steps/base-images.js";
 import { DAGGER_ENGINE_IMAGE, engineImageVersion } from "./steps/dagger-engine.js";
 import { readRegistryAuth, registryStatus } from "./steps/registry.js";
+import { renderTable } from "./terminal.js";
 import { baseImages, versions } from "./versions.js";
 
 export interface Component {
@@ -322,9 +323,9 @@ export function renderDoctor(report: DoctorReport): string {
     c.version ?? "-",
     c.detail,
   ]);
-  const widths = [4, 13, 14];
-  const lines = rows.map((r) =>
-    r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i] ?? 0) : cell)).join("  "),
+  const lines = renderTable(
+    [{ title: "STATUS" }, { title: "COMPONENT" }, { title: "VERSION" }, { title: "DETAIL" }],
+    rows,
   );
   const origins = report.provenance.map((p) => {
     const signed = p.signature

@@ -2,6 +2,7 @@ import { performance } from "node:perf_hooks";
 import { execa } from "execa";
 import { which } from "../../toolchain/exec.js";
 import { CosignError, EnvironmentError, SigningKeyError } from "../errors.js";
+import { redact } from "../report/report.js";
 import {
   attestArgs,
   type KeyFileSigning,
@@ -20,7 +21,6 @@ import {
 } from "./cosign-args.js";
 import { type RegistryCredentials, withDockerConfig } from "./docker-config.js";
 import { cosignArtifactRef, type DigestRef, parseDigestRef } from "./image-ref.js";
-import { scrubSecrets } from "./scrub.js";
 
 /** The registry cosign reads the image from and writes signatures to. */
 export type CosignRegistry = RegistryCredentials & Pick<RegistryTransport, "insecureSkipTlsVerify">;
@@ -266,7 +266,7 @@ async function runCosign(
       stripFinalNewline: true,
     });
     const durationMs = Math.round(performance.now() - started);
-    const stderr = scrubSecrets(String(result.stderr ?? ""), secrets);
+    const stderr = redact(String(result.stderr ?? ""), secrets);
     if (result.timedOut) {
       throw new CosignError(
         `cosign ${args[0]} timed out after ${(call.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000} s: is the registry (${call.registry.address}) or the Sigstore service reachable?`,
@@ -284,7 +284,7 @@ async function runCosign(
     }
     return {
       exitCode: result.exitCode,
-      stdout: scrubSecrets(String(result.stdout ?? ""), secrets),
+      stdout: redact(String(result.stdout ?? ""), secrets),
       stderr,
       durationMs,
     };

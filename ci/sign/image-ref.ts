@@ -1,3 +1,4 @@
+import { parseImageRef } from "../../toolchain/image-ref.js";
 import { ImageRefError } from "../errors.js";
 
 /** An image pinned by digest: what cosign signs, attests and verifies. */
@@ -43,11 +44,7 @@ export function parseDigestRef(ref: string): DigestRef {
       `${JSON.stringify(ref)}: ${JSON.stringify(repository)} is not a repository name (lowercase, no spaces).`,
     );
   }
-  const first = repository.split("/", 1)[0] ?? "";
-  const hasHost =
-    repository.includes("/") &&
-    (first.includes(".") || first.includes(":") || first === "localhost");
-  return { registry: hasHost ? first : "docker.io", repository, digest, ref };
+  return { registry: parseImageRef(repository).registry, repository, digest, ref };
 }
 
 /**

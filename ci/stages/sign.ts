@@ -6,6 +6,7 @@ import type { CheckOutcome } from "../checks/check.js";
 import type { SigningEnvironment } from "../config/environment.js";
 import { SigningKeyError } from "../errors.js";
 import type { PublishTarget } from "../registry/target.js";
+import { redact } from "../report/report.js";
 import { baseImageRefs } from "../sign/base-images.js";
 import {
   attest,
@@ -19,7 +20,6 @@ import {
 import type { PredicateType, SigningMode, VerifyExpectation } from "../sign/cosign-args.js";
 import { expectedKeylessIdentity } from "../sign/keyless-identity.js";
 import { buildProvenance, type ProvenanceInput } from "../sign/provenance.js";
-import { scrubSecrets } from "../sign/scrub.js";
 
 /** How this run signs, or why it does not. */
 export type SigningPlan =
@@ -113,7 +113,7 @@ async function publicKeyOf(
   );
   if (res.exitCode !== 0) {
     const secrets = [mode.password, ...("keyPem" in mode ? [mode.keyPem] : [])];
-    const reason = scrubSecrets(String(res.stderr).trim().split("\n").pop() ?? "", secrets);
+    const reason = redact(String(res.stderr).trim().split("\n").pop() ?? "", secrets);
     throw new SigningKeyError(
       `COSIGN_PASSWORD does not open the key in COSIGN_KEY (cosign: ${reason}); set both secrets from the same \`cosign generate-key-pair\``,
       { secrets: ["COSIGN_KEY", "COSIGN_PASSWORD"] },

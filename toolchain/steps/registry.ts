@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import { aptInstall } from "../apt.js";
 import type { Step, StepContext } from "../context.js";
@@ -112,23 +113,20 @@ export function decideForeignPort(input: {
   };
 }
 
-function registryConfig(name: string, port: number, dataDir: string, htpasswd?: string): string {
-  const auth = htpasswd ? `auth:\n  htpasswd:\n    realm: ${name}\n    path: ${htpasswd}\n` : "";
-  return `version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: ${dataDir}
-  delete:
-    enabled: true
-http:
-  addr: 0.0.0.0:${port}
-  headers:
-    X-Content-Type-Options: [nosniff]
-${auth}`;
+/** The distribution registry's config.yml, written with `yaml` so paths with any character stay valid. */
+export function registryConfig(
+  name: string,
+  port: number,
+  dataDir: string,
+  htpasswd?: string,
+): string {
+  return stringifyYaml({
+    version: 0.1,
+    log: { level: "warn", accesslog: { disabled: true } },
+    storage: { filesystem: { rootdirectory: dataDir }, delete: { enabled: true } },
+    http: { addr: `0.0.0.0:${port}`, headers: { "X-Content-Type-Options": ["nosniff"] } },
+    ...(htpasswd ? { auth: { htpasswd: { realm: name, path: htpasswd } } } : {}),
+  });
 }
 
 async function waitFor<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms: number) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MASK, scrubSecrets } from "../../../ci/sign/scrub.js";
+import { REDACTED as MASK, redact as scrubSecrets } from "../../../ci/report/report.js";
 
 describe("scrubSecrets", () => {
   it("masks every occurrence of each secret", () => {
