@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Client, dag } from "@dagger.io/dagger";
 import { execa } from "execa";
@@ -47,6 +47,7 @@ export async function signingPlan(opts: {
 }): Promise<SigningPlan> {
   const { signing } = opts;
   if (!opts.enabled) return { skip: "signing is off (sign.enabled: false or --no-sign)" };
+  mkdirSync(opts.reportDir, { recursive: true });
   if (signing.key) {
     const mode: SigningMode =
       "pem" in signing.key

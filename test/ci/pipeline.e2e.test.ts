@@ -18,6 +18,8 @@ describe("npm run pipeline on this repository", () => {
       "compose-smoke": "passed",
       "mcp-conformance": "passed",
       "mcp-contract": "passed",
+      // Published to the local registry: signed with setup's key pair and verified.
+      signature: "passed",
     });
     expect(run.report.image.sizeBytes).toBeGreaterThan(100_000_000);
     expect(run.report.image.compressedBytes).toBeLessThan(run.report.image.sizeBytes ?? 0);
