@@ -105,7 +105,25 @@ async function checkHealthcheck(
     };
   }
   const details = [`HEALTHCHECK ${JSON.stringify(test)}`];
-  const id = await createContainer(image, runEnv, ["--health-interval", `${PROBE_INTERVAL_MS}ms`]);
+  // Under emulation every probe starts a Node.js under QEMU, many times slower: this proves the
+  // image's node and probe work on that platform, not its timings.
+  const emulated = native
+    ? []
+    : [
+        "--health-timeout",
+        `${EMULATED_PROBE_TIMEOUT_S}s`,
+        "--health-start-period",
+        `${timeoutSeconds}s`,
+      ];
+  if (!native)
+    details.push(
+      `under emulation: each probe may take ${EMULATED_PROBE_TIMEOUT_S} s, failures count after ${timeoutSeconds} s`,
+    );
+  const id = await createContainer(image, runEnv, [
+    "--health-interval",
+    `${PROBE_INTERVAL_MS}ms`,
+    ...emulated,
+  ]);
   try {
     const verdict = await startAndWatch(
       id,

@@ -24,7 +24,12 @@ describe("npm run pipeline on this repository", () => {
     expect(run.report.image.sizeBytes).toBeGreaterThan(100_000_000);
     expect(run.report.image.compressedBytes).toBeLessThan(run.report.image.sizeBytes ?? 0);
 
-    const tags = (await registryTags(run.repository)).sort();
+    const all = (await registryTags(run.repository)).sort();
+    // cosign keeps signatures and attestations beside the image as sha256-<digest>.sig/.att.
+    const signed = `sha256-${run.report.image.digest?.slice("sha256:".length)}`;
+    expect(all).toContain(`${signed}.sig`);
+    expect(all).toContain(`${signed}.att`);
+    const tags = all.filter((t) => !t.startsWith("sha256-"));
     expect(tags).toHaveLength(2);
     expect(tags[0]).toBe("edge");
     expect(tags[1]).toMatch(/^sha-[0-9a-f]{7}$/);
