@@ -13,6 +13,8 @@ import type { Check, CheckOutcome } from "./check.js";
 export const PROBE_INTERVAL_MS = 250;
 /** How long one probe may take when the platform runs under emulation. */
 const EMULATED_PROBE_TIMEOUT_S = 30;
+/** Under emulation, failing probes count only after this (or the declared start period, if longer). */
+const EMULATED_START_PERIOD_S = 30;
 
 interface State {
   Status: string;
@@ -107,17 +109,19 @@ async function checkHealthcheck(
   const details = [`HEALTHCHECK ${JSON.stringify(test)}`];
   // Under emulation every probe starts a Node.js under QEMU, many times slower: this proves the
   // image's node and probe work on that platform, not its timings.
+  const declaredStart = (declared.StartPeriod ?? 0) / 1_000_000_000;
+  const emulatedStart = Math.min(timeoutSeconds, Math.max(declaredStart, EMULATED_START_PERIOD_S));
   const emulated = native
     ? []
     : [
         "--health-timeout",
         `${EMULATED_PROBE_TIMEOUT_S}s`,
         "--health-start-period",
-        `${timeoutSeconds}s`,
+        `${emulatedStart}s`,
       ];
   if (!native)
     details.push(
-      `under emulation: each probe may take ${EMULATED_PROBE_TIMEOUT_S} s, failures count after ${timeoutSeconds} s`,
+      `under emulation: each probe may take ${EMULATED_PROBE_TIMEOUT_S} s, failures count after ${emulatedStart} s`,
     );
   const id = await createContainer(image, runEnv, [
     "--health-interval",
