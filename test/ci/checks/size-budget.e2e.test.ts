@@ -13,7 +13,10 @@ describe("the size-budget gate", () => {
     const run = await gate.run(["--size-budget", "100"]);
     const result = await gate.expectTripped(run, "size-budget");
     expect(result.summary).toMatch(/ over the 100 MB budget /);
-    expect(result.details.join("\n")).toMatch(/^biggest \d+ of \d+ layers:$/m);
+    const details = result.details.join("\n");
+    expect(details).toMatch(/^(layers \(\d+\)|biggest \d+ of \d+ layers):$/m);
+    // The biggest layer, with the instruction that made it: the Node.js runtime.
+    expect(details).toMatch(/^ +\d+\.\d MB +\S+ +.*COPY --from=node /m);
   });
 
   it("fails when the compressed budget is below the compressed size, though the uncompressed one holds", async () => {
