@@ -136,5 +136,6 @@ describe("the compose-smoke gate", () => {
   });
 });
 
+// A stage named like the service's build target, whose step fails.
 const BROKEN_BUILD =
-  'FROM node:24-bookworm-slim\nRUN echo "backend build broke on purpose" >&2 && exit 3\n';
+  'FROM node:24-bookworm-slim AS backend\nRUN echo "backend build broke on purpose" >&2 && exit 3\n';
