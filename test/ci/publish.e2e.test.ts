@@ -85,7 +85,9 @@ describe("publish goes through Dagger alone", () => {
     const run = await runPipeline([...variant, ...skipAllBut()]);
     expect(run.exitCode, run.output.slice(-3000)).toBe(0);
     const name = run.repository.slice((auth?.address.length ?? 0) + 1);
-    const config = await imageConfig(auth?.address ?? "", name, "edge", auth);
+    // The first tag the ref gets: edge on the default branch, the branch's name elsewhere.
+    const tag = run.report.published[0]?.slice(run.repository.length + 1).split("@")[0] ?? "";
+    const config = await imageConfig(auth?.address ?? "", name, tag, auth);
     expect(config.config?.Healthcheck).toEqual({ ...DECLARED, StartInterval: 1_000_000_000 });
   });
 });
