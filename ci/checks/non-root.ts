@@ -35,6 +35,11 @@ export interface ProcessUids {
   saved: number;
 }
 
+/** Whether a process with these ids runs as root, or can make itself root again. */
+export function runsAsRoot(uids: ProcessUids): boolean {
+  return uids.real === 0 || uids.effective === 0 || uids.saved === 0;
+}
+
 /**
  * The user ids of a running container's PID 1, or undefined when it is not running. The daemon
  * reads them with `ps` on its own host, so nothing is needed inside the image and a remote daemon
@@ -118,7 +123,7 @@ async function checkNonRoot(
     details.push(
       `running PID 1 UIDs: real ${uids.real}, effective ${uids.effective}, saved ${uids.saved}`,
     );
-    if (uids.real === 0 || uids.effective === 0 || uids.saved === 0) {
+    if (runsAsRoot(uids)) {
       return {
         status: "failed",
         summary: `the container's process runs as root (real UID ${uids.real}, effective UID ${uids.effective})`,

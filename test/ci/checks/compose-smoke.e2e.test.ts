@@ -111,6 +111,19 @@ describe("the compose-smoke gate", () => {
     ]);
   });
 
+  it("fails when the compose file is invalid, with Compose's own message", async () => {
+    const run = await gate.run(
+      withCompose("invalid-compose-file", (doc) => {
+        doc.setIn(["services", "backend", "healthcheck", "interval"], "every now and then");
+      }),
+    );
+    const result = await gate.expectTripped(run, "compose-smoke");
+    expect(result.summary).toMatch(
+      /^compose-smoke could not run: docker compose config --services failed on .*docker-compose\.yml$/,
+    );
+    expect(result.details.join("\n")).toMatch(/every now and then/);
+  });
+
   it("fails when no compose.port is set and the image exposes more than one port", async () => {
     const run = await gate.run([
       ...configVariant("no-port", (doc) => doc.deleteIn(["compose", "port"])),

@@ -18,7 +18,15 @@ describe("the healthcheck gate", () => {
     expect(check(run, "healthcheck").summary).toMatch(/^healthy after \d+\.\d s$/);
   });
 
-  it("fails an image that declares no HEALTHCHECK", async () => {
+  it("fails an image without a HEALTHCHECK instruction", async () => {
+    const run = await gate.run(
+      contextVariant("no-healthcheck", (t) => t.replaceAll(/^HEALTHCHECK .*\\\n.*\n/gm, "")),
+    );
+    const result = await gate.expectTripped(run, "healthcheck");
+    expect(result.summary).toBe("the image declares no HEALTHCHECK");
+  });
+
+  it("fails an image whose HEALTHCHECK is NONE", async () => {
     const run = await gate.run(
       contextVariant("healthcheck-none", (t) =>
         t.replace("FROM runtime AS mcp-server", "FROM runtime AS mcp-server\nHEALTHCHECK NONE"),

@@ -1,4 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { pid1Uids } from "../../../ci/checks/non-root.js";
+import { docker, removeContainer } from "../../../ci/docker/docker.js";
 import { contextVariant, gateRuns, skipAllBut } from "../pipeline-harness.js";
 import { exitsAtOnce, noSuchUser } from "../variants.js";
 
@@ -51,5 +53,41 @@ describe("the non-root gate", () => {
     const run = await gate.run(exitsAtOnce());
     const result = await gate.expectTripped(run, "non-root");
     expect(result.summary).toMatch(/^the container did not stay up long enough to read its UID/);
+  });
+});
+
+// The check's PID 1 inspection, pointed at containers started here: a user given at `docker run`
+// overrides the image's USER, which is how a runtime can still start the image as root.
+describe("pid1Uids", () => {
+  const containers: string[] = [];
+  afterAll(async () => {
+    for (const id of containers) await removeContainer(id);
+  });
+
+  /** A container of the base image (present wherever setup ran) that stays up. */
+  async function started(user: string): Promise<string> {
+    const id = (
+      await docker(["run", "-d", "--user", user, "node:24-bookworm-slim", "sleep", "300"])
+    ).trim();
+    containers.push(id);
+    return id;
+  }
+
+  it("reads root's ids from a container started with --user 0", async () => {
+    expect(await pid1Uids(await started("0"))).toEqual({ real: 0, effective: 0, saved: 0 });
+  });
+
+  it("reads UID 1000 from a container started with --user 1000", async () => {
+    expect(await pid1Uids(await started("1000"))).toEqual({
+      real: 1000,
+      effective: 1000,
+      saved: 1000,
+    });
+  });
+
+  it("reads nothing from a container that has stopped", async () => {
+    const id = await started("1000");
+    await docker(["stop", "--time", "0", id]);
+    expect(await pid1Uids(id)).toBeUndefined();
   });
 });

@@ -1,7 +1,14 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { check, configVariant, gateRuns, scratchDir, skipAllBut } from "../pipeline-harness.js";
+import {
+  check,
+  configVariant,
+  contextVariant,
+  gateRuns,
+  scratchDir,
+  skipAllBut,
+} from "../pipeline-harness.js";
 import { plantedKey } from "../variants.js";
 
 const gate = gateRuns(skipAllBut("trivy"));
@@ -19,6 +26,15 @@ describe("the trivy gate", () => {
     expect(details).toMatch(/private-key/);
     expect(details).toMatch(/deploy-key\.pem/);
     expect(details).toMatch(/\.trivyignore/);
+  });
+
+  it("fails on a HIGH misconfiguration of the image config: it runs as root", async () => {
+    const run = await gate.run(
+      contextVariant("root", (t) => t.replace("USER 1000:1000", "USER root")),
+    );
+    const result = await gate.expectTripped(run, "trivy");
+    expect(result.summary).toMatch(/failed misconfiguration/);
+    expect(result.details.join("\n")).toMatch(/^misconfiguration HIGH DS-?0*2 /m);
   });
 
   it("passes the same planted key once the ignore file lists its rule", async () => {
