@@ -143,8 +143,9 @@ async function containersOf(image: string): Promise<string[]> {
  * Runs `npm run pipeline` exactly as a user would, publishing to a fresh
  * repository of the local registry (or of `registry`, given as `host:port`).
  * The built image gets a name of its own (other runs on the machine build
- * `todo-mcp:pipeline` too), the report goes to a temporary directory, and
- * afterwards no container of the image may be left and the image is removed.
+ * `todo-mcp:pipeline` too) unless `args` name one (the caller then owns it),
+ * the report goes to a temporary directory, and afterwards no container of the
+ * image may be left; an image named here is removed.
  */
 export async function runPipeline(
   args: string[],
@@ -154,15 +155,24 @@ export async function runPipeline(
   if (!auth) throw new Error("the local registry's credentials are missing: run `npm run setup`");
   const id = randomBytes(3).toString("hex");
   const repository = `${registry ?? auth.address}/pipeline-e2e-${id}`;
-  const image = `pipeline-e2e-${id}`;
+  const named = args.lastIndexOf("--image");
+  const image = named >= 0 ? args[named + 1] : `pipeline-e2e-${id}`;
   const reportDir = join(scratch, `report-${id}`);
   const res = await runEntry(
-    ["pipeline", ...args, "--image", image, "--repository", repository, "--report-dir", reportDir],
+    [
+      "pipeline",
+      ...args,
+      ...(named >= 0 ? [] : ["--image", `pipeline-e2e-${id}`]),
+      "--repository",
+      repository,
+      "--report-dir",
+      reportDir,
+    ],
     { ...env, ...extraEnv },
   );
   const output = String(res.all ?? "");
   const leftovers = await containersOf(`${image}:pipeline`);
-  await tryDocker(["image", "rm", `${image}:pipeline`]);
+  if (named < 0) await tryDocker(["image", "rm", `${image}:pipeline`]);
   expect(leftovers, `containers of ${image}:pipeline were left behind`).toEqual([]);
   let text: string;
   try {
@@ -217,16 +227,19 @@ export async function expectPublished(run: PipelineRun): Promise<void> {
   expect((await registryTags(run.repository)).sort()).toEqual(tags.sort());
 }
 
+/** The gates check the linux/amd64 image; multiplatform.e2e.test.ts covers building the others. */
+const GATE_ENV: NodeJS.ProcessEnv = { PIPELINE_PLATFORMS: "linux/amd64" };
+
 /**
  * The gate tests of one describe block: every run is `[...base, ...variant]` (so a variant's
  * `--config` wins over one in `base`), and one control run of `base` alone, shared by the block,
  * must publish. A tripped gate's "nothing was published" means something only next to a run with
  * the same arguments that did publish.
  */
-export function gateRuns(base: readonly string[]) {
+export function gateRuns(base: readonly string[], baseEnv: NodeJS.ProcessEnv = GATE_ENV) {
   let control: Promise<PipelineRun> | undefined;
   const runControl = () => {
-    control ??= runPipeline([...base]);
+    control ??= runPipeline([...base], baseEnv);
     return control;
   };
   /** The control: the same arguments without a variant publish. */
@@ -237,7 +250,7 @@ export function gateRuns(base: readonly string[]) {
   };
   return {
     run: (variant: readonly string[], extraEnv: NodeJS.ProcessEnv = {}) =>
-      runPipeline([...base, ...variant], extraEnv),
+      runPipeline([...base, ...variant], { ...baseEnv, ...extraEnv }),
     expectControlPublishes,
     /** A gate tripped: exit 1, its own check failed, and nothing reached the registry — unlike the control. */
     async expectTripped(run: PipelineRun, id: string) {

@@ -118,10 +118,8 @@ describe("the compose-smoke gate", () => {
       }),
     );
     const result = await gate.expectTripped(run, "compose-smoke");
-    expect(result.summary).toMatch(
-      /^compose-smoke could not run: docker compose config --services failed on .*docker-compose\.yml$/,
-    );
-    expect(result.details.join("\n")).toMatch(/every now and then/);
+    expect(result.summary).toMatch(/^compose-smoke could not run: docker compose config failed/);
+    expect(result.details.join("\n")).toMatch(/interval/);
   });
 
   it("fails when no compose.port is set and the image exposes more than one port", async () => {
