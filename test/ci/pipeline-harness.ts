@@ -227,19 +227,22 @@ export async function expectPublished(run: PipelineRun): Promise<void> {
   expect((await registryTags(run.repository)).sort()).toEqual(tags.sort());
 }
 
-/** The gates check the linux/amd64 image; multiplatform.e2e.test.ts covers building the others. */
+// The gates check the linux/amd64 image (multiplatform.e2e.test.ts covers building the others),
+// and what is published is not signed (test/ci/sign covers signing): gate runs stay short, and a
+// control's registry holds exactly the tags it published.
 const GATE_ENV: NodeJS.ProcessEnv = { PIPELINE_PLATFORMS: "linux/amd64" };
+const GATE_ARGS = ["--no-sign"];
 
 /**
- * The gate tests of one describe block: every run is `[...base, ...variant]` (so a variant's
- * `--config` wins over one in `base`), and one control run of `base` alone, shared by the block,
- * must publish. A tripped gate's "nothing was published" means something only next to a run with
+ * The gate tests of one describe block: every run is `[--no-sign, ...base, ...variant]` (so a
+ * variant's `--config` wins over one in `base`), and one control run without the variant, shared
+ * by the block, must publish. A tripped gate's "nothing was published" means something only next to a run with
  * the same arguments that did publish.
  */
 export function gateRuns(base: readonly string[], baseEnv: NodeJS.ProcessEnv = GATE_ENV) {
   let control: Promise<PipelineRun> | undefined;
   const runControl = () => {
-    control ??= runPipeline([...base], baseEnv);
+    control ??= runPipeline([...GATE_ARGS, ...base], baseEnv);
     return control;
   };
   /** The control: the same arguments without a variant publish. */
@@ -250,7 +253,7 @@ export function gateRuns(base: readonly string[], baseEnv: NodeJS.ProcessEnv = G
   };
   return {
     run: (variant: readonly string[], extraEnv: NodeJS.ProcessEnv = {}) =>
-      runPipeline([...base, ...variant], { ...baseEnv, ...extraEnv }),
+      runPipeline([...GATE_ARGS, ...base, ...variant], { ...baseEnv, ...extraEnv }),
     expectControlPublishes,
     /** A gate tripped: exit 1, its own check failed, and nothing reached the registry — unlike the control. */
     async expectTripped(run: PipelineRun, id: string) {
