@@ -156,7 +156,7 @@ export async function runPipeline(
   const id = randomBytes(3).toString("hex");
   const repository = `${registry ?? auth.address}/pipeline-e2e-${id}`;
   const named = args.lastIndexOf("--image");
-  const image = named >= 0 ? args[named + 1] : `pipeline-e2e-${id}`;
+  const image = (named >= 0 ? args[named + 1] : undefined) ?? `pipeline-e2e-${id}`;
   const reportDir = join(scratch, `report-${id}`);
   const res = await runEntry(
     [
@@ -172,7 +172,13 @@ export async function runPipeline(
   );
   const output = String(res.all ?? "");
   const leftovers = await containersOf(`${image}:pipeline`);
-  if (named < 0) await tryDocker(["image", "rm", `${image}:pipeline`]);
+  // Every tag of the name: `:pipeline`, and `:pipeline-<os>-<arch>` for each other platform.
+  if (named < 0) {
+    const tags = await tryDocker(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", image]);
+    for (const tag of (tags ?? "").split("\n").filter(Boolean)) {
+      await tryDocker(["image", "rm", tag]);
+    }
+  }
   expect(leftovers, `containers of ${image}:pipeline were left behind`).toEqual([]);
   let text: string;
   try {
