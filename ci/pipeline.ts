@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -11,9 +11,10 @@ import { formatDuration } from "../toolchain/terminal.js";
 import { versions } from "../toolchain/versions.js";
 import { type CheckResult, describeError } from "./checks/check.js";
 import { mcpContract, updateContract } from "./checks/mcp-contract.js";
+import { composeTarget, STACK_CHECKS } from "./checks/stack.js";
 import type { RunEnvironment } from "./config/environment.js";
 import type { Config } from "./config/schema.js";
-import { BuildError, ConfigError, InternalError, PipelineError, PublishError } from "./errors.js";
+import { BuildError, InternalError, PipelineError, PublishError } from "./errors.js";
 import { commitTime, previousRelease, resolveGitContext, sourceUrl } from "./git/context.js";
 import { computeTags } from "./git/tags.js";
 import { publishTarget } from "./registry/target.js";
@@ -95,17 +96,7 @@ export function resolveRunEnv(runEnv: Config["image"]["runEnv"]): {
 
 /** Fails before anything is built when a check that will run cannot be configured. */
 function preflight(req: PipelineRequest): void {
-  const { compose } = req.config;
-  if (
-    !req.skip.includes("compose-smoke") &&
-    existsSync(resolve(req.cwd, compose.file)) &&
-    compose.service === undefined
-  ) {
-    throw new ConfigError(
-      `compose.service: expected the service in ${compose.file} that runs the built image, got nothing; set it in pipeline.config.yaml, or --skip compose-smoke`,
-      { field: "compose.service" },
-    );
-  }
+  if (STACK_CHECKS.some((id) => !req.skip.includes(id))) composeTarget(req.config, req.cwd);
 }
 
 /**

@@ -20,25 +20,27 @@ export function forcedMode(env: Readonly<Record<string, string | undefined>>): M
 /**
  * Decides whether the public registries are reachable. `AIRGAP=1` forces the
  * air-gapped path and `AIRGAP=0` the online one; otherwise one HTTPS request
- * with a short timeout decides, so detection costs at most `timeoutMs`.
+ * to `probeUrl` (Docker Hub's registry API) with a short timeout decides, so
+ * detection costs at most `timeoutMs`.
  */
 export async function detectMode(
   env: NodeJS.ProcessEnv = process.env,
   timeoutMs = 3000,
+  probeUrl = PROBE_URL,
 ): Promise<{ mode: Mode; reason: string }> {
   const forced = forcedMode(env);
   if (forced === "airgap") return { mode: "airgap", reason: "AIRGAP=1" };
   if (forced === "online") return { mode: "online", reason: "AIRGAP=0" };
   try {
-    const res = await fetch(PROBE_URL, { method: "GET", signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(probeUrl, { method: "GET", signal: AbortSignal.timeout(timeoutMs) });
     // Any answer from the registry itself (401 is the normal one) means it is reachable;
     // a proxy refusing the connection answers 403/5xx without the registry header.
     if (res.headers.get("docker-distribution-api-version")) {
-      return { mode: "online", reason: `${PROBE_URL} answered ${res.status}` };
+      return { mode: "online", reason: `${probeUrl} answered ${res.status}` };
     }
     return {
       mode: "airgap",
-      reason: `${PROBE_URL} answered ${res.status} without a registry header`,
+      reason: `${probeUrl} answered ${res.status} without a registry header`,
     };
   } catch (err) {
     const why =
@@ -47,6 +49,6 @@ export async function detectMode(
           ? err.cause.message
           : err.message
         : String(err);
-    return { mode: "airgap", reason: `${PROBE_URL} unreachable (${why})` };
+    return { mode: "airgap", reason: `${probeUrl} unreachable (${why})` };
   }
 }

@@ -1,4 +1,3 @@
-import { performance } from "node:perf_hooks";
 import type { Config } from "../config/schema.js";
 import type { ImageFacts } from "../docker/image-facts.js";
 

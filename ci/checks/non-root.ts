@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
 import { execa } from "execa";
-import { docker, inspectImage, removeContainer, runDetached } from "../docker/docker.js";
+import { docker, inspectImage, removeContainer, runDetached, tryDocker } from "../docker/docker.js";
 import type { Check, CheckContext, CheckOutcome } from "./check.js";
 
 /** Resolves an image config `User` (`1000`, `1000:1000`, `mcpuser`, `mcpuser:grp`, empty) to a UID. */
@@ -29,21 +28,36 @@ async function passwdOf(image: string): Promise<string | undefined> {
   }
 }
 
-/** The UID of a running container's PID 1, read from the host's /proc (no tools needed inside the image). */
-async function uidOfPid1(id: string): Promise<number | undefined> {
-  const pid = Number((await docker(["inspect", "--format", "{{.State.Pid}}", id])).trim());
-  if (pid > 0) {
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, "utf8");
-      const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
-      if (uid !== undefined) return Number(uid);
-    } catch {
-      // The daemon is remote (or the process just exited): ask it instead.
-    }
-  }
-  const top = await docker(["top", id, "-o", "pid,uid"]).catch(() => "");
-  const row = top.split("\n")[1]?.trim().split(/\s+/);
-  return row?.[1] !== undefined ? Number(row[1]) : undefined;
+/** A process's user ids: real, effective and saved. Any of them 0 means the process can act as root. */
+export interface ProcessUids {
+  real: number;
+  effective: number;
+  saved: number;
+}
+
+/** Whether a process with these ids runs as root, or can make itself root again. */
+export function runsAsRoot(uids: ProcessUids): boolean {
+  return uids.real === 0 || uids.effective === 0 || uids.saved === 0;
+}
+
+/**
+ * The user ids of a running container's PID 1, or undefined when it is not running. The daemon
+ * reads them with `ps` on its own host, so nothing is needed inside the image and a remote daemon
+ * works too. The effective and saved ids count: a setuid-root entrypoint started as UID 1000 has
+ * real UID 1000 but runs as root.
+ */
+export async function pid1Uids(containerId: string): Promise<ProcessUids | undefined> {
+  const pid = Number((await docker(["inspect", "--format", "{{.State.Pid}}", containerId])).trim());
+  // A stopped container has no PID 1, and `docker top` refuses it.
+  const top = pid > 0 ? await tryDocker(["top", containerId, "-o", "pid,ruid,euid,suid"]) : "";
+  const row = (top ?? "")
+    .split("\n")
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/).map(Number))
+    .find((columns) => columns[0] === pid);
+  const [, real, effective, saved] = row ?? [];
+  if (real === undefined || effective === undefined || saved === undefined) return undefined;
+  return { real, effective, saved };
 }
 
 /**
@@ -96,31 +110,30 @@ async function checkNonRoot(
   }
   const id = await runDetached(image, runEnv);
   try {
-    let uid: number | undefined;
-    for (let i = 0; i < 20 && uid === undefined; i++) {
-      uid = await uidOfPid1(id);
-      if (uid === undefined) await new Promise((r) => setTimeout(r, 250));
-    }
-    details.push(`running PID 1 UID: ${uid ?? "unknown"}`);
-    if (uid === undefined) {
+    const uids = await pid1Uids(id);
+    if (uids === undefined) {
+      const exitCode = (await docker(["inspect", "--format", "{{.State.ExitCode}}", id])).trim();
       const logs = await docker(["logs", "--tail", "20", id]).catch(() => "");
       return {
         status: "failed",
-        summary: "the container did not stay up long enough to read its UID",
-        details: [...details, ...logs.split("\n")],
+        summary: `the container did not stay up long enough to read its UID (it exited with code ${exitCode})`,
+        details: [...details, "container logs:", ...logs.split("\n")],
       };
     }
-    if (uid === 0) {
+    details.push(
+      `running PID 1 UIDs: real ${uids.real}, effective ${uids.effective}, saved ${uids.saved}`,
+    );
+    if (runsAsRoot(uids)) {
       return {
         status: "failed",
-        summary: "the container's process runs as root",
+        summary: `the container's process runs as root (real UID ${uids.real}, effective UID ${uids.effective})`,
         details: [
           ...details,
-          "The entrypoint switches back to root; remove gosu/su-exec style user changes.",
+          "The entrypoint gains root: remove setuid-root binaries (chmod u-s) and gosu/su-exec style user changes.",
         ],
       };
     }
-    return { status: "passed", summary: `runs as UID ${uid} (configured ${user})`, details };
+    return { status: "passed", summary: `runs as UID ${uids.real} (configured ${user})`, details };
   } finally {
     await removeContainer(id);
   }

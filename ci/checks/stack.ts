@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { execa } from "execa";
+import type { Config } from "../config/schema.js";
 import {
   type ComposeServices,
   type ComposeStack,
@@ -10,6 +11,7 @@ import {
 } from "../docker/compose.js";
 import { inspectImage } from "../docker/docker.js";
 import { freePort } from "../docker/free-port.js";
+import { ConfigError } from "../errors.js";
 import type { CheckContext, CheckOutcome } from "./check.js";
 
 /** How often health is probed in the stack the checks bring up. */
@@ -35,6 +37,31 @@ async function containerPort(ctx: CheckContext): Promise<number | undefined> {
   return exposed.length === 1 ? exposed[0] : undefined;
 }
 
+/** The checks that need the compose stack; the stack's configuration is checked unless all are skipped. */
+export const STACK_CHECKS = ["compose-smoke", "mcp-conformance", "mcp-contract"] as const;
+
+/**
+ * The compose file (absolute) and the service that runs the built image, or undefined when there
+ * is no compose file (the stack checks are then skipped). Throws a ConfigError when there is a
+ * file but no `compose.service`: the pipeline calls this before building, so that mistake costs
+ * nothing.
+ */
+export function composeTarget(
+  config: Config,
+  cwd: string,
+): { file: string; service: string } | undefined {
+  const { compose } = config;
+  const file = resolve(cwd, compose.file);
+  if (!existsSync(file)) return undefined;
+  if (compose.service === undefined) {
+    throw new ConfigError(
+      `compose.service: expected the service in ${compose.file} that runs the built image, got nothing; set it in pipeline.config.yaml, or --skip ${STACK_CHECKS.join(" --skip ")}`,
+      { field: "compose.service" },
+    );
+  }
+  return { file, service: compose.service };
+}
+
 /** The other services of the stack, built once per run under a name fixed for this checkout. */
 interface StackImages {
   file: string;
@@ -53,12 +80,9 @@ interface StackImages {
  */
 export function stackImages(ctx: CheckContext): Promise<StackImages | undefined> {
   return ctx.shared("stack-images", async () => {
-    const cfg = ctx.config.compose;
-    const file = resolve(ctx.cwd, cfg.file);
-    if (!existsSync(file)) return undefined;
-    // The pipeline refuses a missing compose.service before building; this keeps the check whole.
-    const service = cfg.service;
-    if (!service) throw new Error("compose.service is not set");
+    const target = composeTarget(ctx.config, ctx.cwd);
+    if (!target) return undefined;
+    const { file, service } = target;
     const project = `pipeline-build-${createHash("sha256").update(ctx.cwd).digest("hex").slice(0, 8)}`;
     const services = await composeServices({ cwd: ctx.cwd, file, project, env: ctx.runEnv });
     const others = services.names.filter((s) => s !== service);

@@ -40,6 +40,7 @@ export const PLATFORM_PATTERN = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
 /** What `image.platforms` is when unset: an index for both. */
 export const DEFAULT_PLATFORMS = ["linux/amd64", "linux/arm64"];
 const platformList = "expected a list of platforms like [linux/amd64, linux/arm64]";
+const SMOKE_COMMAND = "expected a command as a list, e.g. [./smoke.sh, --fast]";
 
 const severityList = `one of ${SEVERITIES.join(", ")}`;
 const TrivySeverities = z
@@ -186,10 +187,7 @@ export const Config = z.strictObject({
            * A command run once the stack is healthy, with `SMOKE_URL` set to the service's
            * published address; exit 0 passes.
            */
-          command: z
-            .array(text(), { error: "expected a command as a list, e.g. [./smoke.sh, --fast]" })
-            .min(1, { error: "expected a command as a list, e.g. [./smoke.sh, --fast]" })
-            .optional(),
+          command: z.tuple([text(SMOKE_COMMAND)], text(), { error: SMOKE_COMMAND }).optional(),
         })
         .optional(),
     })

@@ -53,14 +53,24 @@ export async function inspectImage(ref: string): Promise<ImageInspect> {
   return info;
 }
 
-/** Starts a detached container; returns its id. `env` values never appear in argv. */
+/**
+ * Starts a detached container; returns its id. `env` values never appear in argv. A container
+ * that cannot start (no such user, no such entrypoint) is removed before the error is thrown.
+ */
 export async function runDetached(
   image: string,
   env: Readonly<Record<string, string>>,
   extra: readonly string[] = [],
 ): Promise<string> {
   const envArgs = Object.keys(env).flatMap((k) => ["-e", k]);
-  return (await docker(["run", "-d", ...envArgs, ...extra, image], { env })).trim();
+  const id = (await docker(["create", ...envArgs, ...extra, image], { env })).trim();
+  try {
+    await docker(["start", id]);
+  } catch (err) {
+    await removeContainer(id);
+    throw err;
+  }
+  return id;
 }
 
 /** Creates a container without starting it; returns its id. `env` values never appear in argv. */

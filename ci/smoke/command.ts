@@ -5,11 +5,10 @@ import { execa } from "execa";
  * service; exit 0 passes. Returns its output's last lines; throws with them otherwise.
  */
 export async function commandSmoke(
-  command: readonly string[],
+  command: readonly [string, ...string[]],
   opts: { cwd: string; url: URL; env: Readonly<Record<string, string>>; timeoutSeconds: number },
 ): Promise<string[]> {
   const [file, ...args] = command;
-  if (!file) throw new Error("compose.smoke.command is empty");
   const res = await execa(file, args, {
     cwd: opts.cwd,
     env: { ...opts.env, SMOKE_URL: opts.url.toString() },

@@ -6,9 +6,11 @@ import { describe, expect, it } from "vitest";
 import { env, runEntry } from "../toolchain/helpers.js";
 import {
   auth,
-  dockerfileVariant,
+  configVariant,
+  contextVariant,
   registryTags,
   runPipeline,
+  scratchDir,
   skipAllBut,
 } from "./pipeline-harness.js";
 
@@ -62,6 +64,17 @@ describe("npm run pipeline: bad input gets a clear error and exit code 2", () =>
     expect(res.all).not.toMatch(/\[build\]/);
   });
 
+  it("says which compose service is missing before building anything", async () => {
+    const res = await pipeline(
+      configVariant("no-compose-service", (doc) => doc.deleteIn(["compose", "service"])),
+    );
+    expect(res.exitCode, res.all?.slice(-2000)).toBe(2);
+    expect(res.all).toMatch(
+      /compose\.service: expected the service in docker-compose\.yml that runs the built image, got nothing/,
+    );
+    expect(res.all).not.toMatch(/\[build\]/);
+  });
+
   it("reports a registry that refuses the login, without printing the password", async () => {
     expect(auth).toBeDefined();
     const wrong = "definitely-not-the-password-7f3a";
@@ -72,6 +85,8 @@ describe("npm run pipeline: bad input gets a clear error and exit code 2", () =>
         `${auth?.address}/refused-login`,
         "--username",
         auth?.username ?? "",
+        "--report-dir",
+        scratchDir("refused-login-report"),
       ],
       { REGISTRY_PASSWORD: wrong },
     );
@@ -84,13 +99,14 @@ describe("npm run pipeline: bad input gets a clear error and exit code 2", () =>
 
 describe("npm run pipeline: failures that are not bad input", () => {
   it("exits 1 for a Dockerfile that does not build, with the failing step's command and output", async () => {
-    const dockerfile = dockerfileVariant("broken-build", (t) =>
-      t.replace(
-        "RUN npm run build \\",
-        'RUN echo "bundling went wrong on purpose" >&2 && exit 3\nRUN npm run build \\',
+    const run = await runPipeline(
+      contextVariant("broken-build", (t) =>
+        t.replace(
+          "RUN npm run build \\",
+          'RUN echo "bundling went wrong on purpose" >&2 && exit 3\nRUN npm run build \\',
+        ),
       ),
     );
-    const run = await runPipeline(["--dockerfile", dockerfile]);
     expect(run.exitCode, run.output.slice(-3000)).toBe(1);
     expect(run.output).toMatch(
       /the image did not build( for linux\/\w+)?: `\/bin\/sh -c echo .*` exited with 3/,

@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { imageConfig, manifestDigest } from "../../toolchain/registry-api.js";
-import { auth, registryTags, runPipeline } from "./pipeline-harness.js";
+import { auth, registryTags, runPipeline, workingTreeStatus } from "./pipeline-harness.js";
 
 describe("npm run pipeline on this repository", () => {
   it("passes every gate, publishes edge and sha tags on one digest with the OCI labels, and reports it", async () => {
+    const before = await workingTreeStatus();
     const run = await runPipeline([]);
     expect(run.exitCode, run.output.slice(-4000)).toBe(0);
+    // Reports, scans and the compose override all went elsewhere: the checkout is as it was.
+    expect(await workingTreeStatus()).toBe(before);
     expect(run.report.ok).toBe(true);
     const statuses = Object.fromEntries(run.report.checks.map((c) => [c.id, c.status]));
     expect(statuses).toEqual({

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { imageConfig, MANIFEST_ACCEPT } from "../../toolchain/registry-api.js";
-import { auth, dockerfileVariant, runPipeline, skipAllBut } from "./pipeline-harness.js";
+import { auth, contextVariant, runPipeline, skipAllBut } from "./pipeline-harness.js";
 import { startTokenRegistry, type TokenRegistry } from "./support/token-registry.js";
 
 /** The Dockerfile's HEALTHCHECK as Docker's image config spells it (durations in ns). */
@@ -76,16 +76,18 @@ describe("publish goes through Dagger alone", () => {
   });
 
   it("keeps every HEALTHCHECK flag, --start-interval included, in the published config", async () => {
-    const dockerfile = dockerfileVariant("start-interval", (t) =>
+    const variant = contextVariant("start-interval", (t) =>
       t.replace(
         'HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \\\n  CMD ["/usr/local/bin/node", "/app/healthcheck.mjs"]',
         'HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --start-interval=1s --retries=3 \\\n  CMD ["/usr/local/bin/node", "/app/healthcheck.mjs"]',
       ),
     );
-    const run = await runPipeline(["--dockerfile", dockerfile, ...skipAllBut()]);
+    const run = await runPipeline([...variant, ...skipAllBut()]);
     expect(run.exitCode, run.output.slice(-3000)).toBe(0);
     const name = run.repository.slice((auth?.address.length ?? 0) + 1);
-    const config = await imageConfig(auth?.address ?? "", name, "edge", auth);
+    // The first tag the ref gets: edge on the default branch, the branch's name elsewhere.
+    const tag = run.report.published[0]?.slice(run.repository.length + 1).split("@")[0] ?? "";
+    const config = await imageConfig(auth?.address ?? "", name, tag, auth);
     expect(config.config?.Healthcheck).toEqual({ ...DECLARED, StartInterval: 1_000_000_000 });
   });
 });

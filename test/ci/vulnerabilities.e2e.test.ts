@@ -1,24 +1,25 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { env, repoRoot } from "../toolchain/helpers.js";
 import {
   check,
-  dockerfileVariant,
-  expectTripped,
-  runPipeline,
+  configVariant,
+  contextVariant,
+  gateRuns,
+  scratchDir,
   skipAllBut,
 } from "./pipeline-harness.js";
 
-// Air-gapped, Trivy has no vulnerability database, so the gate is proven against a tiny one
-// built here from trivy-db (test/ci/fixtures/trivy-db): one made-up HIGH advisory for left-pad < 1.3.0.
-const dbDir = join(repoRoot, ".pipeline-test", "trivy-db");
-const configFile = join(repoRoot, ".pipeline-test", "vuln.config.yaml");
+// Air-gapped, Trivy has no vulnerability database, so the gate is proven against a tiny one built
+// here from trivy-db (test/ci/fixtures/trivy-db): two made-up HIGH advisories for npm left-pad,
+// CVE-2099-0001 (< 1.3.0, fixed in 1.3.0) and CVE-2099-0002 (every version, no fix yet).
+let dbDir: string;
+let gate: ReturnType<typeof gateRuns>;
 
-/** The project's Dockerfile plus npm left-pad 1.1.0, which the test database flags. */
-function vulnerableDockerfile(): string {
-  return dockerfileVariant("vulnerable", (t) =>
+/** The project's Dockerfile plus npm left-pad 1.1.0, which both test advisories flag. */
+function vulnerable(): string[] {
+  return contextVariant("vulnerable", (t) =>
     t.replace(
       " && chmod 1777 /rootfs/tmp",
       ` && mkdir -p /rootfs/app/node_modules/left-pad \\\n && echo '{"name":"left-pad","version":"1.1.0"}' > /rootfs/app/node_modules/left-pad/package.json \\\n && chmod 1777 /rootfs/tmp`,
@@ -28,51 +29,51 @@ function vulnerableDockerfile(): string {
 
 describe("the vulnerability gate, with a database", () => {
   beforeAll(async () => {
-    mkdirSync(dbDir, { recursive: true });
+    dbDir = scratchDir("trivy-db");
     await execa("go", ["run", ".", dbDir], {
       cwd: join(repoRoot, "test", "ci", "fixtures", "trivy-db"),
       env: { ...env, GOFLAGS: "-mod=mod" },
     });
     // The repository's own configuration, plus the database.
-    const own = readFileSync(join(repoRoot, "pipeline.config.yaml"), "utf8");
-    writeFileSync(configFile, `${own}\ntrivy:\n  dbDir: ${JSON.stringify(dbDir)}\n`);
-  });
-
-  it("fails on a HIGH vulnerability, naming the advisory and the package, and publishes nothing", async () => {
-    const dockerfile = vulnerableDockerfile();
-    const run = await runPipeline([
-      "--config",
-      configFile,
-      "--dockerfile",
-      dockerfile,
+    gate = gateRuns([
+      ...configVariant("trivy-db", (doc) => doc.setIn(["trivy", "dbDir"], dbDir)),
       ...skipAllBut("trivy", "trivy-vulnerabilities"),
     ]);
-    const vulns = await expectTripped(run, "trivy-vulnerabilities");
-    expect(vulns.details.join("\n")).toMatch(/CVE-2099-0001/);
-    expect(vulns.details.join("\n")).toMatch(/left-pad/);
-    expect(check(run, "trivy").status).toBe("passed");
   });
 
-  it("passes the project's own image against the same database", async () => {
-    const run = await runPipeline([
-      "--config",
-      configFile,
-      "--no-publish",
-      ...skipAllBut("trivy", "trivy-vulnerabilities"),
-    ]);
-    expect(run.exitCode, run.output.slice(-3000)).toBe(0);
+  it("passes the project's own image against the database, which then publishes (the control)", async () => {
+    const run = await gate.expectControlPublishes();
     expect(check(run, "trivy-vulnerabilities").status).toBe("passed");
   });
 
+  it("fails on HIGH vulnerabilities, naming each advisory, its package and its fix, and publishes nothing", async () => {
+    const run = await gate.run(vulnerable());
+    const vulns = await gate.expectTripped(run, "trivy-vulnerabilities");
+    const details = vulns.details.join("\n");
+    expect(details).toMatch(/CVE-2099-0001 in left-pad 1\.1\.0 \(fixed in >=1\.3\.0\)/);
+    expect(details).toMatch(/CVE-2099-0002 in left-pad 1\.1\.0 \(no fix yet\)/);
+    expect(check(run, "trivy").status).toBe("passed");
+  });
+
+  it("leaves out the advisory without a fix when trivy.ignoreUnfixed is set", async () => {
+    const run = await gate.run([
+      ...vulnerable(),
+      // The database's configuration, plus ignoreUnfixed (the last --config wins).
+      ...configVariant("ignore-unfixed", (doc) => {
+        doc.setIn(["trivy", "dbDir"], dbDir);
+        doc.setIn(["trivy", "ignoreUnfixed"], true);
+      }),
+    ]);
+    const vulns = await gate.expectTripped(run, "trivy-vulnerabilities");
+    const details = vulns.details.join("\n");
+    expect(details).toMatch(/CVE-2099-0001/);
+    expect(details).not.toMatch(/CVE-2099-0002/);
+  });
+
   it("honours --skip trivy-vulnerabilities, reporting the gate as skipped", async () => {
-    const dockerfile = vulnerableDockerfile();
-    const run = await runPipeline([
-      "--config",
-      configFile,
+    const run = await gate.run([
+      ...vulnerable(),
       "--no-publish",
-      "--dockerfile",
-      dockerfile,
-      ...skipAllBut("trivy", "trivy-vulnerabilities"),
       "--skip",
       "trivy-vulnerabilities",
     ]);

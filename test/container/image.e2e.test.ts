@@ -143,18 +143,16 @@ describe("the container image", () => {
     expect(top).toMatch(/^\d+\s+1000\s+\/usr\/local\/bin\/node \/app\/mcp\.mjs$/m);
   });
 
-  it("shuts down on SIGTERM with exit code 0 well within the stop timeout", async () => {
+  it("shuts down on SIGTERM with exit code 0, before the stop timeout's SIGKILL", async () => {
     const id = await run(["-e", `SERVICE_AUTH_TOKEN=${TOKEN}`, IMAGE]);
     await waitHealthy(id);
-    const started = Date.now();
     await docker(["stop", "--time", "10", id]);
-    const stoppedIn = Date.now() - started;
+    // A process still running after 10 s would have been SIGKILLed: exit code 137, not 0.
     const state = JSON.parse(await docker(["inspect", "--format", "{{json .State}}", id])) as {
       ExitCode: number;
       OOMKilled: boolean;
     };
-    expect(state.ExitCode).toBe(0);
-    expect(stoppedIn).toBeLessThan(10_000);
+    expect(state).toMatchObject({ ExitCode: 0, OOMKilled: false });
   });
 
   it("runs the backend target as UID 1000 with its data on a volume, healthy on port 8000", async () => {

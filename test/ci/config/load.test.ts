@@ -136,6 +136,36 @@ describe("loadConfig precedence", () => {
     expect(config.health.timeoutSeconds).toBe(30);
   });
 
+  it("keeps the file's values where a flag was not given (undefined), instead of the defaults", () => {
+    write(
+      "pipeline.config.yaml",
+      "image:\n  name: from-file\n  dockerfile: app.Dockerfile\n  target: backend\nsizeBudget:\n  uncompressedMB: 120\n  compressedMB: 60\nhealth:\n  timeoutSeconds: 30\nreportDir: out\n",
+    );
+    // What the command line hands over when no flag is given: every field present, undefined.
+    const config = loadConfig({
+      cwd,
+      env: {},
+      overrides: {
+        image: { name: undefined, dockerfile: undefined, context: undefined, target: undefined },
+        sizeBudget: { uncompressedMB: undefined, compressedMB: undefined },
+        health: { timeoutSeconds: undefined },
+        trivy: { severities: undefined },
+        registry: { address: undefined, repository: undefined, username: undefined },
+        tags: {},
+        reportDir: undefined,
+      },
+    });
+    expect(config.image).toMatchObject({
+      name: "from-file",
+      dockerfile: "app.Dockerfile",
+      context: ".",
+      target: "backend",
+    });
+    expect(config.sizeBudget).toEqual({ uncompressedMB: 120, compressedMB: 60 });
+    expect(config.health.timeoutSeconds).toBe(30);
+    expect(config.reportDir).toBe("out");
+  });
+
   it("treats empty environment variables as unset", () => {
     write("pipeline.config.yaml", "image:\n  name: from-file\n");
     expect(loadConfig({ cwd, env: { PIPELINE_IMAGE: "", REGISTRY: " " } }).image.name).toBe(

@@ -196,6 +196,26 @@ describe("computeTags", () => {
     );
   });
 
+  it("takes a pull_request_target run as a pull request from its event name alone", () => {
+    const result = computeTags(ctx("refs/heads/main", { eventName: "pull_request_target" }));
+    expect(result).toMatchObject({ kind: "pull-request", publish: false, tags: ["sha-0123456"] });
+  });
+
+  it("takes a run with a pull request base branch as a pull request, whatever its event name", () => {
+    const result = computeTags(ctx("refs/heads/main", { baseRef: "main" }));
+    expect(result).toMatchObject({ kind: "pull-request", publish: false, tags: ["sha-0123456"] });
+  });
+
+  it("takes a pull request merge ref as a pull request without any event name or base branch", () => {
+    const result = computeTags({ ref: "refs/pull/42/merge", sha: SHA, defaultBranch: "main" });
+    expect(result).toMatchObject({ kind: "pull-request", publish: false, tags: ["pr-42"] });
+  });
+
+  it("publishes a push event on the default branch as edge: only pull request events count", () => {
+    const result = computeTags(ctx("refs/heads/main", { eventName: "push", baseRef: "" }));
+    expect(result).toMatchObject({ kind: "default-branch", publish: true });
+  });
+
   it("treats a pull_request_target run on the base branch as a pull request, not as edge", () => {
     const result = computeTags(
       ctx("refs/heads/main", { eventName: "pull_request_target", baseRef: "main" }),

@@ -1,49 +1,48 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { repoRoot } from "../../toolchain/helpers.js";
 import {
   check,
-  dockerfileVariant,
-  expectTripped,
+  configVariant,
+  contextVariant,
+  gateRuns,
   runPipeline,
+  scratchDir,
   skipAllBut,
 } from "../pipeline-harness.js";
 
 // The MCP gates on the image itself, through the pipeline: the same compose stack as the smoke
 // test, the official conformance suite, and the tool contract against mcp-contract.json.
-const scratch = join(repoRoot, ".pipeline-test");
-
-/** The repository's configuration plus `extra` YAML, as a config file for --config. */
-function configWith(name: string, extra: string): string {
-  mkdirSync(scratch, { recursive: true });
-  const file = join(scratch, `${name}.config.yaml`);
-  const own = readFileSync(join(repoRoot, "pipeline.config.yaml"), "utf8");
-  writeFileSync(file, `${own.replace(/^mcp:[\s\S]*$/m, "")}\n${extra}`);
-  return file;
-}
 
 // The server's own setting lets the attacker's Host through: the configuration mistake the
 // suite's dns-rebinding scenario exists to catch. Compose reads MCP_ALLOWED_HOSTS.
 const WIDE_OPEN = { MCP_ALLOWED_HOSTS: "localhost,127.0.0.1,mcp-server,evil.example.com" };
 
-describe("the MCP gates on the running image", () => {
-  it("fails mcp-conformance on dns-rebinding-protection when the server accepts any Host", async () => {
-    const run = await runPipeline(skipAllBut("mcp-conformance"), WIDE_OPEN);
-    const conformance = await expectTripped(run, "mcp-conformance");
+describe("the mcp-conformance gate on the running image", () => {
+  const gate = gateRuns(skipAllBut("mcp-conformance"));
+
+  it("passes the project's image, which then publishes (the control for every run below)", async () => {
+    const run = await gate.expectControlPublishes();
+    expect(check(run, "mcp-conformance").status).toBe("passed");
+  });
+
+  it("fails on dns-rebinding-protection when the server accepts any Host", async () => {
+    const run = await gate.run([], WIDE_OPEN);
+    const conformance = await gate.expectTripped(run, "mcp-conformance");
     expect(conformance.summary).toMatch(/1 failed \(dns-rebinding-protection\)/);
     expect(conformance.markdown).toMatch(/dns-rebinding-protection/);
   });
 
   it("passes the same run when the baseline lists that scenario, reporting it as an expected failure", async () => {
-    const baseline = join(scratch, "conformance-baseline.yml");
+    const baseline = join(scratchDir("conformance-baseline"), "conformance-baseline.yml");
     writeFileSync(baseline, "server:\n  - dns-rebinding-protection\n");
-    const config = configWith(
-      "baseline",
-      `mcp:\n  path: /mcp\n  conformance:\n    expectedFailures: ${JSON.stringify(baseline)}\n`,
-    );
-    const run = await runPipeline(
-      ["--config", config, "--no-publish", ...skipAllBut("mcp-conformance")],
+    const run = await gate.run(
+      [
+        ...configVariant("baseline", (doc) =>
+          doc.setIn(["mcp", "conformance", "expectedFailures"], baseline),
+        ),
+        "--no-publish",
+      ],
       WIDE_OPEN,
     );
     expect(run.exitCode, run.output.slice(-3000)).toBe(0);
@@ -51,25 +50,35 @@ describe("the MCP gates on the running image", () => {
       /3\/4 scenarios passed, 1 expected failure \(dns-rebinding-protection\)/,
     );
   });
+});
 
-  it("fails mcp-contract for an image that renames a tool, naming the rename", async () => {
-    const dockerfile = dockerfileVariant("renamed-tool", (t) =>
-      t.replace(
-        "RUN npm run build \\",
-        `RUN npm run build && sed -i 's/"get_task"/"fetch_task"/g' dist/mcp/main.js \\`,
+describe("the mcp-contract gate on the running image", () => {
+  const gate = gateRuns(skipAllBut("mcp-contract"));
+
+  it("passes the project's image, which then publishes (the control for every run below)", async () => {
+    const run = await gate.expectControlPublishes();
+    expect(check(run, "mcp-contract").status).toBe("passed");
+  });
+
+  it("fails for an image that renames a tool, naming the rename", async () => {
+    const run = await gate.run(
+      contextVariant("renamed-tool", (t) =>
+        t.replace(
+          "RUN npm run build \\",
+          `RUN npm run build && sed -i 's/"get_task"/"fetch_task"/g' dist/mcp/main.js \\`,
+        ),
       ),
     );
-    const run = await runPipeline(["--dockerfile", dockerfile, ...skipAllBut("mcp-contract")]);
-    const contract = await expectTripped(run, "mcp-contract");
+    const contract = await gate.expectTripped(run, "mcp-contract");
     expect(contract.markdown).toMatch(/tool-renamed/);
     expect(`${contract.summary}\n${contract.details.join("\n")}`).toMatch(/get_task/);
   });
+});
 
-  it("skips both MCP gates, saying why, for an image the configuration does not call an MCP server", async () => {
-    const config = configWith("not-mcp", "");
+describe("the MCP gates for an image that is not an MCP server", () => {
+  it("skips both, saying why, when the configuration has no mcp section", async () => {
     const run = await runPipeline([
-      "--config",
-      config,
+      ...configVariant("not-mcp", (doc) => doc.delete("mcp")),
       "--no-publish",
       ...skipAllBut("mcp-conformance", "mcp-contract"),
     ]);

@@ -76,6 +76,27 @@ describe("writeReport", () => {
     expect(markdown).toContain("publish as ***");
   });
 
+  it("redacts a secret from every string field of report.json", async () => {
+    const report = sampleReport();
+    report.image.ref = `ghcr.io/o/r:${TOKEN}`;
+    report.image.digest = `sha256:${TOKEN}`;
+    for (const check of report.checks) check.summary = `${check.summary} with ${TOKEN}`;
+    report.published = [`ghcr.io/o/r:${TOKEN}`];
+    report.error = { kind: "publish", message: `push refused for ${TOKEN}` };
+    const { jsonPath } = await writeReport(dir, report, { secrets: [TOKEN] });
+    const json = JSON.parse(await readFile(jsonPath, "utf8")) as PipelineReport;
+    expect(JSON.stringify(json)).not.toContain(TOKEN);
+    expect(json.image.ref).toBe("ghcr.io/o/r:***");
+    expect(json.image.digest).toBe("sha256:***");
+    expect(json.checks.map((check) => check.summary)).toEqual([
+      "runs as 1000:1000 with ***",
+      "found 1 secret (1 HIGH) with ***",
+      "skipped: an earlier gate | failed with ***",
+    ]);
+    expect(json.published).toEqual(["ghcr.io/o/r:***"]);
+    expect(json.error).toEqual({ kind: "publish", message: "push refused for ***" });
+  });
+
   it("does not modify the report it was given", async () => {
     const report = sampleReport();
     await writeReport(dir, report, { secrets: [TOKEN] });

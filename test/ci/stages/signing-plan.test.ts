@@ -1,0 +1,37 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { signingPlan } from "../../../ci/stages/sign.js";
+
+describe("signingPlan", () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("puts setup's public key beside a report whose directory does not exist yet", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "signing-plan-"));
+    dirs.push(dir);
+    const publicKey = join(dir, "cosign.pub");
+    writeFileSync(publicKey, "-----BEGIN PUBLIC KEY-----\ntest\n-----END PUBLIC KEY-----\n");
+    const reportDir = join(dir, "report", "nested");
+    const plan = await signingPlan({
+      enabled: true,
+      signing: {
+        githubOidc: false,
+        key: undefined,
+        localKey: { file: join(dir, "cosign.key"), publicKey, password: "pw" },
+        github: {},
+        cosignEnv: {},
+      },
+      localTarget: true,
+      offline: true,
+      reportDir,
+    });
+    expect(plan).toMatchObject({ expected: { kind: "key", publicKey } });
+    expect(readFileSync(join(reportDir, "cosign.pub"), "utf8")).toBe(
+      readFileSync(publicKey, "utf8"),
+    );
+  });
+});
