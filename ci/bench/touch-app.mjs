@@ -1,6 +1,6 @@
-// `npm run bench`'s "after an app source change": a new comment line at the end of one app
-// source file (a different one each time, so the image really changes); `--restore` puts the
-// file back as it was.
+// `npm run bench`'s "after an app source change": one statement that survives bundling (a
+// comment or an unused export would be dropped, leaving the image unchanged) appended to an
+// app source file, different every time; `--restore` puts the file back as it was.
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 
 const file = "app/mcp/server.ts";
@@ -12,5 +12,8 @@ if (process.argv[2] === "--restore") {
   }
 } else {
   if (!existsSync(saved)) writeFileSync(saved, readFileSync(file));
-  writeFileSync(file, `${readFileSync(saved, "utf8")}// bench ${Date.now()}\n`);
+  writeFileSync(
+    file,
+    `${readFileSync(saved, "utf8")}(globalThis as Record<string, unknown>).__benchBuild = "${Date.now()}";\n`,
+  );
 }
