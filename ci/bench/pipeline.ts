@@ -6,6 +6,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
+import { toolchainEnv } from "../../toolchain/env.js";
+import { toolchainPaths } from "../../toolchain/paths.js";
 import { formatDuration, renderTable } from "../../toolchain/terminal.js";
 
 const runs = Number(process.env.RUNS ?? 3);
@@ -36,8 +38,10 @@ try {
   const args = ["--runs", String(runs), "--export-json", json, "--style", "basic"];
   for (const s of scenarios) args.push("--command-name", s.name, "--prepare", s.prepare, s.command);
   // A warm-up run first, so "warm" really is.
-  await execa("bash", ["-c", pipeline("")], { stdio: "inherit" });
-  await execa("hyperfine", args, { stdio: "inherit" });
+  // The toolchain's binaries (the Dagger CLI for the cold prune, Trivy for the by-hand run).
+  const env = toolchainEnv(toolchainPaths());
+  await execa("bash", ["-c", pipeline("")], { stdio: "inherit", env });
+  await execa("hyperfine", args, { stdio: "inherit", env });
   const results = (
     JSON.parse(readFileSync(json, "utf8")) as {
       results: { command: string; median: number; mean: number; stddev: number | null }[];
