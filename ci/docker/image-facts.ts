@@ -1,4 +1,6 @@
-import { execa } from "execa";
+import { createReadStream } from "node:fs";
+import { pipeline } from "node:stream/promises";
+import { extract } from "tar-stream";
 import type { LayerSize } from "../checks/size.js";
 import { docker, inspectImage } from "./docker.js";
 
@@ -19,28 +21,60 @@ interface OciDescriptor {
   size: number;
 }
 
-async function readFromTar(tarball: string, member: string): Promise<string> {
-  const res = await execa("tar", ["-xOf", tarball, member]);
-  return String(res.stdout);
+/** Documents this small are read whole; anything larger in the tarball is a layer. */
+const DOCUMENT_BYTES = 4 * 1024 * 1024;
+
+/** An OCI image tarball's index, image manifest and config digest, read in one pass. */
+export interface OciImage {
+  /** The image config's digest: Docker's image id once loaded. */
+  configDigest: string;
+  layers: OciDescriptor[];
 }
 
-/** Sum of the layer blobs in an OCI image tarball; follows an index to its first manifest. */
-export async function compressedSize(tarball: string): Promise<number> {
-  const index = JSON.parse(await readFromTar(tarball, "index.json")) as {
-    manifests: OciDescriptor[];
+/**
+ * Reads the documents of an OCI image tarball (`index.json`, the manifest,
+ * following one nested index) in a single pass over the file, skipping the
+ * layer blobs.
+ */
+export async function readOciImage(tarball: string): Promise<OciImage> {
+  const documents = new Map<string, Buffer>();
+  const reader = extract();
+  reader.on("entry", (header, stream, next) => {
+    if (header.type !== "file" || (header.size ?? 0) > DOCUMENT_BYTES) {
+      stream.on("end", next).resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    stream.on("data", (chunk: unknown) => chunks.push(chunk as Buffer));
+    stream.on("end", () => {
+      documents.set(header.name.replace(/^\.\//, ""), Buffer.concat(chunks));
+      next();
+    });
+  });
+  await pipeline(createReadStream(tarball), reader);
+  const read = <T>(name: string): T => {
+    const found = documents.get(name);
+    if (!found) throw new Error(`${tarball} has no ${name}`);
+    return JSON.parse(found.toString("utf8")) as T;
   };
-  const first = index.manifests[0];
-  if (!first) throw new Error(`${tarball} has an empty index`);
   const blob = (d: OciDescriptor) => `blobs/${d.digest.replace(":", "/")}`;
-  let manifest = JSON.parse(await readFromTar(tarball, blob(first))) as {
+  const first = read<{ manifests: OciDescriptor[] }>("index.json").manifests[0];
+  if (!first) throw new Error(`${tarball} has an empty index`);
+  let manifest = read<{
     layers?: OciDescriptor[];
     manifests?: OciDescriptor[];
-  };
-  if (manifest.manifests?.[0])
-    manifest = JSON.parse(await readFromTar(tarball, blob(manifest.manifests[0])));
+    config?: OciDescriptor;
+  }>(blob(first));
+  if (manifest.manifests?.[0]) manifest = read(blob(manifest.manifests[0]));
   const layers = manifest.layers ?? [];
   if (layers.length === 0) throw new Error(`${tarball} has an image without layers`);
-  return layers.reduce((sum, l) => sum + l.size, 0);
+  if (!manifest.config) throw new Error(`${tarball} has an image without a config`);
+  return { configDigest: manifest.config.digest, layers };
+}
+
+/** Sum of the layer blobs in an OCI image tarball: what a registry stores and a pull downloads. */
+export async function compressedSize(tarball: string): Promise<number> {
+  return (await readOciImage(tarball)).layers.reduce((sum, l) => sum + l.size, 0);
 }
 
 /** Per-layer sizes as Docker reports them, with the instruction that made each. */

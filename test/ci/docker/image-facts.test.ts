@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
-import { compressedSize, parseDockerSize } from "../../../ci/docker/image-facts.js";
+import { compressedSize, parseDockerSize, readOciImage } from "../../../ci/docker/image-facts.js";
 
 describe("parseDockerSize", () => {
   it.each([
@@ -48,6 +48,24 @@ describe("compressedSize", () => {
     mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
     digest,
     size,
+  });
+
+  it("reads the config digest in one pass, passing over a layer too big to be a document", async () => {
+    const tarball = await ociTarball((blob) => {
+      // A 5 MB layer blob: skipped, not parsed.
+      const big = join(dirs.at(-1) ?? "", "layout", "blobs", "sha256", "f".repeat(64));
+      writeFileSync(big, Buffer.alloc(5 * 1024 * 1024, 1));
+      const manifest = blob({
+        schemaVersion: 2,
+        config: { digest: "sha256:c0", size: 100 },
+        layers: [layer(`sha256:${"f".repeat(64)}`, 5 * 1024 * 1024)],
+      });
+      return { schemaVersion: 2, manifests: [{ digest: manifest, size: 1 }] };
+    });
+    expect(await readOciImage(tarball)).toEqual({
+      configDigest: "sha256:c0",
+      layers: [layer(`sha256:${"f".repeat(64)}`, 5 * 1024 * 1024)],
+    });
   });
 
   it("sums the layer blobs of the manifest, following an index to its first manifest", async () => {
