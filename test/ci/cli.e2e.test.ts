@@ -119,18 +119,19 @@ describe("npm run pipeline: failures that are not bad input", () => {
   });
 
   it("reports an unexpected failure in one line, with the whole error in error.log", async () => {
-    // A docker CLI that fails only `docker load`, ahead of the real one on PATH.
+    // A docker CLI that fails only `docker tag` (every run tags the image it
+    // checks, whether or not Docker had it already), ahead of the real one on PATH.
     const bin = mkdtempSync(join(tmpdir(), "pipeline-bin-"));
     const real = execaSync("which", ["docker"], { env }).stdout.trim();
     writeFileSync(
       join(bin, "docker"),
-      `#!/bin/sh\nif [ "$1" = load ]; then echo "simulated daemon trouble" >&2; exit 7; fi\nexec ${real} "$@"\n`,
+      `#!/bin/sh\nif [ "$1" = tag ]; then echo "simulated daemon trouble" >&2; exit 7; fi\nexec ${real} "$@"\n`,
       { mode: 0o755 },
     );
     try {
       const run = await runPipeline(skipAllBut(), { PATH: `${bin}:${env.PATH}` });
       expect(run.exitCode, run.output.slice(-3000)).toBe(1);
-      expect(run.output).toMatch(/pipeline: unexpected error: .*docker load.* failed/);
+      expect(run.output).toMatch(/pipeline: unexpected error: .*docker tag.* failed/);
       expect(run.output).toMatch(/the full error is in .*error\.log/);
       expect(run.output).not.toMatch(/^\s+at /m);
       expect(run.report.error?.kind).toBe("internal");
