@@ -1,8 +1,10 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execaSync } from "execa";
 import { describe, expect, it } from "vitest";
+import { tryDocker } from "../../ci/docker/docker.js";
 import { env, runEntry } from "../toolchain/helpers.js";
 import {
   auth,
@@ -116,6 +118,40 @@ describe("npm run pipeline: failures that are not bad input", () => {
     expect(run.report.error?.message).toMatch(/exited with 3\nbundling went wrong on purpose$/);
     expect(run.report.checks).toEqual([]);
     expect(await registryTags(run.repository)).toEqual([]);
+  });
+
+  it("loads an image into Docker once: a second run of the same image does not call docker load", async () => {
+    // An image no other test builds, and a docker CLI whose `docker load` fails.
+    const nonce = randomBytes(6).toString("hex");
+    const context = contextVariant(
+      `load-once-${nonce}`,
+      (t) => `${t}\nLABEL pipeline.test.nonce=${nonce}\n`,
+    );
+    const bin = mkdtempSync(join(tmpdir(), "pipeline-bin-"));
+    const real = execaSync("which", ["docker"], { env }).stdout.trim();
+    writeFileSync(
+      join(bin, "docker"),
+      `#!/bin/sh\nif [ "$1" = load ]; then echo "simulated load trouble" >&2; exit 7; fi\nexec ${real} "$@"\n`,
+      { mode: 0o755 },
+    );
+    // A name of its own, so the harness leaves the image in Docker between runs.
+    const image = `pipeline-e2e-load-once-${nonce}`;
+    const args = [...context, ...skipAllBut(), "--no-publish", "--no-sign", "--image", image];
+    const failingLoad = { PATH: `${bin}:${env.PATH}`, PIPELINE_PLATFORMS: "linux/amd64" };
+    try {
+      // Control: Docker does not have the image yet, so the run reaches `docker load`.
+      const first = await runPipeline(args, failingLoad);
+      expect(first.exitCode, first.output.slice(-3000)).toBe(1);
+      expect(first.output).toMatch(/docker load.* failed/);
+      const loaded = await runPipeline(args, { PIPELINE_PLATFORMS: "linux/amd64" });
+      expect(loaded.exitCode, loaded.output.slice(-3000)).toBe(0);
+      const again = await runPipeline(args, failingLoad);
+      expect(again.exitCode, again.output.slice(-3000)).toBe(0);
+      expect(again.report.image.sizeBytes).toBe(loaded.report.image.sizeBytes);
+    } finally {
+      await tryDocker(["image", "rm", `${image}:pipeline`]);
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   it("reports an unexpected failure in one line, with the whole error in error.log", async () => {
