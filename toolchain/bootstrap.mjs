@@ -7,7 +7,8 @@
 //     checks it against the pinned sha512 and puts it first on PATH for
 //     everything that follows — the system Node is left alone;
 //  2. it installs npm dependencies when they are missing or older than the lockfile;
-//  3. it hands over to the TypeScript CLI through tsx, or runs CMD (`exec`).
+//  3. it hands over to the TypeScript CLI, bundled for plain Node (compile.mjs),
+//     or runs CMD (`exec`).
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
@@ -23,6 +24,7 @@ import {
 import { homedir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { compile } from "./compile.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const installed = join(root, "node_modules", ".package-lock.json");
@@ -157,8 +159,12 @@ const [file, args] =
   command === "exec"
     ? [rest[0], rest.slice(1)]
     : [
-        join(root, "node_modules", ".bin", "tsx"),
-        [join(root, "toolchain", "cli.ts"), ...process.argv.slice(2)],
+        nodeBin ? join(nodeBin, "node") : process.execPath,
+        [
+          "--enable-source-maps",
+          await compile(join(root, "toolchain", "cli.ts"), root),
+          ...process.argv.slice(2),
+        ],
       ];
 if (!file) fail("usage: bootstrap.mjs exec COMMAND [ARGS…]");
 const child = spawnSync(file, args, {

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { loadConfig } from "../ci/config/load.js";
 import { exportBundle } from "./bundle.js";
+import { compile } from "./compile.mjs";
 import type { SetupNeeds } from "./context.js";
 import { runUnderDagger } from "./dagger-run.js";
 import { doctor, renderDoctor } from "./doctor.js";
@@ -126,7 +127,7 @@ program
     }
     process.exitCode = await runUnderDagger({
       dagger: join(paths.bin, "dagger"),
-      command: [join(repoRoot, "node_modules", ".bin", "tsx"), main, ...args],
+      command: [process.execPath, "--enable-source-maps", await compile(main, repoRoot), ...args],
       cwd: repoRoot,
       env: toolchainEnv(paths),
       interactive: Boolean(process.stderr.isTTY),

@@ -28,10 +28,8 @@ function project(name: string, nodePin: object) {
   const dir = join(scratch, name);
   mkdirSync(join(dir, "toolchain"), { recursive: true });
   mkdirSync(join(dir, "node_modules"), { recursive: true });
-  copyFileSync(
-    join(repoRoot, "toolchain", "bootstrap.mjs"),
-    join(dir, "toolchain", "bootstrap.mjs"),
-  );
+  for (const file of ["bootstrap.mjs", "compile.mjs"])
+    copyFileSync(join(repoRoot, "toolchain", file), join(dir, "toolchain", file));
   writeFileSync(join(dir, "toolchain", "node.json"), JSON.stringify(nodePin));
   writeFileSync(join(dir, "package-lock.json"), "{}");
   writeFileSync(join(dir, "node_modules", ".package-lock.json"), "{}");
