@@ -159,12 +159,11 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
     process.stderr.write(
       `pipeline: ${req.stage} · ${git.ref} @ ${git.sha.slice(0, 7)} · tags ${computed.tags.join(", ")}${computed.publish ? "" : " (not published for this ref)"}\n`,
     );
-    const labels = {
-      version: computed.version,
-      revision: git.sha,
-      created: await commitTime(cwd),
-      source: await sourceUrl(cwd, env.githubRepositoryUrl),
-    };
+    const [created, source] = await Promise.all([
+      commitTime(cwd),
+      sourceUrl(cwd, env.githubRepositoryUrl),
+    ]);
+    const labels = { version: computed.version, revision: git.sha, created, source };
     // The build args the labels travel as, recorded in the provenance.
     const labelArgs = {
       VERSION: labels.version,

@@ -13,15 +13,14 @@ export async function resolveGitContext(
   from: { github?: GitContext | undefined; defaultBranch?: string | undefined } = {},
 ): Promise<GitContext> {
   if (from.github) return from.github;
-  const sha = (await gitQuery(cwd, ["rev-parse", "HEAD"])) ?? "0000000";
-  const tag = await gitQuery(cwd, ["describe", "--tags", "--exact-match", "--match", "v*", "HEAD"]);
-  const branch = await gitQuery(cwd, ["symbolic-ref", "--short", "-q", "HEAD"]);
-  const remoteHead = await gitQuery(cwd, [
-    "symbolic-ref",
-    "--short",
-    "-q",
-    "refs/remotes/origin/HEAD",
+  // Independent questions: asked at once.
+  const [head, tag, branch, remoteHead] = await Promise.all([
+    gitQuery(cwd, ["rev-parse", "HEAD"]),
+    gitQuery(cwd, ["describe", "--tags", "--exact-match", "--match", "v*", "HEAD"]),
+    gitQuery(cwd, ["symbolic-ref", "--short", "-q", "HEAD"]),
+    gitQuery(cwd, ["symbolic-ref", "--short", "-q", "refs/remotes/origin/HEAD"]),
   ]);
+  const sha = head ?? "0000000";
   const defaultBranch = from.defaultBranch ?? remoteHead?.replace(/^origin\//, "") ?? "main";
   const ref = tag ? `refs/tags/${tag}` : branch ? `refs/heads/${branch}` : "HEAD";
   return { ref, sha, defaultBranch, eventName: "local" };

@@ -144,13 +144,21 @@ export async function build(inputs: BuildInputs, client: Client = dag): Promise<
     }),
   );
   const { container } = checked;
+  const ordered = [checked, ...platforms.filter((p) => p !== checked)].map((image) => {
+    const suffix = image === checked ? "" : `-${image.platform.replaceAll("/", "-")}`;
+    return { ...image, suffix, tarball: join(inputs.workDir, `image${suffix}.tar`) };
+  });
+  // The engine writes every platform's tarball at once; Docker then loads
+  // them one at a time, since loads of 130 MB images in parallel only compete
+  // for the disk.
+  const exported = ordered.map((image) => image.container.export(image.tarball));
+  // A later export's failure is thrown where it is awaited, not as an unhandled rejection.
+  for (const pending of exported) pending.catch(() => undefined);
   const images: CheckedImage[] = [];
-  // One at a time: `docker load` of 130 MB images in parallel only competes for the disk.
-  for (const image of [checked, ...platforms.filter((p) => p !== checked)]) {
-    const native = image === checked;
-    const suffix = native ? "" : `-${image.platform.replaceAll("/", "-")}`;
-    const tarball = join(inputs.workDir, `image${suffix}.tar`);
-    await image.container.export(tarball);
+  for (const [i, image] of ordered.entries()) {
+    const native = image === ordered[0];
+    const { suffix, tarball } = image;
+    await exported[i];
     const id = await loadOnce(tarball);
     const localRef = `${inputs.config.image.name}:pipeline${suffix}`;
     await docker(["tag", id, localRef]);
