@@ -99,6 +99,21 @@ describe("npm run pipeline: bad input gets a clear error and exit code 2", () =>
   });
 });
 
+/**
+ * A directory holding a docker CLI that fails `docker <subcommand>` (exit 7,
+ * `message` on stderr) and hands everything else to the real one: put it first on PATH.
+ */
+function dockerFailing(subcommand: string, message: string): string {
+  const bin = mkdtempSync(join(tmpdir(), "pipeline-bin-"));
+  const real = execaSync("which", ["docker"], { env }).stdout.trim();
+  writeFileSync(
+    join(bin, "docker"),
+    `#!/bin/sh\nif [ "$1" = ${subcommand} ]; then echo "${message}" >&2; exit 7; fi\nexec ${real} "$@"\n`,
+    { mode: 0o755 },
+  );
+  return bin;
+}
+
 describe("npm run pipeline: failures that are not bad input", () => {
   it("exits 1 for a Dockerfile that does not build, with the failing step's command and output", async () => {
     const run = await runPipeline(
@@ -127,13 +142,7 @@ describe("npm run pipeline: failures that are not bad input", () => {
       `load-once-${nonce}`,
       (t) => `${t}\nLABEL pipeline.test.nonce=${nonce}\n`,
     );
-    const bin = mkdtempSync(join(tmpdir(), "pipeline-bin-"));
-    const real = execaSync("which", ["docker"], { env }).stdout.trim();
-    writeFileSync(
-      join(bin, "docker"),
-      `#!/bin/sh\nif [ "$1" = load ]; then echo "simulated load trouble" >&2; exit 7; fi\nexec ${real} "$@"\n`,
-      { mode: 0o755 },
-    );
+    const bin = dockerFailing("load", "simulated load trouble");
     // A name of its own, so the harness leaves the image in Docker between runs.
     const image = `pipeline-e2e-load-once-${nonce}`;
     const args = [...context, ...skipAllBut(), "--no-publish", "--no-sign", "--image", image];
@@ -157,13 +166,7 @@ describe("npm run pipeline: failures that are not bad input", () => {
   it("reports an unexpected failure in one line, with the whole error in error.log", async () => {
     // A docker CLI that fails only `docker tag` (every run tags the image it
     // checks, whether or not Docker had it already), ahead of the real one on PATH.
-    const bin = mkdtempSync(join(tmpdir(), "pipeline-bin-"));
-    const real = execaSync("which", ["docker"], { env }).stdout.trim();
-    writeFileSync(
-      join(bin, "docker"),
-      `#!/bin/sh\nif [ "$1" = tag ]; then echo "simulated daemon trouble" >&2; exit 7; fi\nexec ${real} "$@"\n`,
-      { mode: 0o755 },
-    );
+    const bin = dockerFailing("tag", "simulated daemon trouble");
     try {
       const run = await runPipeline(skipAllBut(), { PATH: `${bin}:${env.PATH}` });
       expect(run.exitCode, run.output.slice(-3000)).toBe(1);
