@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -12,12 +11,13 @@ import { versions } from "../toolchain/versions.js";
 import { type CheckResult, describeError } from "./checks/check.js";
 import { mcpContract, updateContract } from "./checks/mcp-contract.js";
 import { composeTarget, STACK_CHECKS } from "./checks/stack.js";
-import type { RunEnvironment } from "./config/environment.js";
-import type { Config } from "./config/schema.js";
+import { resolveRunEnv } from "./config/run-env.js";
 import { BuildError, InternalError, PipelineError, PublishError } from "./errors.js";
-import { commitTime, previousRelease, resolveGitContext, sourceUrl } from "./git/context.js";
-import { computeTags } from "./git/tags.js";
+import { previousRelease, sourceUrl } from "./git/context.js";
+import { runFacts } from "./git/run-facts.js";
 import { publishTarget } from "./registry/target.js";
+import { replayable, runKey } from "./replay/key.js";
+import { storeRun } from "./replay/record.js";
 import {
   appendStepSummary,
   type PipelineReport,
@@ -27,38 +27,13 @@ import {
   writeReport,
 } from "./report/report.js";
 import { renderTerminalSummary } from "./report/terminal.js";
+import type { PipelineRequest } from "./request.js";
 import { build } from "./stages/build.js";
 import { buildErrorFrom } from "./stages/build-failure.js";
 import { platformDigests, publish } from "./stages/publish.js";
 import { pipelineFingerprint, ResultCache } from "./stages/result-cache.js";
 import { baseImageDigests, signAndVerify, signingPlan } from "./stages/sign.js";
 import { verify } from "./stages/verify.js";
-
-/**
- * What `npm run pipeline -- <stage>` runs; each of build, verify, publish includes the stages
- * before it. `contract` builds, brings the stack up and compares (or, with `updateContract`,
- * rewrites) the MCP tool contract.
- */
-export const STAGES = ["all", "build", "verify", "publish", "contract"] as const;
-export type Stage = (typeof STAGES)[number];
-
-export interface PipelineRequest {
-  stage: Stage;
-  /** The loaded configuration; `reportDir` absolute. */
-  config: Config;
-  environment: RunEnvironment;
-  cwd: string;
-  /** False with `--no-publish`: never push, whatever the ref. */
-  publish: boolean;
-  /** Check ids to report as skipped. */
-  skip: readonly string[];
-  /** With the `contract` stage: write the running image's tool contract as the snapshot. */
-  updateContract?: boolean | undefined;
-  /** False with `--no-cache`: every check runs, whatever ran before. */
-  useCache?: boolean | undefined;
-  /** False with `--no-sign`: publish unsigned (the signature check reports it skipped). */
-  sign?: boolean | undefined;
-}
 
 /** Whether cosign must speak plain HTTP to a registry: the local ones and loopback. */
 export function isPlainHttp(address: string, localRegistry: string | undefined): boolean {
@@ -77,23 +52,6 @@ export interface PipelineOutcome {
   passed: boolean;
 }
 
-/** `image.runEnv` made concrete: generated values are fresh random secrets for this run. */
-export function resolveRunEnv(runEnv: Config["image"]["runEnv"]): {
-  env: Record<string, string>;
-  secrets: string[];
-} {
-  const env: Record<string, string> = {};
-  const secrets: string[] = [];
-  for (const [name, value] of Object.entries(runEnv)) {
-    if (typeof value === "string") env[name] = value;
-    else {
-      env[name] = randomBytes(24).toString("hex");
-      secrets.push(env[name]);
-    }
-  }
-  return { env, secrets };
-}
-
 /** Fails before anything is built when a check that will run cannot be configured. */
 function preflight(req: PipelineRequest): void {
   if (STACK_CHECKS.some((id) => !req.skip.includes(id))) composeTarget(req.config, req.cwd);
@@ -109,11 +67,8 @@ function preflight(req: PipelineRequest): void {
 export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome> {
   const started = Date.now();
   const { config, environment: env, cwd } = req;
-  const git = await resolveGitContext(cwd, {
-    github: env.githubGit,
-    defaultBranch: env.defaultBranch,
-  });
-  const computed = computeTags(git, config.tags);
+  const facts = await runFacts(cwd, config, env);
+  const { git, computed, labels } = facts;
   preflight(req);
   const wantPublish = (req.stage === "all" || req.stage === "publish") && req.publish;
   const target = wantPublish && computed.publish ? publishTarget(config, env) : undefined;
@@ -123,6 +78,21 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
     ...(target ? [target.password] : []),
     ...(env.registryPassword ? [env.registryPassword] : []),
   ];
+  const stamp = { run: env.runId, at: new Date(started).toISOString() };
+  // Worked out while the image builds; a run that passes is kept under it for `replay.ts`.
+  const replayKey = replayable(req, computed)
+    ? runKey({
+        stage: req.stage,
+        skip: req.skip,
+        config,
+        cwd,
+        labels,
+        offline: env.offline,
+        npmCaFile: env.npmCaFile,
+        registryHosts: env.registryHosts,
+      }).catch(() => undefined)
+    : undefined;
+  let builtImages: { ref: string; id: string }[] = [];
   const workDir = mkdtempSync(join(tmpdir(), "pipeline-"));
   const stages: StageSummary[] = [];
   const report: PipelineReport = {
@@ -159,11 +129,6 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
     process.stderr.write(
       `pipeline: ${req.stage} · ${git.ref} @ ${git.sha.slice(0, 7)} · tags ${computed.tags.join(", ")}${computed.publish ? "" : " (not published for this ref)"}\n`,
     );
-    const [created, source] = await Promise.all([
-      commitTime(cwd),
-      sourceUrl(cwd, env.githubRepositoryUrl),
-    ]);
-    const labels = { version: computed.version, revision: git.sha, created, source };
     // The build args the labels travel as, recorded in the provenance.
     const labelArgs = {
       VERSION: labels.version,
@@ -193,6 +158,7 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
             : err;
         }
       });
+      builtImages = built.images.map((image) => ({ ref: image.localRef, id: image.facts.id }));
       report.image.sizeBytes = built.facts.sizeBytes;
       report.image.compressedBytes = built.facts.compressedBytes;
       if (req.stage === "build") return;
@@ -232,7 +198,7 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
             cache: {
               results: new ResultCache({
                 dir: env.resultsDir,
-                stamp: { run: env.runId, at: new Date(started).toISOString() },
+                stamp,
                 read: req.useCache !== false && req.stage !== "contract",
                 reportDir: config.reportDir,
               }),
@@ -388,6 +354,22 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
       secrets,
     });
     await appendStepSummary(written.markdown, env.stepSummaryFile);
+    const key = report.ok && failure === undefined ? await replayKey : undefined;
+    if (key) {
+      try {
+        storeRun({
+          dir: env.resultsDir,
+          key,
+          from: stamp,
+          // As written: redacted.
+          report: JSON.parse(readFileSync(written.jsonPath, "utf8")) as PipelineReport,
+          images: builtImages,
+          reportDir: config.reportDir,
+        });
+      } catch (err) {
+        process.stderr.write(`pipeline: could not keep this run for replay: ${firstLine(err)}\n`);
+      }
+    }
     const summary = `${redact(renderTerminalSummary(report, stages, env.summary?.color ?? process.stderr), secrets)}\nreport: ${written.jsonPath}\n`;
     // `npm run pipeline` prints it once Dagger has finished, so it is the last thing shown.
     if (env.summary) writeFileSync(env.summary.file, summary);

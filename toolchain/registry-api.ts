@@ -97,9 +97,11 @@ export interface IndexEntry {
 async function readWithChallenge(
   url: string,
   auth?: { username: string; password: string },
+  method: "GET" | "HEAD" = "GET",
 ): Promise<Response> {
   const get = (headers: Record<string, string>) =>
     fetch(url, {
+      method,
       headers: { Accept: MANIFEST_ACCEPT, ...headers },
       signal: AbortSignal.timeout(10_000),
     });
@@ -121,6 +123,33 @@ async function readWithChallenge(
   if (!tokenRes.ok) return tokenRes;
   const body = (await tokenRes.json()) as { token?: string; access_token?: string };
   return get({ Authorization: `Bearer ${body.token ?? body.access_token ?? ""}` });
+}
+
+/**
+ * The digest `repo:reference` has at `registry` now, asked with a HEAD (which
+ * Docker Hub does not count against its pull limit), anonymous tokens fetched
+ * as the registry's challenge asks; undefined when the registry has no such
+ * manifest. Throws when it cannot be reached or answers anything else.
+ */
+export async function currentDigest(
+  registry: string,
+  repo: string,
+  reference: string,
+  options: { https: boolean },
+): Promise<string | undefined> {
+  const host = registry === "docker.io" ? "registry-1.docker.io" : registry;
+  const res = await readWithChallenge(
+    `${options.https ? "https" : "http"}://${host}/v2/${repo}/manifests/${reference}`,
+    undefined,
+    "HEAD",
+  );
+  if (res.status === 404) return undefined;
+  const digest = res.headers.get("docker-content-digest");
+  if (!res.ok || !digest)
+    throw new Error(
+      `HEAD /v2/${repo}/manifests/${reference} at ${host} answered ${res.status}${res.ok ? " without a digest" : ""}`,
+    );
+  return digest;
 }
 
 /**

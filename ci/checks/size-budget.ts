@@ -5,6 +5,8 @@ import { evaluateSize } from "./size.js";
 export const sizeBudget: Check = {
   id: "size-budget",
   perPlatform: true,
+  // The image's sizes are the image's; only the budget is an input of its own.
+  cacheKey: async (ctx) => ({ budget: ctx.config.sizeBudget }),
   run: async (ctx) =>
     evaluateSize({
       uncompressedBytes: ctx.facts.sizeBytes,

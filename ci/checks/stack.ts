@@ -63,13 +63,21 @@ export function composeTarget(
 }
 
 /** The other services of the stack, built once per run under a name fixed for this checkout. */
-interface StackImages {
+export interface StackImages {
   file: string;
   service: string;
   services: ComposeServices;
   /** The built image's service's neighbours, by image id: what the stack's behaviour depends on. */
   ids: Record<string, string>;
   build: { exitCode: number; output: string };
+}
+
+/** The `ctx.shared` key of the stack's images: the run key (replay/key.ts) supplies its own. */
+export const STACK_IMAGES = "stack-images";
+
+/** The compose project the neighbours are built under: fixed for a checkout, so names stay. */
+export function buildProject(cwd: string): string {
+  return `pipeline-build-${createHash("sha256").update(cwd).digest("hex").slice(0, 8)}`;
 }
 
 /**
@@ -79,11 +87,11 @@ interface StackImages {
  * image ids. Undefined without a compose file.
  */
 export function stackImages(ctx: CheckContext): Promise<StackImages | undefined> {
-  return ctx.shared("stack-images", async () => {
+  return ctx.shared(STACK_IMAGES, async () => {
     const target = composeTarget(ctx.config, ctx.cwd);
     if (!target) return undefined;
     const { file, service } = target;
-    const project = `pipeline-build-${createHash("sha256").update(ctx.cwd).digest("hex").slice(0, 8)}`;
+    const project = buildProject(ctx.cwd);
     const services = await composeServices({ cwd: ctx.cwd, file, project, env: ctx.runEnv });
     const others = services.names.filter((s) => s !== service);
     let build = { exitCode: 0, output: "" };

@@ -1,12 +1,15 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { forcedMode } from "../../toolchain/mode.js";
 import { toolchainPaths } from "../../toolchain/paths.js";
+import { loadSettings } from "../../toolchain/settings.js";
 import { readState } from "../../toolchain/state.js";
 import { readCosignCredentials } from "../../toolchain/steps/cosign-key.js";
+import { engineConfigFile } from "../../toolchain/steps/engine-config.js";
 import { type RegistryAuth, readRegistryAuth } from "../../toolchain/steps/registry.js";
 import { EnvironmentError } from "../errors.js";
 import { type GitContext, gitContextFromEnv } from "../git/tags.js";
+import type { RegistryHosts } from "../replay/base-digests.js";
 
 /**
  * Everything the pipeline takes from its environment, read once at the edge
@@ -38,6 +41,11 @@ export interface RunEnvironment {
   traceLog: string | undefined;
   /** Where passed check results are kept for reuse (in the toolchain cache). */
   resultsDir: string;
+  /**
+   * The Dagger engine's registry settings (mirrors, plain HTTP) from the engine.json the CLI
+   * gives it: where the replay check resolves base images, as the engine would.
+   */
+  registryHosts: RegistryHosts;
   /** This run's name in cached results: GitHub's run id and attempt, else a time stamp. */
   runId: string;
   signing: SigningEnvironment;
@@ -109,6 +117,16 @@ function readSigning(
   };
 }
 
+/** The `registries` of an engine.json; none when there is no file or it does not parse. */
+function readRegistryHosts(file: string): RegistryHosts {
+  try {
+    const parsed = JSON.parse(readFileSync(file, "utf8")) as { registries?: RegistryHosts };
+    return parsed.registries ?? {};
+  } catch {
+    return {};
+  }
+}
+
 const value = (env: Readonly<Record<string, string | undefined>>, name: string) => {
   const raw = env[name]?.trim();
   return raw === undefined || raw === "" ? undefined : raw;
@@ -150,6 +168,7 @@ export function readEnvironment(env: Readonly<Record<string, string | undefined>
       : undefined,
     traceLog: value(env, "PIPELINE_TRACE_LOG"),
     resultsDir: join(paths.root, "results"),
+    registryHosts: readRegistryHosts(engineConfigFile({ settings: loadSettings(env) })),
     runId: value(env, "GITHUB_RUN_ID")
       ? `github-${value(env, "GITHUB_RUN_ID")}-${value(env, "GITHUB_RUN_ATTEMPT") ?? "1"}`
       : `local-${new Date()

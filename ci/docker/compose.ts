@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { execa } from "execa";
 import { Document } from "yaml";
 
@@ -47,6 +47,8 @@ export interface ComposeServices {
   unprobed: string[];
   /** The image each service runs: its `image:`, else the name Compose gives a built one. */
   images: Record<string, string>;
+  /** How each service with a `build:` section is built: its context (absolute) and Dockerfile. */
+  builds: Record<string, { context: string; dockerfile: string }>;
   /**
    * sha256 of the resolved configuration — the file after interpolation, so the environment it
    * reads counts — with the values of `env` replaced by their names, so a fresh secret per run
@@ -78,7 +80,14 @@ export async function composeServices(opts: {
   for (const [name, value] of Object.entries(opts.env))
     if (value) resolved = resolved.replaceAll(value, `\${${name}}`);
   const config = JSON.parse(String(res.stdout)) as {
-    services?: Record<string, { image?: string; healthcheck?: { disable?: boolean } }>;
+    services?: Record<
+      string,
+      {
+        image?: string;
+        healthcheck?: { disable?: boolean };
+        build?: { context?: string; dockerfile?: string };
+      }
+    >;
   };
   const services = Object.entries(config.services ?? {});
   return {
@@ -86,6 +95,21 @@ export async function composeServices(opts: {
     unprobed: services.filter(([, s]) => s.healthcheck?.disable === true).map(([name]) => name),
     images: Object.fromEntries(
       services.map(([name, s]) => [name, s.image ?? `${opts.project}-${name}`]),
+    ),
+    builds: Object.fromEntries(
+      services.flatMap(([name, s]) =>
+        s.build
+          ? [
+              [
+                name,
+                {
+                  context: resolve(opts.cwd, s.build.context ?? "."),
+                  dockerfile: s.build.dockerfile ?? "Dockerfile",
+                },
+              ],
+            ]
+          : [],
+      ),
     ),
     fingerprint: createHash("sha256").update(resolved).digest("hex"),
   };

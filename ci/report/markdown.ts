@@ -30,6 +30,11 @@ export function renderMarkdown(report: PipelineReport, extra: ReportExtra = {}):
   }
   if (extra.durationMs !== undefined) facts.push(`took ${formatDuration(extra.durationMs)}`);
   out.push(facts.join(" · "), "");
+  if (report.replayed)
+    out.push(
+      `Replayed run \`${inlineCode(report.replayed.run)}\` (${report.replayed.at}): nothing it depends on has changed since, so its build and checks were not repeated.`,
+      "",
+    );
   if (report.image.platforms && report.image.platforms.length > 1) {
     out.push("| Platform | Size | Compressed | Digest |", "|---|---:|---:|---|");
     for (const p of report.image.platforms) {

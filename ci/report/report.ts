@@ -27,6 +27,11 @@ export interface PipelineReport {
   attestations?: SignatureRecord[];
   /** The commands a user runs to verify the published image themselves. */
   verify?: string[];
+  /**
+   * Set when nothing the run depends on had changed since an earlier run that passed, whose
+   * results this run reused whole instead of building and checking again (ci/replay/).
+   */
+  replayed?: { run: string; at: string } | undefined;
 }
 
 /** One platform's image in the report. */
@@ -181,5 +186,6 @@ function redactReport(report: PipelineReport, secrets: readonly string[]): Pipel
     ...(report.signatures ? { signatures: report.signatures } : {}),
     ...(report.attestations ? { attestations: report.attestations } : {}),
     ...(report.verify ? { verify: report.verify.map(r) } : {}),
+    ...(report.replayed ? { replayed: report.replayed } : {}),
   };
 }

@@ -30,6 +30,10 @@ export function renderTerminalSummary(
       );
   }
   if (report.error) lines.push(`${report.error.kind} error: ${oneLine(report.error.message)}`);
+  if (report.replayed)
+    lines.push(
+      `replayed ${report.replayed.run} (${report.replayed.at}): nothing it depends on has changed; --no-cache builds and checks again`,
+    );
   lines.push("");
 
   if (report.checks.length > 0) {

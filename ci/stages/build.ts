@@ -11,6 +11,7 @@ import {
 import type { Config } from "../config/schema.js";
 import { docker, tryDocker } from "../docker/docker.js";
 import { type ImageFacts, measureImage, readOciImage } from "../docker/image-facts.js";
+import { NEVER_UPLOAD } from "../replay/context-hash.js";
 import { buildErrorFrom } from "./build-failure.js";
 
 export interface BuildInputs {
@@ -58,9 +59,6 @@ export interface Built {
   tarball: string;
   facts: ImageFacts;
 }
-
-// Files never worth uploading to the engine; `.dockerignore` still decides what the build sees.
-const NEVER_UPLOAD = ["node_modules", ".git", "dist", "coverage"];
 
 /**
  * One container per platform from the same Dockerfile (`dockerBuild` with
