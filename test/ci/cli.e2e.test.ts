@@ -154,12 +154,67 @@ describe("npm run pipeline: failures that are not bad input", () => {
       expect(first.output).toMatch(/docker load.* failed/);
       const loaded = await runPipeline(args, { PIPELINE_PLATFORMS: "linux/amd64" });
       expect(loaded.exitCode, loaded.output.slice(-3000)).toBe(0);
-      const again = await runPipeline(args, failingLoad);
+      // --no-cache: the same run would otherwise be replayed, and never reach the build.
+      const again = await runPipeline([...args, "--no-cache"], failingLoad);
       expect(again.exitCode, again.output.slice(-3000)).toBe(0);
       expect(again.report.image.sizeBytes).toBe(loaded.report.image.sizeBytes);
     } finally {
       await tryDocker(["image", "rm", `${image}:pipeline`]);
       rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
+  it("replays a run with nothing changed since it passed, without starting Dagger", async () => {
+    const nonce = randomBytes(6).toString("hex");
+    const context = contextVariant(
+      `replay-${nonce}`,
+      (t) => `${t}\nLABEL pipeline.test.nonce=${nonce}\n`,
+    );
+    const image = `pipeline-e2e-replay-${nonce}`;
+    const args = [
+      ...context,
+      ...skipAllBut("non-root", "size-budget"),
+      "--no-publish",
+      "--image",
+      image,
+    ];
+    const amd64 = { PIPELINE_PLATFORMS: "linux/amd64" };
+    try {
+      const first = await runPipeline(args, amd64);
+      expect(first.exitCode, first.output.slice(-3000)).toBe(0);
+      expect(first.report.replayed).toBeUndefined();
+      expect(first.output).toContain("[build]");
+
+      const second = await runPipeline(args, amd64);
+      expect(second.exitCode, second.output.slice(-3000)).toBe(0);
+      const from = second.report.replayed;
+      expect(from?.run).toMatch(/^local-/);
+      expect(second.output).toContain(
+        `nothing changed since ${from?.run}: its results are replayed`,
+      );
+      // No build, no Dagger: only the replay's own stage.
+      expect(second.output).not.toContain("[build]");
+      expect(second.output).toMatch(/^replay +from local-/m);
+      expect(second.report.image).toEqual(first.report.image);
+      // Every result is the first run's, marked as coming from it.
+      expect(second.report.checks.map((c) => [c.id, c.status, c.summary, c.cached?.run])).toEqual(
+        first.report.checks.map((c) => [c.id, c.status, c.summary, from?.run]),
+      );
+
+      // Controls: the same run with --no-cache, and with one input changed, build again.
+      const uncached = await runPipeline([...args, "--no-cache"], amd64);
+      expect(uncached.exitCode, uncached.output.slice(-3000)).toBe(0);
+      expect(uncached.report.replayed).toBeUndefined();
+      expect(uncached.output).toContain("[build]");
+      const changed = await runPipeline([...args, "--size-budget", "149"], amd64);
+      expect(changed.exitCode, changed.output.slice(-3000)).toBe(0);
+      expect(changed.report.replayed).toBeUndefined();
+      expect(changed.output).toMatch(
+        /not replayed: since local-\S+, changed: config\.sizeBudget, checks\.size-budget/,
+      );
+      expect(changed.output).toContain("[build]");
+    } finally {
+      await tryDocker(["image", "rm", `${image}:pipeline`]);
     }
   });
 

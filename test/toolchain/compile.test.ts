@@ -48,7 +48,7 @@ describe("compile: a TypeScript entry point bundled for plain Node", () => {
   it("names stack traces after the TypeScript source under --enable-source-maps", async () => {
     const entry = source(
       "tool/fails.ts",
-      "interface Nothing {}\nconst n: Nothing = {};\nthrow new Error(\"failed on purpose \" + JSON.stringify(n));\n",
+      'interface Nothing {}\nconst n: Nothing = {};\nthrow new Error("failed on purpose " + JSON.stringify(n));\n',
     );
     const run = await execa(
       process.execPath,

@@ -1,0 +1,242 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Config } from "../../../ci/config/schema.js";
+import { tryDocker } from "../../../ci/docker/docker.js";
+import { resolveBaseDigest } from "../../../ci/replay/base-digests.js";
+import { keyDifferences, type RunKeyInputs, replayable, runKey } from "../../../ci/replay/key.js";
+import { MANIFEST_ACCEPT, manifestDigest } from "../../../toolchain/registry-api.js";
+import { readRegistries } from "../../../toolchain/state.js";
+import { paths } from "../../toolchain/helpers.js";
+
+// The run key against the real local registry (base images resolved through it as the engine's
+// mirror), real `docker compose config`, real Trivy and real Docker image ids.
+
+const mirror = readRegistries(paths).mirror?.address ?? "172.17.0.1:5000";
+const hosts = { "docker.io": { mirrors: [mirror] }, [mirror]: { http: true } };
+const id = randomBytes(3).toString("hex");
+/** A tag of the mirror's library/node this file alone moves between two real manifests (one name, so none pile up). */
+const movingTag = "pipeline-replay-test";
+const neighbourBase = `replay-key-base-${id}:1`;
+
+let dir: string;
+
+async function manifest(tag: string): Promise<{ body: ArrayBuffer; type: string }> {
+  const res = await fetch(`http://${mirror}/v2/library/node/manifests/${tag}`, {
+    headers: { Accept: MANIFEST_ACCEPT },
+  });
+  if (!res.ok) throw new Error(`the mirror has no library/node:${tag} (run npm run setup)`);
+  return { body: await res.arrayBuffer(), type: res.headers.get("content-type") ?? "" };
+}
+
+/** Points library/node:<movingTag> at the image of `platform`, as a base image update would. */
+async function moveTag(platform: "amd64" | "arm64"): Promise<void> {
+  const { body, type } = await manifest(`24-bookworm-slim-linux-${platform}`);
+  const res = await fetch(`http://${mirror}/v2/library/node/manifests/${movingTag}`, {
+    method: "PUT",
+    headers: { "Content-Type": type },
+    body,
+  });
+  if (res.status !== 201) throw new Error(`PUT ${movingTag} answered ${res.status}`);
+}
+
+function write(file: string, content: string): void {
+  mkdirSync(dirname(join(dir, file)), { recursive: true });
+  writeFileSync(join(dir, file), content);
+}
+
+/** A neighbour's base image in Docker: an empty file system with a unique label. */
+async function localImage(ref: string): Promise<void> {
+  await execa(
+    "docker",
+    ["import", "-c", `LABEL unique=${randomBytes(6).toString("hex")}`, "-", ref],
+    {
+      input: Buffer.alloc(1024),
+    },
+  );
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "replay-key-"));
+  await moveTag("amd64");
+  await localImage(neighbourBase);
+  write("Dockerfile", `ARG BASE=node:${movingTag}\nFROM \${BASE}\nCOPY app /app\n`);
+  write(".dockerignore", "notes.md\nbackend/\ntrivy-db/\ncompose.yml\n");
+  write("app/server.js", "console.log(1)");
+  write("notes.md", "not sent");
+  write("backend/Dockerfile", `FROM ${neighbourBase}\nCOPY . /b\n`);
+  write("backend/b.txt", "backend");
+  write(
+    "compose.yml",
+    `services:\n  app:\n    image: replay-key-app\n  backend:\n    build: ./backend\n`,
+  );
+  write("trivy-db/db/metadata.json", '{"Version":2,"UpdatedAt":"2026-11-01T00:00:00Z"}');
+});
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await tryDocker(["image", "rm", "-f", neighbourBase]);
+});
+
+function inputs(
+  over: Record<string, unknown> = {},
+  rest: Partial<RunKeyInputs> = {},
+): RunKeyInputs {
+  const config = Config.parse({
+    image: { name: "replay-key", platforms: ["linux/amd64"] },
+    compose: { file: "compose.yml", service: "app", port: 3000 },
+    trivy: { dbDir: "trivy-db" },
+    ...over,
+  });
+  return {
+    stage: "verify",
+    skip: [],
+    config: {
+      ...config,
+      image: { ...config.image, name: "replay-key" },
+      reportDir: join(dir, "report"),
+    },
+    cwd: dir,
+    labels: {
+      version: "0.0.0-main+abc1234",
+      revision: "abc1234",
+      created: "2026-11-26T00:00:00.000Z",
+      source: "unknown",
+    },
+    offline: true,
+    npmCaFile: undefined,
+    registryHosts: hosts,
+    ...rest,
+  };
+}
+
+describe("resolveBaseDigest", () => {
+  it("asks the engine's mirror first, as the engine does", async () => {
+    const expected = await manifestDigest(mirror, "library/node", "24-bookworm-slim");
+    expect(expected).toMatch(/^sha256:/);
+    expect(await resolveBaseDigest("node:24-bookworm-slim", hosts)).toBe(expected);
+  });
+
+  it("takes a digest-pinned reference as it is, asking nobody", async () => {
+    const pinned = `sha256:${"a".repeat(64)}`;
+    expect(await resolveBaseDigest(`node@${pinned}`, {})).toBe(pinned);
+  });
+
+  it("names every place it asked when none has the image", async () => {
+    const err = await resolveBaseDigest(`node:absent-${id}`, hosts).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toContain(
+      `cannot resolve node:absent-${id}: ${mirror}: no such manifest; docker.io: `,
+    );
+  });
+});
+
+describe("runKey", () => {
+  it("is the same for the same inputs", async () => {
+    const [a, b] = await Promise.all([runKey(inputs()), runKey(inputs())]);
+    expect(a.key).toMatch(/^[0-9a-f]{64}$/);
+    expect(b.key).toBe(a.key);
+  });
+
+  it("ignores where the report goes and where a publish would go", async () => {
+    const base = await runKey(inputs());
+    const moved = inputs({
+      registry: { address: "ghcr.io", repository: "o/r" },
+      tags: { extra: ["x"] },
+    });
+    moved.config.reportDir = join(dir, "elsewhere");
+    expect((await runKey(moved)).key).toBe(base.key);
+  });
+
+  it("changes with a file the build is sent, not with one it is not", async () => {
+    const base = await runKey(inputs());
+    write("notes.md", `changed ${Date.now()}`);
+    expect((await runKey(inputs())).key).toBe(base.key);
+    write("app/server.js", "console.log(2)");
+    const changed = await runKey(inputs());
+    write("app/server.js", "console.log(1)");
+    expect(keyDifferences(base.parts, changed.parts)).toEqual(["build.context"]);
+  });
+
+  it("changes when the base image's tag moves, and back when it returns", async () => {
+    const base = await runKey(inputs());
+    await moveTag("arm64");
+    const moved = await runKey(inputs());
+    await moveTag("amd64");
+    expect(keyDifferences(base.parts, moved.parts)).toEqual(["build.bases"]);
+    expect((await runKey(inputs())).key).toBe(base.key);
+  });
+
+  it("cannot be made when no registry serves a base image", async () => {
+    const unknown = inputs({
+      image: {
+        name: "replay-key",
+        platforms: ["linux/amd64"],
+        buildArgs: { BASE: `node:absent-${id}` },
+      },
+    });
+    await expect(runKey(unknown)).rejects.toThrow(`cannot resolve node:absent-${id}`);
+  });
+
+  it("changes with a neighbour's source and with the local image it builds from", async () => {
+    const base = await runKey(inputs());
+    write("backend/b.txt", "changed");
+    const source = await runKey(inputs());
+    write("backend/b.txt", "backend");
+    expect(keyDifferences(base.parts, source.parts)).toEqual([
+      "checks.compose-smoke",
+      "checks.mcp-conformance",
+      "checks.mcp-contract",
+    ]);
+    await localImage(neighbourBase);
+    expect((await runKey(inputs())).key).not.toBe(base.key);
+  });
+
+  it("changes with the vulnerability database, the request and the labels", async () => {
+    const base = await runKey(inputs());
+    write("trivy-db/db/metadata.json", '{"Version":2,"UpdatedAt":"2026-11-02T00:00:00Z"}');
+    const db = await runKey(inputs());
+    write("trivy-db/db/metadata.json", '{"Version":2,"UpdatedAt":"2026-11-01T00:00:00Z"}');
+    expect(keyDifferences(base.parts, db.parts)).toEqual([
+      "checks.trivy",
+      "checks.trivy-vulnerabilities",
+    ]);
+    const budget = await runKey(inputs({ sizeBudget: { uncompressedMB: 1 } }));
+    expect(keyDifferences(base.parts, budget.parts)).toEqual([
+      "config.sizeBudget",
+      "checks.size-budget",
+    ]);
+    const skipped = await runKey(inputs({}, { skip: ["trivy"] }));
+    expect(keyDifferences(base.parts, skipped.parts)).toEqual(["skip", "checks.trivy"]);
+    const commit = await runKey(
+      inputs({}, { labels: { ...inputs().labels, revision: "def5678" } }),
+    );
+    expect(keyDifferences(base.parts, commit.parts)).toEqual(["labels.revision"]);
+  });
+});
+
+describe("replayable", () => {
+  const branch = { publish: true, kind: "branch" as const };
+  it("replays builds and verifications that publish nothing", () => {
+    expect(replayable({ stage: "verify", publish: true }, branch)).toBe(true);
+    expect(replayable({ stage: "build", publish: true }, branch)).toBe(true);
+    expect(replayable({ stage: "all", publish: false }, branch)).toBe(true);
+    expect(
+      replayable({ stage: "all", publish: true }, { publish: false, kind: "pull-request" }),
+    ).toBe(true);
+  });
+  it("never replays a run that publishes, a release, a contract update or --no-cache", () => {
+    expect(replayable({ stage: "all", publish: true }, branch)).toBe(false);
+    expect(replayable({ stage: "publish", publish: true }, branch)).toBe(false);
+    expect(
+      replayable({ stage: "verify", publish: false }, { publish: true, kind: "release" }),
+    ).toBe(false);
+    expect(
+      replayable({ stage: "verify", publish: false }, { publish: true, kind: "prerelease" }),
+    ).toBe(false);
+    expect(replayable({ stage: "contract", publish: false }, branch)).toBe(false);
+    expect(replayable({ stage: "verify", publish: false, useCache: false }, branch)).toBe(false);
+  });
+});
