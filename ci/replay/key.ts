@@ -4,7 +4,7 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { emulationStatus } from "../../toolchain/emulation.js";
 import { archOf, hostArch } from "../../toolchain/platforms.js";
-import type { CheckContext } from "../checks/check.js";
+import type { Check, CheckContext } from "../checks/check.js";
 import { CHECKS } from "../checks/index.js";
 import { buildProject, composeTarget, STACK_IMAGES, type StackImages } from "../checks/stack.js";
 import { resolveRunEnv } from "../config/run-env.js";
@@ -58,6 +58,8 @@ export interface RunKeyInputs {
   npmCaFile: string | undefined;
   /** The engine's registry settings: where base images are resolved from. */
   registryHosts: RegistryHosts;
+  /** The check table; the pipeline's own by default. */
+  checks?: readonly Check[] | undefined;
 }
 
 /** Local image ids of `refs` (one `docker image inspect`), `missing` for those Docker lacks. */
@@ -232,11 +234,13 @@ async function checkInputs(
   };
   try {
     const entries = await Promise.all(
-      CHECKS.filter((check) => !inputs.skip.includes(check.id)).map(async (check) => {
-        if (!check.cacheKey) throw new NotReplayable(`${check.id} always runs`);
-        const targets = check.perPlatform ? platforms : [native];
-        return [check.id, await Promise.all(targets.map((p) => check.cacheKey?.(contextOf(p))))];
-      }),
+      (inputs.checks ?? CHECKS)
+        .filter((check) => !inputs.skip.includes(check.id))
+        .map(async (check) => {
+          if (!check.cacheKey) throw new NotReplayable(`${check.id} always runs`);
+          const targets = check.perPlatform ? platforms : [native];
+          return [check.id, await Promise.all(targets.map((p) => check.cacheKey?.(contextOf(p))))];
+        }),
     );
     return Object.fromEntries(entries);
   } finally {

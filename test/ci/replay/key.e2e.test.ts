@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Config } from "../../../ci/config/schema.js";
 import { tryDocker } from "../../../ci/docker/docker.js";
 import { resolveBaseDigest } from "../../../ci/replay/base-digests.js";
-import { keyDifferences, type RunKeyInputs, replayable, runKey } from "../../../ci/replay/key.js";
+import {
+  keyDifferences,
+  NotReplayable,
+  type RunKeyInputs,
+  replayable,
+  runKey,
+} from "../../../ci/replay/key.js";
 import { MANIFEST_ACCEPT, manifestDigest } from "../../../toolchain/registry-api.js";
 import { readRegistries } from "../../../toolchain/state.js";
 import { paths } from "../../toolchain/helpers.js";
@@ -167,6 +173,18 @@ describe("runKey", () => {
     await moveTag("amd64");
     expect(keyDifferences(base.parts, moved.parts)).toEqual(["build.bases"]);
     expect((await runKey(inputs())).key).toBe(base.key);
+  });
+
+  it("cannot be made when a check that would run has no cache key (it always runs)", async () => {
+    const always = {
+      id: "always",
+      run: async () => ({ status: "passed" as const, summary: "", details: [] }),
+    };
+    await expect(runKey({ ...inputs(), checks: [always] })).rejects.toThrow(NotReplayable);
+    // Control: skipped, it does not count.
+    await expect(
+      runKey({ ...inputs(), checks: [always], skip: ["always"] }),
+    ).resolves.toHaveProperty("key");
   });
 
   it("cannot be made when no registry serves a base image", async () => {
