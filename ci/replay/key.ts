@@ -132,6 +132,8 @@ export async function runKey(inputs: RunKeyInputs): Promise<RunKey> {
     ...NEVER_UPLOAD,
     ...(reportDir && !reportDir.startsWith("..") && !isAbsolute(reportDir) ? [reportDir] : []),
   ];
+  // First, so that the key describes the files as the build (starting now) uploads them.
+  const context = contextHash(contextDir, skip);
   const host = hostArch();
   const [platforms, bases] = await Promise.all([
     Promise.all(
@@ -161,7 +163,7 @@ export async function runKey(inputs: RunKeyInputs): Promise<RunKey> {
     labels: inputs.labels,
     offline: inputs.offline,
     build: {
-      context: contextHash(contextDir, skip),
+      context,
       dockerfile,
       dockerignore: fileHash(join(contextDir, ".dockerignore")),
       npmCa: inputs.npmCaFile ? fileHash(inputs.npmCaFile) : undefined,
