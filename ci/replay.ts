@@ -19,7 +19,8 @@ async function replay(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const req = readRequest(argv, env, process.cwd(), { quiet: true });
   const { config, environment, cwd } = req;
   const { git, computed, labels } = await runFacts(cwd, config, environment);
-  if (!replayable(req, computed)) return REPLAY_MISS;
+  // --no-cache reads nothing; the run it starts is still kept.
+  if (req.useCache === false || !replayable(req, computed)) return REPLAY_MISS;
   const key = await runKey({
     stage: req.stage,
     skip: req.skip,

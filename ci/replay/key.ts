@@ -251,18 +251,18 @@ async function checkInputs(
 }
 
 /**
- * Whether a run may be replayed (and is kept for that when it passes): it
- * reads the cache, builds or verifies, publishes nothing, and is not a
- * release (whose checks compare against the previous release).
+ * Whether a run is of the kind that may be replayed (and is kept for that
+ * when it passes): it builds or verifies, publishes nothing, and is not a
+ * release (whose checks compare against the previous release). A
+ * `--no-cache` run is kept too, but never replays one.
  */
 export function replayable(
-  req: { stage: string; useCache?: boolean | undefined; publish: boolean },
+  req: { stage: string; publish: boolean },
   computed: Pick<ComputedTags, "publish" | "kind">,
 ): boolean {
   const publishes =
     (req.stage === "all" || req.stage === "publish") && req.publish && computed.publish;
   return (
-    req.useCache !== false &&
     (req.stage === "build" || req.stage === "verify" || req.stage === "all") &&
     !publishes &&
     computed.kind !== "release" &&

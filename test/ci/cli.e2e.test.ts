@@ -206,6 +206,10 @@ describe("npm run pipeline: failures that are not bad input", () => {
       expect(uncached.exitCode, uncached.output.slice(-3000)).toBe(0);
       expect(uncached.report.replayed).toBeUndefined();
       expect(uncached.output).toContain("[build]");
+      // …and a --no-cache run that passed is kept: the next run replays it.
+      const afterUncached = await runPipeline(args, amd64);
+      expect(afterUncached.report.replayed?.run).not.toBe(from?.run);
+      expect(afterUncached.output).not.toContain("[build]");
       const changed = await runPipeline([...args, "--size-budget", "149"], amd64);
       expect(changed.exitCode, changed.output.slice(-3000)).toBe(0);
       expect(changed.report.replayed).toBeUndefined();

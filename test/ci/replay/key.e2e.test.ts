@@ -245,7 +245,7 @@ describe("replayable", () => {
       replayable({ stage: "all", publish: true }, { publish: false, kind: "pull-request" }),
     ).toBe(true);
   });
-  it("never replays a run that publishes, a release, a contract update or --no-cache", () => {
+  it("never replays a run that publishes, a release or a contract update", () => {
     expect(replayable({ stage: "all", publish: true }, branch)).toBe(false);
     expect(replayable({ stage: "publish", publish: true }, branch)).toBe(false);
     expect(
@@ -255,6 +255,5 @@ describe("replayable", () => {
       replayable({ stage: "verify", publish: false }, { publish: true, kind: "prerelease" }),
     ).toBe(false);
     expect(replayable({ stage: "contract", publish: false }, branch)).toBe(false);
-    expect(replayable({ stage: "verify", publish: false, useCache: false }, branch)).toBe(false);
   });
 });
