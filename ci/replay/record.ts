@@ -55,15 +55,20 @@ function readRecord(dir: string): RunRecord | undefined {
   }
 }
 
+/** The kept runs' directories under `runs`, newest first. */
+function keptRuns(runs: string): string[] {
+  if (!existsSync(runs)) return [];
+  return readdirSync(runs)
+    .filter((name) => /^[0-9a-f]{64}$/.test(name))
+    .map((name) => ({ path: join(runs, name), at: statSync(join(runs, name)).mtimeMs }))
+    .sort((a, b) => b.at - a.at)
+    .map((run) => run.path);
+}
+
 /** The most recently kept run, to compare a missed key with. */
 function latestRecord(dir: string): RunRecord | undefined {
-  const runs = join(dir, "runs");
-  if (!existsSync(runs)) return undefined;
-  const newest = readdirSync(runs)
-    .filter((name) => /^[0-9a-f]{64}$/.test(name))
-    .map((name) => ({ name, at: statSync(join(runs, name)).mtimeMs }))
-    .sort((a, b) => b.at - a.at)[0];
-  return newest ? readRecord(join(runs, newest.name)) : undefined;
+  const [newest] = keptRuns(join(dir, "runs"));
+  return newest ? readRecord(newest) : undefined;
 }
 
 /**
@@ -107,12 +112,8 @@ export function storeRun(opts: {
 const KEEP_RUNS = 10;
 
 function prune(runs: string): void {
-  const names = readdirSync(runs)
-    .filter((name) => /^[0-9a-f]{64}$/.test(name))
-    .map((name) => ({ name, at: statSync(join(runs, name)).mtimeMs }))
-    .sort((a, b) => b.at - a.at);
-  for (const { name } of names.slice(KEEP_RUNS))
-    rmSync(join(runs, name), { recursive: true, force: true });
+  for (const path of keptRuns(runs).slice(KEEP_RUNS))
+    rmSync(path, { recursive: true, force: true });
 }
 
 /** Why a run could not be replayed, or the record it replays. */
