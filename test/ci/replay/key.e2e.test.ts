@@ -1,9 +1,9 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Config } from "../../../ci/config/schema.js";
 import { tryDocker } from "../../../ci/docker/docker.js";
 import { resolveBaseDigest } from "../../../ci/replay/base-digests.js";
@@ -14,9 +14,10 @@ import {
   replayable,
   runKey,
 } from "../../../ci/replay/key.js";
-import { MANIFEST_ACCEPT, manifestDigest } from "../../../toolchain/registry-api.js";
+import { basicAuth, MANIFEST_ACCEPT, manifestDigest } from "../../../toolchain/registry-api.js";
 import { readRegistries } from "../../../toolchain/state.js";
 import { paths } from "../../toolchain/helpers.js";
+import { startTokenRegistry, type TokenRegistry } from "../support/token-registry.js";
 
 // The run key against the real local registry (base images resolved through it as the engine's
 // mirror), real `docker compose config`, real Trivy and real Docker image ids.
@@ -135,6 +136,73 @@ describe("resolveBaseDigest", () => {
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toContain(
       `cannot resolve node:absent-${id}: ${mirror}: no such manifest; docker.io: `,
+    );
+  });
+});
+
+describe("resolveBaseDigest through a Bearer challenge (as Docker Hub and GHCR ask)", () => {
+  let registry: TokenRegistry;
+  afterEach(async () => registry?.close());
+
+  /** Pushes a one-config image with a push token from the registry's token endpoint; its digest. */
+  async function pushTiny(name: string, tag: string): Promise<string> {
+    const base = `http://${registry.address}`;
+    const tokenRes = await fetch(
+      `${base}/token?service=token-test-registry&scope=repository:${name}:pull,push`,
+      { headers: { Authorization: basicAuth(registry) } },
+    );
+    const { token } = (await tokenRes.json()) as { token: string };
+    const headers = { Authorization: `Bearer ${token}` };
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: "amd64",
+        os: "linux",
+        rootfs: { type: "layers", diff_ids: [] },
+      }),
+    );
+    const configDigest = `sha256:${createHash("sha256").update(config).digest("hex")}`;
+    const start = await fetch(`${base}/v2/${name}/blobs/uploads/`, { method: "POST", headers });
+    const location = new URL(start.headers.get("location") ?? "", base);
+    location.searchParams.set("digest", configDigest);
+    const blob = await fetch(location, { method: "PUT", headers, body: config });
+    expect(blob.status).toBe(201);
+    const manifest = await fetch(`${base}/v2/${name}/manifests/${tag}`, {
+      method: "PUT",
+      headers: { ...headers, "Content-Type": "application/vnd.oci.image.manifest.v1+json" },
+      body: JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        config: {
+          mediaType: "application/vnd.oci.image.config.v1+json",
+          digest: configDigest,
+          size: config.length,
+        },
+        layers: [],
+      }),
+    });
+    expect(manifest.status).toBe(201);
+    return manifest.headers.get("docker-content-digest") ?? "";
+  }
+
+  it("gets an anonymous token and the digest, with a HEAD request", async () => {
+    registry = await startTokenRegistry({ anonymousPull: true });
+    const digest = await pushTiny("base/tiny", "1");
+    expect(digest).toMatch(/^sha256:/);
+    registry.requests.length = 0;
+    const http = { [registry.address]: { http: true } };
+    expect(await resolveBaseDigest(`${registry.address}/base/tiny:1`, http)).toBe(digest);
+    expect(registry.requests.map((r) => `${r.method} ${r.status}`)).toEqual([
+      "HEAD 401",
+      "HEAD 200",
+    ]);
+  });
+
+  it("names the registry that refuses an anonymous token", async () => {
+    registry = await startTokenRegistry();
+    await pushTiny("base/tiny", "1");
+    const http = { [registry.address]: { http: true } };
+    await expect(resolveBaseDigest(`${registry.address}/base/tiny:1`, http)).rejects.toThrow(
+      `${registry.address}: HEAD /v2/base/tiny/manifests/1 at ${registry.address} answered 401`,
     );
   });
 });

@@ -38,9 +38,12 @@ const base64url = (data: Buffer | string) => Buffer.from(data).toString("base64u
  * service=…,scope=…`, and a token endpoint (Basic credentials in, a signed JWT
  * out) on the same address. A recording proxy in front of the registry keeps
  * every request it serves. Listens on the address the engine config marks as
- * plain HTTP (`TOKEN_REGISTRY_ADDRESS`).
+ * plain HTTP (`TOKEN_REGISTRY_ADDRESS`). With `anonymousPull`, a token request without
+ * credentials gets pull access, as on Docker Hub.
  */
-export async function startTokenRegistry(): Promise<TokenRegistry> {
+export async function startTokenRegistry(
+  options: { anonymousPull?: boolean } = {},
+): Promise<TokenRegistry> {
   const dir = mkdtempSync(join(tmpdir(), "token-registry-"));
   const keyFile = join(dir, "key.pem");
   const certFile = join(dir, "cert.pem");
@@ -118,6 +121,16 @@ export async function startTokenRegistry(): Promise<TokenRegistry> {
       const [user, pass] = Buffer.from(basic ?? "", "base64")
         .toString()
         .split(":");
+      if (!basic && options.anonymousPull) {
+        // Like Docker Hub and public GHCR images: anyone gets a token that can pull.
+        const scopes = url.searchParams
+          .getAll("scope")
+          .map((scope) => scope.replace(/:[^:]*$/, ":pull"));
+        const token = issue(scopes, "anonymous");
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ token, access_token: token, expires_in: 300 }));
+        return;
+      }
       if (user !== username || pass !== password) {
         res.writeHead(401, { "Content-Type": "application/json" });
         res.end(JSON.stringify({ errors: [{ code: "UNAUTHORIZED", message: "bad credentials" }] }));
