@@ -65,10 +65,17 @@ function keptRuns(runs: string): string[] {
     .map((run) => run.path);
 }
 
-/** The most recently kept run, to compare a missed key with. */
-function latestRecord(dir: string): RunRecord | undefined {
-  const [newest] = keptRuns(join(dir, "runs"));
-  return newest ? readRecord(newest) : undefined;
+/** The image name a key's parts were made for (`config.image.name`). */
+const imageOf = (parts: Record<string, unknown>): unknown =>
+  (parts.config as { image?: { name?: unknown } } | undefined)?.image?.name;
+
+/** The most recently kept run of the same image, to compare a missed key with. */
+function latestRecord(dir: string, parts: Record<string, unknown>): RunRecord | undefined {
+  for (const path of keptRuns(join(dir, "runs"))) {
+    const record = readRecord(path);
+    if (record && imageOf(record.parts) === imageOf(parts)) return record;
+  }
+  return undefined;
 }
 
 /**
@@ -131,11 +138,11 @@ export async function lookupRun(opts: {
   const dir = recordDir(opts.dir, opts.key.key);
   const record = readRecord(dir);
   if (!record) {
-    const latest = latestRecord(opts.dir);
+    const latest = latestRecord(opts.dir, opts.key.parts);
     return {
       miss: latest
         ? `since ${latest.from.run}, changed: ${keyDifferences(latest.parts, opts.key.parts).join(", ")}`
-        : "no run has passed here yet",
+        : "no run of this image has passed here yet",
     };
   }
   for (const image of record.images) {

@@ -119,7 +119,7 @@ describe("storeRun and lookupRun", () => {
       reportDir: reportDir("first"),
     });
     expect(await lookupRun({ dir: root, key: key("b"), reportDir: join(root, "x") })).toEqual({
-      miss: "no run has passed here yet",
+      miss: "no run of this image has passed here yet",
     });
     // Control: the same run, passed, is kept.
     storeRun({
@@ -150,30 +150,40 @@ describe("storeRun and lookupRun", () => {
     });
   });
 
-  it("says what changed since the latest kept run", async () => {
-    const parts = {
+  it("says what changed since the latest kept run of the same image", async () => {
+    const parts = (image: string, context: string, trivy: number) => ({
       stage: "verify",
-      build: { context: "1", dockerfile: "FROM x" },
-      checks: { trivy: [1] },
-    };
-    storeRun({
-      dir: root,
-      key: key("d", parts),
-      from: { run: "local-7", at: "t" },
-      report: report(),
-      images: [],
-      reportDir: reportDir("first"),
+      config: { image: { name: image } },
+      build: { context, dockerfile: "FROM x" },
+      checks: { trivy: [trivy] },
     });
-    const changed = {
-      stage: "verify",
-      build: { context: "2", dockerfile: "FROM x" },
-      checks: { trivy: [2] },
-    };
+    const keep = (name: string, run: string, p: Record<string, unknown>) =>
+      storeRun({
+        dir: root,
+        key: key(name, p),
+        from: { run, at: "t" },
+        report: report(),
+        images: [],
+        reportDir: reportDir("first"),
+      });
+    keep("d", "local-7", parts("app", "1", 1));
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    // Newer, but of another image: not what a run of `app` is compared with.
+    keep("f", "local-8", parts("other", "9", 9));
     expect(
-      await lookupRun({ dir: root, key: key("e", changed), reportDir: join(root, "x") }),
-    ).toEqual({
-      miss: "since local-7, changed: build.context, checks.trivy",
-    });
+      await lookupRun({
+        dir: root,
+        key: key("e", parts("app", "2", 2)),
+        reportDir: join(root, "x"),
+      }),
+    ).toEqual({ miss: "since local-7, changed: build.context, checks.trivy" });
+    expect(
+      await lookupRun({
+        dir: root,
+        key: key("g", parts("new", "1", 1)),
+        reportDir: join(root, "x"),
+      }),
+    ).toEqual({ miss: "no run of this image has passed here yet" });
   });
 
   it("keeps the ten newest runs", async () => {
