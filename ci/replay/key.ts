@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { emulationStatus } from "../../toolchain/emulation.js";
-import { archOf, hostArch } from "../../toolchain/platforms.js";
+import { type EmulationStatus, emulationStatus } from "../../toolchain/emulation.js";
+import { type Arch, archOf, hostArch } from "../../toolchain/platforms.js";
 import type { Check, CheckContext } from "../checks/check.js";
 import { CHECKS } from "../checks/index.js";
 import { buildProject, composeTarget, STACK_IMAGES, type StackImages } from "../checks/stack.js";
@@ -60,7 +60,28 @@ export interface RunKeyInputs {
   registryHosts: RegistryHosts;
   /** The check table; the pipeline's own by default. */
   checks?: readonly Check[] | undefined;
+  /** What the key reads from outside the repository; the real readers by default (tests inject their own). */
+  reads?: Partial<KeyReads> | undefined;
 }
+
+/** The key's reads of the world outside the build context: registries, binfmt_misc, the pipeline's own code. */
+export interface KeyReads {
+  /** The digest a build of `ref` resolves now (`resolveBaseDigest`). */
+  baseDigest(ref: string, hosts: RegistryHosts): Promise<string>;
+  /** Whether containers of `arch` run here (`emulationStatus`). */
+  emulation(arch: Arch): Promise<EmulationStatus>;
+  /** This machine's architecture. */
+  hostArch(): Arch;
+  /** The pipeline's code and locked dependencies. */
+  code(): string;
+}
+
+const REAL_READS: KeyReads = {
+  baseDigest: resolveBaseDigest,
+  emulation: (arch) => emulationStatus(arch),
+  hostArch: () => hostArch(),
+  code: codeFingerprint,
+};
 
 /** Local image ids of `refs` (one `docker image inspect`), `missing` for those Docker lacks. */
 async function localIds(refs: readonly string[]): Promise<Record<string, string>> {
@@ -125,6 +146,7 @@ async function neighboursByInputs(ctx: CheckContext): Promise<StackImages | unde
  */
 export async function runKey(inputs: RunKeyInputs): Promise<RunKey> {
   const { config, cwd } = inputs;
+  const reads = { ...REAL_READS, ...inputs.reads };
   const contextDir = resolve(cwd, config.image.context);
   const dockerfile = readFileSync(resolve(contextDir, config.image.dockerfile), "utf8");
   const reportDir = relative(contextDir, config.reportDir);
@@ -134,7 +156,7 @@ export async function runKey(inputs: RunKeyInputs): Promise<RunKey> {
   ];
   // First, so that the key describes the files as the build (starting now) uploads them.
   const context = contextHash(contextDir, skip);
-  const host = hostArch();
+  const host = reads.hostArch();
   const [platforms, bases] = await Promise.all([
     Promise.all(
       config.image.platforms.map(async (platform) => {
@@ -142,21 +164,21 @@ export async function runKey(inputs: RunKeyInputs): Promise<RunKey> {
         return {
           platform,
           native,
-          runnable: native ? ({ ok: true } as const) : await emulationStatus(archOf(platform)),
+          runnable: native ? ({ ok: true } as const) : await reads.emulation(archOf(platform)),
         };
       }),
     ),
     Promise.all(
       baseImageRefs(dockerfile, config.image.buildArgs).map(async (ref) => [
         ref,
-        await resolveBaseDigest(ref, inputs.registryHosts),
+        await reads.baseDigest(ref, inputs.registryHosts),
       ]),
     ),
   ]);
   const checks = await checkInputs(inputs, platforms);
   const parts = {
     format: FORMAT,
-    code: codeFingerprint(),
+    code: reads.code(),
     stage: inputs.stage,
     skip: [...inputs.skip].sort(),
     config: checkedConfig(config),

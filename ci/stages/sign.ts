@@ -48,6 +48,8 @@ export async function signingPlan(opts: {
   const { signing } = opts;
   if (!opts.enabled) return { skip: "signing is off (sign.enabled: false or --no-sign)" };
   mkdirSync(opts.reportDir, { recursive: true });
+  // Rekor is on the internet: a key signature made offline stays out of the transparency log.
+  const tlog = !opts.offline;
   if (signing.key) {
     const mode: SigningMode =
       "pem" in signing.key
@@ -59,7 +61,7 @@ export async function signingPlan(opts: {
       mode,
       expected: { kind: "key", publicKey },
       signer: "key from COSIGN_KEY",
-      tlog: !opts.offline,
+      tlog,
     };
   }
   if (signing.githubOidc) {
@@ -86,7 +88,7 @@ export async function signingPlan(opts: {
       },
       expected: { kind: "key", publicKey: signing.localKey.publicKey },
       signer: `the local key pair from npm run setup (${signing.localKey.publicKey})`,
-      tlog: !opts.offline,
+      tlog,
     };
   }
   return {

@@ -127,10 +127,12 @@ describe("GitHub workflows", () => {
     const check = wf("ci.yml").jobs.check;
     expect(check?.steps?.map((s) => s.run).filter(Boolean)).toEqual([
       "npm ci --no-audit --no-fund",
-      "npm run typecheck",
-      "npm run lint",
-      "npm run test:unit",
+      "npm run check",
     ]);
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.check).toBe("npm run typecheck && npm run lint && npm run test:unit");
     const runs = steps(wf("pipeline.yml")).map((s) => s.run?.trim());
     expect(runs.indexOf("npm ci --no-audit --no-fund")).toBeLessThan(
       runs.indexOf("npm run pipeline"),

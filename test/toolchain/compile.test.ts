@@ -6,8 +6,11 @@ import { compile } from "../../toolchain/compile.mjs";
 import { repoRoot } from "./helpers.js";
 
 // Inside the repository, as real entry points are: the bundle resolves packages
-// from its node_modules. Removed afterwards; nothing of it is committed.
-const root = mkdtempSync(join(repoRoot, "node_modules", ".cache", "compile-test-"));
+// from its node_modules. Removed afterwards; nothing of it is committed. A fresh
+// `npm ci` makes no `node_modules/.cache`, so the test makes it.
+const cacheDir = join(repoRoot, "node_modules", ".cache");
+mkdirSync(cacheDir, { recursive: true });
+const root = mkdtempSync(join(cacheDir, "compile-test-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function source(path: string, text: string): string {

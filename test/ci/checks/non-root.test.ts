@@ -10,6 +10,10 @@ describe("resolveUid", () => {
     ["", 0],
     ["root", 0],
     ["mcpuser:mcpuser", 1000],
+    // The group never makes a user: root with a non-root group is root, and the reverse is not.
+    ["0:1000", 0],
+    ["root:mcpuser", 0],
+    ["1000:0", 1000],
   ])("resolves USER %j to UID %i", (user, uid) => {
     expect(resolveUid(user, passwd)).toBe(uid);
   });

@@ -1,9 +1,10 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import {
   BASE_SCENARIOS,
   classifyScenario,
@@ -209,6 +210,69 @@ describe("runConformance without the real suite", () => {
       expectedFailuresFile: "no-such-baseline.yml",
     });
     await expect(attempt).rejects.toMatchObject({ code: "EXPECTED_FAILURES_INVALID" });
+  });
+});
+
+describe("the gate's verdict, with a stand-in suite that behaves as the real one", () => {
+  // Writes `<output-dir>/server-<scenario>-<time>/checks.json` as the suite does, passing the
+  // scenarios named in FAKE_PASSING, and exits the way the suite's baseline logic makes it.
+  const suiteScript = [
+    "const fs = require('node:fs'), path = require('node:path');",
+    "const arg = (name) => { const i = process.argv.indexOf(name); return i < 0 ? undefined : process.argv[i + 1]; };",
+    "const scenario = arg('--scenario'), baseline = arg('--expected-failures');",
+    "const passes = process.env.FAKE_PASSING.split(',').includes(scenario);",
+    "const dir = path.join(arg('--output-dir'), 'server-' + scenario + '-' + Date.now());",
+    "fs.mkdirSync(dir, { recursive: true });",
+    "fs.writeFileSync(path.join(dir, 'checks.json'), JSON.stringify([{ id: scenario + '-check', status: passes ? 'SUCCESS' : 'FAILURE', errorMessage: passes ? undefined : 'no' }]));",
+    "const listed = baseline !== undefined && fs.readFileSync(baseline, 'utf8').includes('- ' + scenario);",
+    "process.exit(listed ? (passes ? 1 : 0) : (passes ? 0 : 1));",
+  ].join("\n");
+  const dir = mkdtempSync(join(tmpdir(), "conformance-verdict-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const baseline = (scenarios: string[]) => {
+    const file = join(dir, `baseline-${scenarios.join("-") || "empty"}.yml`);
+    writeFileSync(file, `server:\n${scenarios.map((s) => `  - ${s}\n`).join("")}`);
+    return file;
+  };
+  const verdict = (passing: string[], expectedFailures?: string[]) =>
+    runConformance({
+      url: "http://127.0.0.1:9/mcp",
+      cwd: dir,
+      env: { PATH: process.env.PATH, FAKE_PASSING: passing.join(",") },
+      scenarios: ["ping", "tools-list"],
+      suiteCommand: [process.execPath, "-e", suiteScript, "--"],
+      ...(expectedFailures ? { expectedFailuresFile: baseline(expectedFailures) } : {}),
+    });
+
+  it("passes when every scenario passes", async () => {
+    const check = await verdict(["ping", "tools-list"]);
+    expect(check.status).toBe("passed");
+    expect(check.summary).toBe("MCP conformance: 2/2 scenarios passed");
+  });
+
+  it("fails on a scenario that fails outside the baseline", async () => {
+    const check = await verdict(["ping"]);
+    expect(check.status).toBe("failed");
+    expect(check.summary).toBe("MCP conformance: 1 failed (tools-list) of 2 scenarios");
+  });
+
+  it("passes a failure the baseline expects", async () => {
+    const check = await verdict(["ping"], ["tools-list"]);
+    expect(check.status).toBe("passed");
+    expect(check.summary).toContain("1 expected failure (tools-list)");
+  });
+
+  it("fails when a scenario the baseline says fails now passes, until the entry is removed", async () => {
+    const stale = await verdict(["ping", "tools-list"], ["tools-list"]);
+    expect(stale.status).toBe("failed");
+    expect(stale.summary).toBe(
+      "MCP conformance: 1 stale in the baseline (tools-list) of 2 scenarios",
+    );
+    expect(stale.details).toContain(
+      `! tools-list: passes now, but ${join(dir, "baseline-tools-list.yml")} says it fails: remove it from there`,
+    );
+    // Control: the same results with the entry removed pass.
+    expect((await verdict(["ping", "tools-list"], [])).status).toBe("passed");
   });
 });
 

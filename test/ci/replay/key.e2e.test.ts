@@ -11,7 +11,6 @@ import {
   keyDifferences,
   NotReplayable,
   type RunKeyInputs,
-  replayable,
   runKey,
 } from "../../../ci/replay/key.js";
 import { basicAuth, MANIFEST_ACCEPT, manifestDigest } from "../../../toolchain/registry-api.js";
@@ -300,28 +299,5 @@ describe("runKey", () => {
       inputs({}, { labels: { ...inputs().labels, revision: "def5678" } }),
     );
     expect(keyDifferences(base.parts, commit.parts)).toEqual(["labels.revision"]);
-  });
-});
-
-describe("replayable", () => {
-  const branch = { publish: true, kind: "branch" as const };
-  it("replays builds and verifications that publish nothing", () => {
-    expect(replayable({ stage: "verify", publish: true }, branch)).toBe(true);
-    expect(replayable({ stage: "build", publish: true }, branch)).toBe(true);
-    expect(replayable({ stage: "all", publish: false }, branch)).toBe(true);
-    expect(
-      replayable({ stage: "all", publish: true }, { publish: false, kind: "pull-request" }),
-    ).toBe(true);
-  });
-  it("never replays a run that publishes, a release or a contract update", () => {
-    expect(replayable({ stage: "all", publish: true }, branch)).toBe(false);
-    expect(replayable({ stage: "publish", publish: true }, branch)).toBe(false);
-    expect(
-      replayable({ stage: "verify", publish: false }, { publish: true, kind: "release" }),
-    ).toBe(false);
-    expect(
-      replayable({ stage: "verify", publish: false }, { publish: true, kind: "prerelease" }),
-    ).toBe(false);
-    expect(replayable({ stage: "contract", publish: false }, branch)).toBe(false);
   });
 });

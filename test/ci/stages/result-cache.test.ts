@@ -103,6 +103,23 @@ describe("cache keys", () => {
       expect(resultKey(changed)).not.toBe(key);
   });
 
+  it("fingerprint the pipeline's code by each source file's path and content", () => {
+    const code = join(root, "code");
+    mkdirSync(join(code, "checks"), { recursive: true });
+    writeFileSync(join(code, "checks", "gate.ts"), "export const limit = 1;\n");
+    writeFileSync(join(code, "notes.md"), "not code");
+    const before = pipelineFingerprint(code);
+    expect(pipelineFingerprint(code)).toBe(before);
+    writeFileSync(join(code, "notes.md"), "still not code");
+    expect(pipelineFingerprint(code)).toBe(before);
+    // A fix to a gate's code must re-run the gate, not reuse its old verdict.
+    writeFileSync(join(code, "checks", "gate.ts"), "export const limit = 2;\n");
+    const edited = pipelineFingerprint(code);
+    expect(edited).not.toBe(before);
+    writeFileSync(join(code, "checks", "other.ts"), "");
+    expect(pipelineFingerprint(code)).not.toBe(edited);
+  });
+
   it("fingerprint the pipeline's own code, and files by content", () => {
     expect(pipelineFingerprint()).toMatch(/^[0-9a-f]{64}$/);
     const file = join(root, "f");

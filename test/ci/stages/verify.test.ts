@@ -1,6 +1,11 @@
-import { describe, expect, it } from "vitest";
-import type { CheckResult } from "../../../ci/checks/check.js";
-import { mergePlatforms } from "../../../ci/stages/verify.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { Check, CheckResult } from "../../../ci/checks/check.js";
+import { Config } from "../../../ci/config/schema.js";
+import { ResultCache } from "../../../ci/stages/result-cache.js";
+import { mergePlatforms, verify } from "../../../ci/stages/verify.js";
 
 const result = (status: CheckResult["status"], summary: string, durationMs = 100): CheckResult => ({
   id: "size-budget",
@@ -64,5 +69,61 @@ describe("mergePlatforms", () => {
       { platform: "linux/arm64", result: { ...result("passed", "b"), cached } },
     ]);
     expect(all.cached).toEqual(cached);
+  });
+});
+
+describe("verify with the result cache", () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("reuses a check's result for the same image and inputs, and runs it again for a new image", async () => {
+    const root = mkdtempSync(join(tmpdir(), "verify-cache-"));
+    dirs.push(root);
+    let runs = 0;
+    const check: Check = {
+      id: "scan",
+      run: async () => {
+        runs += 1;
+        return { status: "passed", summary: `run ${runs}`, details: [] };
+      },
+      cacheKey: async () => ({ db: 1 }),
+    };
+    const config = Config.parse({ image: { name: "verify-cache" } });
+    const context = (imageId: string) => ({
+      platform: "linux/amd64",
+      native: true,
+      runnable: { ok: true } as const,
+      image: "verify-cache:pipeline",
+      tarball: "",
+      facts: { id: imageId, sizeBytes: 1, compressedBytes: 1, layers: [] },
+      config: { ...config, image: { ...config.image, name: "verify-cache" } },
+      cwd: root,
+      runEnv: {},
+      offline: true,
+      release: undefined,
+    });
+    const run = (imageId: string) =>
+      verify([context(imageId)], {
+        skip: [],
+        checks: [check],
+        cache: {
+          results: new ResultCache({
+            dir: join(root, "results"),
+            stamp: { run: `run-${imageId}`, at: "2026-12-01T00:00:00.000Z" },
+            read: true,
+            reportDir: join(root, "report"),
+          }),
+          pipeline: "code-1",
+        },
+      });
+    const [first] = await run("sha256:aaa");
+    const [again] = await run("sha256:aaa");
+    expect(first?.summary).toBe("run 1");
+    expect(again).toMatchObject({ summary: "run 1", cached: { run: "run-sha256:aaa" } });
+    const [rebuilt] = await run("sha256:bbb");
+    expect(rebuilt?.summary).toBe("run 2");
+    expect(rebuilt?.cached).toBeUndefined();
   });
 });
