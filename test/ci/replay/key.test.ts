@@ -76,10 +76,7 @@ const checks = (w: World): Check[] => [
 /** Changes to the inputs: any field, and configuration as the file would give it. */
 type Over = Omit<Partial<RunKeyInputs>, "config"> & { config?: Record<string, unknown> };
 
-function inputs(
-  w: World,
-  over: Over = {},
-): RunKeyInputs {
+function inputs(w: World, over: Over = {}): RunKeyInputs {
   const { config: configOver, ...rest } = over;
   const config = Config.parse({
     image: { name: "key-unit", platforms: ["linux/amd64", "linux/arm64"] },
