@@ -18,20 +18,15 @@ import { runFacts } from "./git/run-facts.js";
 import { publishTarget } from "./registry/target.js";
 import { replayable, runKey } from "./replay/key.js";
 import { storeRun } from "./replay/record.js";
-import {
-  appendStepSummary,
-  type PipelineReport,
-  type ReportError,
-  redact,
-  type StageSummary,
-  writeReport,
-} from "./report/report.js";
+import { redact } from "./report/redact.js";
+import { appendStepSummary, writeReport } from "./report/report.js";
+import type { PipelineReport, ReportError, StageSummary } from "./report/schema.js";
 import { renderTerminalSummary } from "./report/terminal.js";
 import type { PipelineRequest } from "./request.js";
 import { build } from "./stages/build.js";
 import { buildErrorFrom } from "./stages/build-failure.js";
 import { platformDigests, publish } from "./stages/publish.js";
-import { pipelineFingerprint, ResultCache } from "./stages/result-cache.js";
+import { codeFingerprint, ResultCache } from "./stages/result-cache.js";
 import { baseImageDigests, signAndVerify, signingPlan } from "./stages/sign.js";
 import { verify } from "./stages/verify.js";
 
@@ -202,7 +197,7 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
                 read: req.useCache !== false && req.stage !== "contract",
                 reportDir: config.reportDir,
               }),
-              pipeline: pipelineFingerprint(),
+              pipeline: codeFingerprint(),
             },
             ...(req.stage === "contract"
               ? { checks: [req.updateContract ? updateContract : mcpContract] }
@@ -293,7 +288,7 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
             reportDir: config.reportDir,
             env: env.signing.cosignEnv,
             provenance: {
-              pipeline: { uri: `${repository}/ci`, version: pipelineFingerprint().slice(0, 12) },
+              pipeline: { uri: `${repository}/ci`, version: codeFingerprint().slice(0, 12) },
               toolVersions: {
                 dagger: versions.dagger,
                 trivy: versions.trivy,

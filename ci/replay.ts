@@ -1,7 +1,8 @@
 import { runFacts } from "./git/run-facts.js";
 import { replayable, runKey } from "./replay/key.js";
 import { lookupRun } from "./replay/record.js";
-import { appendStepSummary, type StageSummary, writeReport } from "./report/report.js";
+import { appendStepSummary, writeReport } from "./report/report.js";
+import type { StageSummary } from "./report/schema.js";
 import { renderTerminalSummary } from "./report/terminal.js";
 import { readRequest } from "./request.js";
 

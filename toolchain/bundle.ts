@@ -12,13 +12,13 @@ import { basename, join } from "node:path";
 import { z } from "zod";
 import { sha256File } from "./checksums.js";
 import type { Step, StepContext } from "./context.js";
+import { DAGGER_ENGINE_IMAGE } from "./dagger-engine-image.js";
 import { installBinary } from "./download.js";
 import { ToolchainError, ToolchainErrorCode } from "./errors.js";
 import { run, succeeds, which } from "./exec.js";
 import type { ToolchainPaths } from "./paths.js";
 import { readProvenance, recordProvenance } from "./state.js";
 import { keptBaseImages } from "./steps/base-images.js";
-import { DAGGER_ENGINE_IMAGE } from "./steps/dagger-engine.js";
 import { baseImages, goTools, versions } from "./versions.js";
 
 /**

@@ -5,18 +5,11 @@
 // without); esbuild bundles our own sources in ~30 ms and leaves packages to
 // Node's own resolver.
 import { createHash } from "node:crypto";
-import {
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  utimesSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statSync, utimesSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
+import writeFileAtomic from "write-file-atomic";
 
 /** Bundles older than this, of a source that has changed since, are removed. */
 const STALE_MS = 60 * 60 * 1000;
@@ -80,9 +73,7 @@ export async function compile(entry, root) {
     const now = new Date();
     utimesSync(file, now, now);
   } catch {
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, output.contents);
-    renameSync(tmp, file);
+    writeFileAtomic.sync(file, Buffer.from(output.contents));
   }
   prune(dir, name, file);
   return file;

@@ -1,3 +1,4 @@
+import { DAGGER_ENGINE_IMAGE, engineImageVersion } from "./dagger-engine-image.js";
 import { emulationStatus } from "./emulation.js";
 import { toolchainEnv } from "./env.js";
 import { run } from "./exec.js";
@@ -9,7 +10,6 @@ import { basicAuth, manifestDigest } from "./registry-api.js";
 import { type ToolchainSettings, usesSharedEngine } from "./settings.js";
 import { type Provenance, readProvenance, readRegistries, readState } from "./state.js";
 import { mirrorPlatforms } from "./steps/base-images.js";
-import { DAGGER_ENGINE_IMAGE, engineImageVersion } from "./steps/dagger-engine.js";
 import { readRegistryAuth, registryStatus } from "./steps/registry.js";
 import { renderTable } from "./terminal.js";
 import { baseImages, versions } from "./versions.js";

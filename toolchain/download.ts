@@ -7,7 +7,6 @@ import {
   readFileSync,
   renameSync,
   rmSync,
-  writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
@@ -211,12 +210,4 @@ export async function extractMember(
 ): Promise<string> {
   await run("tar", ["-xzf", archive, "-C", dir, member], { env });
   return join(dir, member);
-}
-
-/** Writes text atomically (temp file, then rename). */
-export function writeFileAtomic(file: string, text: string, mode?: number): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const partial = `${file}.partial-${process.pid}`;
-  writeFileSync(partial, text, mode === undefined ? {} : { mode });
-  renameSync(partial, file);
 }

@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import writeFileAtomic from "write-file-atomic";
 import { z } from "zod";
 import type { ToolchainPaths } from "./paths.js";
 
@@ -65,9 +66,7 @@ export type ToolchainState = z.infer<typeof ToolchainState>;
 
 function writeJson(file: string, value: unknown, mode?: number): void {
   mkdirSync(dirname(file), { recursive: true });
-  const partial = `${file}.partial-${process.pid}`;
-  writeFileSync(partial, `${JSON.stringify(value, null, 2)}\n`, mode ? { mode } : {});
-  renameSync(partial, file);
+  writeFileAtomic.sync(file, `${JSON.stringify(value, null, 2)}\n`, mode ? { mode } : {});
 }
 
 function readJson<T>(file: string, schema: z.ZodType<T>): T | undefined {

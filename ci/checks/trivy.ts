@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join, resolve } from "node:path";
+import pLimit, { type LimitFunction } from "p-limit";
 import { run } from "../../toolchain/exec.js";
 import { fileHash } from "../stages/result-cache.js";
 import type { Check, CheckContext } from "./check.js";
@@ -15,8 +16,36 @@ const OFFLINE_FLAGS = [
 ];
 
 /** A vulnerability DB Trivy can use without downloading: `<cacheDir>/db/trivy.db`. */
-export function vulnerabilityDbPresent(cacheDir: string | undefined): boolean {
-  return cacheDir !== undefined && existsSync(join(cacheDir, "db", "trivy.db"));
+export function vulnerabilityDbPresent(cacheDir: string): boolean {
+  return existsSync(join(cacheDir, "db", "trivy.db"));
+}
+
+/**
+ * The directory Trivy keeps its databases and layer cache in: `trivy.dbDir`, else Trivy's own
+ * default (`$XDG_CACHE_HOME/trivy`, else `~/.cache/trivy`).
+ */
+export function trivyCacheDir(
+  ctx: Pick<CheckContext, "config" | "cwd">,
+  env = process.env,
+): string {
+  const { dbDir } = ctx.config.trivy;
+  if (dbDir) return resolve(ctx.cwd, dbDir);
+  return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "trivy");
+}
+
+// Trivy holds an exclusive lock on its cache directory for a whole scan, and gives up on a
+// lock it cannot take within seconds ("cache may be in use by another process"). Two platforms'
+// scans of a big image on an empty cache (every fresh CI runner) therefore fail rather than
+// wait; online, both would also download the databases into the same directory at once. Scans
+// sharing a cache directory take turns.
+const scanTurns = new Map<string, LimitFunction>();
+function inTurn<T>(cacheDir: string, fn: () => Promise<T>): Promise<T> {
+  let limit = scanTurns.get(cacheDir);
+  if (!limit) {
+    limit = pLimit(1);
+    scanTurns.set(cacheDir, limit);
+  }
+  return limit(fn);
 }
 
 interface Scan {
@@ -43,32 +72,36 @@ async function scan(ctx: CheckContext): Promise<Scan> {
     sbom: join(dir, `sbom${suffix}.cdx.json`),
   };
   const ignoreFile = resolve(ctx.cwd, config.ignoreFile);
-  const cacheDir = config.dbDir ? resolve(ctx.cwd, config.dbDir) : undefined;
-  const haveDb = vulnerabilityDbPresent(cacheDir);
+  const cacheDir = trivyCacheDir(ctx);
+  // Without trivy.dbDir, offline runs do not trust whatever database the default cache holds.
+  const haveDb = config.dbDir !== undefined && vulnerabilityDbPresent(cacheDir);
   const vulnerabilitiesScanned = haveDb || !ctx.offline;
   const scanners = ["secret", "misconfig", ...(vulnerabilitiesScanned ? ["vuln"] : [])];
-  await run(
-    "trivy",
-    [
-      "image",
-      "--input",
-      ctx.tarball,
-      "--scanners",
-      scanners.join(","),
-      "--image-config-scanners",
-      "misconfig,secret",
-      "--list-all-pkgs",
-      ...(config.ignoreUnfixed ? ["--ignore-unfixed"] : []),
-      ...(cacheDir ? ["--cache-dir", cacheDir] : []),
-      ...(ctx.offline || haveDb ? OFFLINE_FLAGS : []),
-      ...(existsSync(ignoreFile) ? ["--ignorefile", ignoreFile] : []),
-      "--quiet",
-      "--format",
-      "json",
-      "--output",
-      files.json,
-    ],
-    { cwd: ctx.cwd },
+  await inTurn(cacheDir, () =>
+    run(
+      "trivy",
+      [
+        "image",
+        "--input",
+        ctx.tarball,
+        "--scanners",
+        scanners.join(","),
+        "--image-config-scanners",
+        "misconfig,secret",
+        "--list-all-pkgs",
+        ...(config.ignoreUnfixed ? ["--ignore-unfixed"] : []),
+        "--cache-dir",
+        cacheDir,
+        ...(ctx.offline || haveDb ? OFFLINE_FLAGS : []),
+        ...(existsSync(ignoreFile) ? ["--ignorefile", ignoreFile] : []),
+        "--quiet",
+        "--format",
+        "json",
+        "--output",
+        files.json,
+      ],
+      { cwd: ctx.cwd },
+    ),
   );
   for (const [format, output] of [
     ["sarif", files.sarif],
@@ -92,9 +125,7 @@ const sharedScan = (ctx: CheckContext) => ctx.shared("trivy-scan", () => scan(ct
 function trivyInputs(ctx: CheckContext): Promise<unknown> {
   return ctx.shared("trivy-inputs", async () => {
     const config = ctx.config.trivy;
-    const cacheDir = config.dbDir
-      ? resolve(ctx.cwd, config.dbDir)
-      : join(homedir(), ".cache", "trivy");
+    const cacheDir = trivyCacheDir(ctx);
     return {
       version: (await run("trivy", ["--version"])).split("\n")[0],
       db: fileHash(join(cacheDir, "db", "metadata.json")),

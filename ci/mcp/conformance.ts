@@ -7,6 +7,7 @@ import { performance } from "node:perf_hooks";
 import { stripVTControlCharacters } from "node:util";
 import type { ServerCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import { execa } from "execa";
+import pLimit from "p-limit";
 import { parse as parseYaml } from "yaml";
 import type { CheckOutcome } from "../checks/check.js";
 import { McpGateError, McpGateErrorCode } from "./errors.js";
@@ -232,8 +233,8 @@ export function classifyScenario(run: {
  * The `mcp-conformance` gate: runs each scenario of the official MCP conformance suite against
  * the Streamable HTTP endpoint `url`, with the expected-failures baseline when one is given, and
  * reads each scenario's `checks.json`. Fails when a scenario fails outside the baseline, or
- * passes while the baseline says it fails (the entry is stale). The first scenario runs alone so
- * that npx fills its cache once; the rest run `concurrency` at a time.
+ * passes while the baseline says it fails (the entry is stale). Scenarios run `concurrency` at a
+ * time.
  */
 export async function runConformance(options: RunConformanceOptions): Promise<ConformanceCheck> {
   if (options.scenarios.length === 0) {
@@ -294,11 +295,10 @@ export async function runConformance(options: RunConformanceOptions): Promise<Co
         durationMs: Math.round(performance.now() - started),
       });
     };
-    const [first, ...rest] = options.scenarios as [string, ...string[]];
-    const results = [
-      await runOne(first),
-      ...(await pool(rest, options.concurrency ?? DEFAULT_CONCURRENCY, runOne)),
-    ];
+    const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
+    const results = await Promise.all(
+      options.scenarios.map((scenario) => limit(() => runOne(scenario))),
+    );
     return summarize(results, options, baselineFile, baseline);
   } finally {
     await rm(outputRoot, { recursive: true, force: true });
@@ -416,21 +416,4 @@ async function readChecks(outputDir: string): Promise<SuiteCheck[] | undefined> 
 function outputTail(output: string): string[] {
   const lines = stripVTControlCharacters(output).trimEnd().split("\n");
   return lines.slice(-OUTPUT_TAIL_LINES).map((line) => `  | ${line}`);
-}
-
-async function pool<T, R>(
-  items: readonly T[],
-  size: number,
-  run: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await run(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(size, items.length)) }, worker));
-  return results;
 }

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type EmulationStatus, emulationStatus } from "../../toolchain/emulation.js";
 import { type Arch, archOf, hostArch } from "../../toolchain/platforms.js";
 import type { Check, CheckContext } from "../checks/check.js";
@@ -15,23 +14,13 @@ import type { ImageFacts } from "../docker/image-facts.js";
 import type { Labels } from "../git/run-facts.js";
 import type { ComputedTags } from "../git/tags.js";
 import { baseImageRefs } from "../sign/base-images.js";
-import { fileHash, pipelineFingerprint } from "../stages/result-cache.js";
+import { codeFingerprint, fileHash } from "../stages/result-cache.js";
 import { sharedWork } from "../stages/verify.js";
 import { type RegistryHosts, resolveBaseDigest } from "./base-digests.js";
 import { contextHash, NEVER_UPLOAD } from "./context-hash.js";
 
 /** Bumped whenever what a run record holds, or how the key is made, changes. */
 const FORMAT = 1;
-
-/** The pipeline's own code and its locked dependencies: any change re-runs everything. */
-function codeFingerprint(): string {
-  const root = fileURLToPath(new URL("../..", import.meta.url));
-  return createHash("sha256")
-    .update(pipelineFingerprint(join(root, "ci")))
-    .update(pipelineFingerprint(join(root, "toolchain")))
-    .update(fileHash(join(root, "package-lock.json")))
-    .digest("hex");
-}
 
 /**
  * The configuration less what only says where results go or how they are published (the

@@ -12,7 +12,7 @@ import {
 import { dirname, join, relative } from "node:path";
 import { z } from "zod";
 import { tryDocker } from "../docker/docker.js";
-import type { PipelineReport } from "../report/report.js";
+import type { PipelineReport } from "../report/schema.js";
 import type { RunStamp } from "../stages/result-cache.js";
 import { keyDifferences, type RunKey } from "./key.js";
 

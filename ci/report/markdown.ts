@@ -1,7 +1,7 @@
 import { formatDuration } from "../../toolchain/terminal.js";
 import type { CheckStatus } from "../checks/check.js";
 import { formatBytes } from "../checks/size.js";
-import type { PipelineReport, ReportExtra } from "./report.js";
+import type { PipelineReport, ReportExtra } from "./schema.js";
 
 const STATUS_EMOJI: Record<CheckStatus, string> = {
   passed: "✅",

@@ -1,66 +1,9 @@
 import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { CheckResult } from "../checks/check.js";
 import { ReportWriteError } from "../errors.js";
-import type { SignatureRecord } from "../stages/sign.js";
 import { renderMarkdown } from "./markdown.js";
-
-/** Everything the pipeline found out, as written to `report.json`. */
-export interface PipelineReport {
-  ok: boolean;
-  image: {
-    ref: string;
-    digest: string | null;
-    sizeBytes: number | null;
-    compressedBytes: number | null;
-    /** Every platform's image: its size, and its digest in the published index. */
-    platforms?: PlatformFacts[];
-  };
-  checks: CheckResult[];
-  /** Fully qualified references that were pushed, e.g. `ghcr.io/o/r:1.2.3`. */
-  published: string[];
-  /** What stopped the run before its gates could decide, when something did. */
-  error: ReportError | null;
-  /** Signatures of the published digest (cosign), when it was signed. */
-  signatures?: SignatureRecord[];
-  /** Attestations on the published digest: the SBOM and the SLSA provenance. */
-  attestations?: SignatureRecord[];
-  /** The commands a user runs to verify the published image themselves. */
-  verify?: string[];
-  /**
-   * Set when nothing the run depends on had changed since an earlier run that passed, whose
-   * results this run reused whole instead of building and checking again (ci/replay/).
-   */
-  replayed?: { run: string; at: string } | undefined;
-}
-
-/** One platform's image in the report. */
-export interface PlatformFacts {
-  platform: string;
-  sizeBytes: number;
-  compressedBytes: number;
-  /** Its manifest's digest in the published index; null before publishing. */
-  digest: string | null;
-}
-
-/** Why a run ended early: the image did not build, publishing failed, or something unexpected. */
-export interface ReportError {
-  kind: "build" | "publish" | "configuration" | "internal";
-  message: string;
-}
-
-/** How one pipeline stage went; `status` is free text such as `passed`, `failed`, `skipped`. */
-export interface StageSummary {
-  name: string;
-  status: string;
-  durationMs: number;
-}
-
-export interface ReportExtra {
-  /** Wall time of the whole run. */
-  durationMs?: number | undefined;
-  stages?: readonly StageSummary[] | undefined;
-}
+import { redact } from "./redact.js";
+import type { PipelineReport, ReportExtra } from "./schema.js";
 
 export interface WriteReportOptions extends ReportExtra {
   /** Secret values (tokens, passwords) to scrub from every string before anything is written. */
@@ -73,9 +16,6 @@ export interface WrittenReport {
   /** The rendered (and redacted) markdown, ready for `appendStepSummary`. */
   markdown: string;
 }
-
-/** What replaces a secret value in reports. */
-export const REDACTED = "***";
 
 /**
  * Writes `report.json` (exactly the PipelineReport shape, 2-space JSON) and `report.md` into
@@ -130,34 +70,6 @@ export async function appendStepSummary(
     );
   }
   return true;
-}
-
-/**
- * Replaces every occurrence of each secret value with `***`: as given, trimmed, URL-encoded,
- * base64-encoded (as Docker configs and Basic auth carry it), and each line of a multi-line
- * secret (a PEM key can surface a line at a time; its armour lines are public). Longer forms are
- * replaced first, so a secret that contains another is not half-redacted. Empty and
- * whitespace-only values are ignored. The one redaction every report, log and message uses.
- */
-export function redact(text: string, secrets: readonly string[]): string {
-  const needles = new Set<string>();
-  for (const secret of secrets) {
-    if (secret.trim() === "") continue;
-    needles.add(secret);
-    needles.add(secret.trim());
-    needles.add(encodeURIComponent(secret));
-    needles.add(Buffer.from(secret).toString("base64"));
-    if (secret.includes("\n")) {
-      for (const line of secret.split("\n").map((l) => l.trim())) {
-        if (line.length >= 8 && !line.startsWith("-----")) needles.add(line);
-      }
-    }
-  }
-  let out = text;
-  for (const needle of [...needles].toSorted((a, b) => b.length - a.length)) {
-    out = out.split(needle).join(REDACTED);
-  }
-  return out;
 }
 
 /** A copy of the report holding only PipelineReport's fields, with every string redacted. */

@@ -1,7 +1,7 @@
 import { formatDuration, paint, renderTable, statusColor } from "../../toolchain/terminal.js";
 import type { CheckStatus } from "../checks/check.js";
 import { formatBytes } from "../checks/size.js";
-import type { PipelineReport, StageSummary } from "./report.js";
+import type { PipelineReport, StageSummary } from "./schema.js";
 
 /**
  * Renders the report as plain-text tables for the terminal: a verdict line,

@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import { execa } from "execa";
 import { which } from "../../toolchain/exec.js";
 import { CosignError, EnvironmentError, SigningKeyError } from "../errors.js";
-import { redact } from "../report/report.js";
+import { redact } from "../report/redact.js";
 import {
   attestArgs,
   type KeyFileSigning,

@@ -33,10 +33,8 @@ export function fileHash(file: string): string {
     : "absent";
 }
 
-/** sha256 of the pipeline's own code (every file under ci/), so a changed check never reuses old results. */
-export function pipelineFingerprint(
-  root = dirname(dirname(fileURLToPath(import.meta.url))),
-): string {
+/** sha256 of every TypeScript file under `root`, by path and content. */
+export function pipelineFingerprint(root: string): string {
   const hash = createHash("sha256");
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
@@ -50,6 +48,20 @@ export function pipelineFingerprint(
   };
   walk(root);
   return hash.digest("hex");
+}
+
+/**
+ * The code every gate runs: the pipeline (`ci/`), the toolchain it calls (`toolchain/`: the
+ * command runner, registry clients, emulation probes) and the locked dependencies. Any change
+ * re-runs every check instead of reusing an old verdict.
+ */
+export function codeFingerprint(): string {
+  const root = fileURLToPath(new URL("../..", import.meta.url));
+  return createHash("sha256")
+    .update(pipelineFingerprint(join(root, "ci")))
+    .update(pipelineFingerprint(join(root, "toolchain")))
+    .update(fileHash(join(root, "package-lock.json")))
+    .digest("hex");
 }
 
 /** The key of a check's result: the check, the image, the pipeline's code and the check's own inputs. */

@@ -6,7 +6,8 @@ import type { CheckOutcome } from "../checks/check.js";
 import type { SigningEnvironment } from "../config/environment.js";
 import { SigningKeyError } from "../errors.js";
 import type { PublishTarget } from "../registry/target.js";
-import { redact } from "../report/report.js";
+import { redact } from "../report/redact.js";
+import type { SignatureRecord } from "../report/schema.js";
 import { baseImageRefs } from "../sign/base-images.js";
 import {
   attest,
@@ -123,17 +124,6 @@ async function publicKeyOf(
     );
   }
   return String(res.stdout).trim();
-}
-
-/** What report.json says about a signature or an attestation. */
-export interface SignatureRecord {
-  ref: string;
-  kind: "signature" | PredicateType;
-  signer: string;
-  /** Where cosign stored it in the registry. */
-  stored: string;
-  /** The transparency-log entry, or why there is none. */
-  tlog: string;
 }
 
 export interface SignOutcome {

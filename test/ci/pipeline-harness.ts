@@ -15,7 +15,7 @@ import { afterAll, expect } from "vitest";
 import { type Document, parseDocument } from "yaml";
 import { CHECK_IDS } from "../../ci/checks/index.js";
 import { tryDocker } from "../../ci/docker/docker.js";
-import type { PipelineReport } from "../../ci/report/report.js";
+import type { PipelineReport } from "../../ci/report/schema.js";
 import { basicAuth } from "../../toolchain/registry-api.js";
 import { readRegistryAuth } from "../../toolchain/steps/registry.js";
 import { env, paths, repoRoot, runEntry } from "../toolchain/helpers.js";

@@ -85,7 +85,11 @@ async function unitTests(dir: string, file: string, full: boolean): Promise<stri
     const failed = json.testResults
       .filter((t) => t.status !== "passed")
       .map((t) => t.name.slice(dir.length + 1));
-    return failed.length > 0 ? failed : [`(vitest exited ${run.exitCode})`];
+    // Exit 1 with every file passed: an unhandled error or a failed run, which vitest prints.
+    const why = `${run.stderr}\n${run.stdout}`.split("\n").find((line) => /error/i.test(line));
+    return failed.length > 0
+      ? failed
+      : [`(vitest exited ${run.exitCode}${why ? `: ${why.trim().slice(0, 200)}` : ""})`];
   } catch {
     return [`(vitest exited ${run.exitCode}: ${run.stderr.split("\n").slice(-3).join(" ")})`];
   }

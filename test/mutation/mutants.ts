@@ -165,14 +165,14 @@ export const MUTANTS: readonly Mutant[] = [
   // Redaction.
   {
     id: "redact-base64",
-    file: "ci/report/report.ts",
+    file: "ci/report/redact.ts",
     from: 'needles.add(Buffer.from(secret).toString("base64"));',
     to: "",
     harm: "a registry password leaks in a Docker config or a Basic auth header",
   },
   {
     id: "redact-url-encoded",
-    file: "ci/report/report.ts",
+    file: "ci/report/redact.ts",
     from: "needles.add(encodeURIComponent(secret));",
     to: "",
     harm: "a secret with reserved characters leaks in a URL",
@@ -225,7 +225,7 @@ export const MUTANTS: readonly Mutant[] = [
     file: "ci/replay/record.ts",
     from: "if (!opts.report.ok || opts.report.error) return;",
     to: "if (opts.report.error) return;",
-    harm: "a run whose gates failed is kept and replayed as passing",
+    harm: "a run whose gates failed replaces the kept run that passed under the same key",
   },
   // Registry and signing decisions.
   {

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PipelineReport } from "../../ci/report/report.js";
-import { DAGGER_ENGINE_IMAGE } from "../../toolchain/steps/dagger-engine.js";
+import type { PipelineReport } from "../../ci/report/schema.js";
+import { DAGGER_ENGINE_IMAGE } from "../../toolchain/dagger-engine-image.js";
 import { versions } from "../../toolchain/versions.js";
 import { env, runEntry } from "./helpers.js";
 

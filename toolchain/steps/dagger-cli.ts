@@ -2,13 +2,13 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from "no
 import { join } from "node:path";
 import { aptInstall } from "../apt.js";
 import type { Step, StepContext } from "../context.js";
+import { engineImageVersion } from "../dagger-engine-image.js";
 import { ToolchainError, ToolchainErrorCode } from "../errors.js";
 import { run, which } from "../exec.js";
 import { buildWithWrapper } from "../go.js";
 import { fetchModuleZip } from "../go-proxy.js";
 import { releaseAsset } from "../releases.js";
 import { daggerModuleZip, versions } from "../versions.js";
-import { engineImageVersion } from "./dagger-engine.js";
 import { installRelease, recordBuild } from "./go-tools.js";
 
 /** Binaries the engine image needs, besides the CLI itself. */

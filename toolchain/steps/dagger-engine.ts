@@ -1,6 +1,7 @@
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Step, StepContext } from "../context.js";
+import { DAGGER_ENGINE_IMAGE, engineImageVersion } from "../dagger-engine-image.js";
 import { run } from "../exec.js";
 import { TOKEN_REGISTRY_ADDRESS } from "../registry-config.js";
 import { usesSharedEngine } from "../settings.js";
@@ -8,12 +9,6 @@ import { type RegistriesState, readRegistries } from "../state.js";
 import { baseImages, versions } from "../versions.js";
 import { dockerBuild } from "./base-images.js";
 import { DAGGER_ENGINE_BINARIES, daggerBuildDir } from "./dagger-cli.js";
-
-/**
- * The engine image the CLI starts. Tagged with the official name so a bare
- * `dagger run` finds it locally and never pulls.
- */
-export const DAGGER_ENGINE_IMAGE = `registry.dagger.io/engine:v${versions.dagger}`;
 
 /**
  * Engine registry config for the local registries in use: Docker Hub and
@@ -34,31 +29,6 @@ export function engineConfig(registries: RegistriesState): {
     entries[TOKEN_REGISTRY_ADDRESS] = { http: true };
   }
   return { registries: entries };
-}
-
-/**
- * The version of the local engine image: its `org.opencontainers.image.version`
- * label, else the version its tag names; undefined when it is not there.
- */
-export async function engineImageVersion(env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  try {
-    const out = await run(
-      "docker",
-      [
-        "image",
-        "inspect",
-        "--format",
-        '{{index .Config.Labels "org.opencontainers.image.version"}}',
-        DAGGER_ENGINE_IMAGE,
-      ],
-      { env },
-    );
-    // The image setup builds carries the version as a label; the official one carries it as a
-    // manifest annotation only, which `docker image inspect` does not show: its tag names it.
-    return out.trim() || `v${versions.dagger}`;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

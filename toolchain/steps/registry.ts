@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import writeFileAtomic from "write-file-atomic";
 import { stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import { aptInstall } from "../apt.js";
@@ -347,7 +348,8 @@ async function ensureCredentials(ctx: StepContext, address: string): Promise<str
     password: randomBytes(18).toString("base64url"),
   };
   if (!existing || existing.address !== address) {
-    writeFileSync(
+    // A reader never sees half a credentials file.
+    writeFileAtomic.sync(
       ctx.paths.registryAuthFile,
       `${JSON.stringify({ ...auth, address }, null, 2)}\n`,
       { mode: 0o600 },

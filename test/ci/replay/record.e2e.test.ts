@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { docker, tryDocker } from "../../../ci/docker/docker.js";
 import type { RunKey } from "../../../ci/replay/key.js";
 import { lookupRun, storeRun } from "../../../ci/replay/record.js";
-import type { PipelineReport } from "../../../ci/report/report.js";
+import type { PipelineReport } from "../../../ci/report/schema.js";
 
 let root: string;
 beforeEach(() => {

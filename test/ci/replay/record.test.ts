@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RunKey } from "../../../ci/replay/key.js";
 import { lookupRun, storeRun } from "../../../ci/replay/record.js";
-import type { PipelineReport } from "../../../ci/report/report.js";
+import type { PipelineReport } from "../../../ci/report/schema.js";
 
 // Records of runs that hold no images, so Docker is never asked; record.e2e.test.ts covers the
 // image checks against a real Docker.
@@ -68,6 +68,23 @@ describe("storeRun and lookupRun", () => {
     expect(
       await lookupRun({ dir: root, key: key("b"), reportDir: join(root, "x") }),
     ).toHaveProperty("record");
+  });
+
+  it("leaves a kept run alone when a later run of the same key fails", async () => {
+    const store = (ok: boolean, run: string) =>
+      storeRun({
+        dir: root,
+        key: key("h"),
+        from: { run, at: "t" },
+        report: report(ok),
+        images: [],
+        reportDir: reportDir(`report-${run}`),
+      });
+    store(true, "passed");
+    store(false, "failed");
+    const found = await lookupRun({ dir: root, key: key("h"), reportDir: join(root, "x") });
+    expect("record" in found && found.record.from.run).toBe("passed");
+    expect(readdirSync(join(root, "runs"))).toEqual([key("h").key]);
   });
 
   it("misses when a kept file has gone", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { REDACTED as MASK, redact as scrubSecrets } from "../../../ci/report/report.js";
+import { REDACTED as MASK, redact as scrubSecrets } from "../../../ci/report/redact.js";
 
 describe("scrubSecrets", () => {
   it("masks every occurrence of each secret", () => {

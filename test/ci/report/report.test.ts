@@ -3,12 +3,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ReportWriteError } from "../../../ci/errors.js";
-import {
-  appendStepSummary,
-  type PipelineReport,
-  redact,
-  writeReport,
-} from "../../../ci/report/report.js";
+import { redact } from "../../../ci/report/redact.js";
+import { appendStepSummary, writeReport } from "../../../ci/report/report.js";
+import type { PipelineReport } from "../../../ci/report/schema.js";
 import { sampleReport, TOKEN } from "./sample.js";
 
 describe("redact", () => {

@@ -1,4 +1,4 @@
-import type { PipelineReport } from "../../../ci/report/report.js";
+import type { PipelineReport } from "../../../ci/report/schema.js";
 
 export const TOKEN = "ghp_s3cr3tT0kenValue";
 

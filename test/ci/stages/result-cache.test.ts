@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CheckResult } from "../../../ci/checks/check.js";
 import {
+  codeFingerprint,
   fileHash,
   pipelineFingerprint,
   ResultCache,
@@ -121,7 +122,7 @@ describe("cache keys", () => {
   });
 
   it("fingerprint the pipeline's own code, and files by content", () => {
-    expect(pipelineFingerprint()).toMatch(/^[0-9a-f]{64}$/);
+    expect(codeFingerprint()).toMatch(/^[0-9a-f]{64}$/);
     const file = join(root, "f");
     expect(fileHash(file)).toBe("absent");
     writeFileSync(file, "one");
