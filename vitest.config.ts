@@ -9,8 +9,8 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["test/**/*.test.ts"],
-          exclude: ["test/**/*.e2e.test.ts"],
+          include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
+          exclude: ["**/*.e2e.test.ts", "**/node_modules/**"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
@@ -18,7 +18,7 @@ export default defineConfig({
       {
         test: {
           name: "e2e",
-          include: ["test/**/*.e2e.test.ts"],
+          include: ["test/**/*.e2e.test.ts", "packages/*/test/**/*.e2e.test.ts"],
           testTimeout: 600_000,
           hookTimeout: 600_000,
           fileParallelism: false,

@@ -1,8 +1,11 @@
-import { docker as runDocker } from "../../ci/docker/docker.js";
+import { docker as runDocker } from "../../packages/mcp-pipeline/src/ci/docker/docker.js";
 
-export { freePort } from "../../ci/docker/free-port.js";
+export { freePort } from "../../packages/mcp-pipeline/src/ci/docker/free-port.js";
 
-import { repoRoot, env as toolchainEnvironment } from "../toolchain/helpers.js";
+import {
+  repoRoot,
+  env as toolchainEnvironment,
+} from "../../packages/mcp-pipeline/test/toolchain/helpers.js";
 
 export { repoRoot };
 export const env = toolchainEnvironment;

@@ -1,0 +1,303 @@
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { basename, join } from "node:path";
+import { z } from "zod";
+import { ToolchainError, ToolchainErrorCode } from "../host/errors.js";
+import { run, succeeds, which } from "../host/exec.js";
+import { sha256File } from "./checksums.js";
+import type { Step, StepContext } from "./context.js";
+import { DAGGER_ENGINE_IMAGE } from "./dagger-engine-image.js";
+import { installBinary } from "./download.js";
+import type { ToolchainPaths } from "./paths.js";
+import { readProvenance, recordProvenance } from "./state.js";
+import { keptBaseImages } from "./steps/base-images.js";
+import { baseImages, goTools, versions } from "./versions.js";
+
+/**
+ * An offline bundle: one tar archive (zstd- or gzip-compressed) holding
+ * `manifest.json`, the toolchain's binaries under `bin/` and `images.tar`
+ * (`docker save` of the Dagger engine image and the base images). The system
+ * `tar` writes and reads it: GNU tar is on every machine setup supports,
+ * detects the compression when reading, and streams gigabytes without holding
+ * them in memory; entries are verified against the manifest after extraction
+ * and before anything is installed.
+ */
+export const BUNDLE_FORMAT = "mcp-pipeline-toolchain-bundle/1";
+
+const Entry = z.object({
+  path: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  size: z.number(),
+});
+
+export const BundleManifest = z.object({
+  format: z.literal(BUNDLE_FORMAT),
+  createdAt: z.string(),
+  platform: z.string(),
+  versions: z.record(z.string(), z.string()),
+  /** Files in the archive besides the manifest, each with its sha256. */
+  entries: z.array(Entry),
+  /** Image references inside `images.tar`. */
+  images: z.array(z.string()),
+});
+export type BundleManifest = z.infer<typeof BundleManifest>;
+
+/** The binaries a bundle carries: every tool setup installs into bin/. */
+export const BUNDLED_TOOLS = [...goTools.map((t) => t.name), "dagger"];
+const IMAGES_TAR = "images.tar";
+
+function platform(): string {
+  return `linux/${process.arch === "x64" ? "amd64" : process.arch}`;
+}
+
+function bundleError(message: string, hint: string, cause?: unknown): ToolchainError {
+  return new ToolchainError(ToolchainErrorCode.Integrity, message, { hint, cause });
+}
+
+/** `tar` arguments that compress: zstd when installed (fast on few cores), gzip otherwise. */
+function compressArgs(env: NodeJS.ProcessEnv): string[] {
+  return which("zstd", env) ? ["-I", "zstd -T0 -3"] : ["-z"];
+}
+
+/**
+ * Writes every binary and image the toolchain built into `file`, with a
+ * manifest of sha256s, and `<file>.sha256` beside it to check the archive as a
+ * whole before import. Writes to a temporary name first, so a failed export
+ * leaves no half bundle under the final name.
+ */
+export async function exportBundle(
+  paths: ToolchainPaths,
+  file: string,
+  env: NodeJS.ProcessEnv,
+  options: { online: boolean; note: (text: string) => void },
+): Promise<{ file: string; bytes: number; sha256: string }> {
+  const { note } = options;
+  // Air-gapped the base images of every platform are here under their kept names; online the
+  // official (multi-platform) images are pulled where they are used.
+  const images = [
+    DAGGER_ENGINE_IMAGE,
+    ...(options.online ? Object.values(baseImages) : keptBaseImages()),
+  ];
+  for (const image of images) {
+    const present = () => succeeds("docker", ["image", "inspect", image], { env });
+    if (!(await present()) && options.online) {
+      // Online, the official images are what the engine and the builds would pull anyway.
+      note(`docker pull ${image}`);
+      await run("docker", ["pull", image], { env });
+    }
+    if (!(await present())) {
+      throw new ToolchainError(
+        ToolchainErrorCode.NotReady,
+        `${image} is not in the local Docker engine, so it cannot go into the bundle.`,
+        {
+          hint: "Export from a machine set up air-gapped (`AIRGAP=1 mcp-pipeline setup`), which builds the engine and base images, or from one online, which pulls them.",
+        },
+      );
+    }
+  }
+  const staging = mkdtempSync(join(paths.root, "bundle-export-"));
+  const partial = `${file}.partial-${process.pid}`;
+  try {
+    mkdirSync(join(staging, "bin"));
+    const entries: BundleManifest["entries"] = [];
+    for (const tool of BUNDLED_TOOLS) {
+      const src = join(paths.bin, tool);
+      if (!existsSync(src)) {
+        throw new ToolchainError(ToolchainErrorCode.NotReady, `${src} is missing.`, {
+          hint: "Run `mcp-pipeline setup` first; the bundle carries what it installed.",
+        });
+      }
+      installBinary(src, join(staging, "bin", tool));
+    }
+    note(`docker save ${images.join(" ")}`);
+    await run("docker", ["save", "-o", join(staging, IMAGES_TAR), ...images], { env });
+    note("sha256 of every entry");
+    for (const path of [...BUNDLED_TOOLS.map((t) => `bin/${t}`), IMAGES_TAR]) {
+      const full = join(staging, path);
+      entries.push({ path, sha256: await sha256File(full), size: statSync(full).size });
+    }
+    const manifest: BundleManifest = {
+      format: BUNDLE_FORMAT,
+      createdAt: new Date().toISOString(),
+      platform: platform(),
+      versions: { ...versions },
+      entries,
+      images,
+    };
+    writeFileSync(join(staging, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+    note(`tar ${basename(file)}`);
+    await run(
+      "tar",
+      [...compressArgs(env), "-cf", partial, "-C", staging, "manifest.json", "bin", IMAGES_TAR],
+      { env },
+    );
+    renameSync(partial, file);
+    const sha256 = await sha256File(file);
+    writeFileSync(`${file}.sha256`, `${sha256}  ${basename(file)}\n`);
+    return { file, bytes: statSync(file).size, sha256 };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+    rmSync(partial, { force: true });
+  }
+}
+
+/** Reads and checks the manifest of an extracted bundle. */
+function readManifest(dir: string, file: string): BundleManifest {
+  const path = join(dir, "manifest.json");
+  if (!existsSync(path)) {
+    throw bundleError(
+      `${file} has no manifest.json, so it is not a toolchain bundle.`,
+      "Make the bundle with `mcp-pipeline setup --export-bundle FILE`.",
+    );
+  }
+  const parsed = BundleManifest.safeParse(JSON.parse(readFileSync(path, "utf8")));
+  if (!parsed.success) {
+    throw bundleError(
+      `${file}: manifest.json is not a ${BUNDLE_FORMAT} manifest (${parsed.error.issues[0]?.message}).`,
+      "Export the bundle again with this version of the toolchain.",
+      parsed.error,
+    );
+  }
+  const manifest = parsed.data;
+  if (manifest.platform !== platform()) {
+    throw bundleError(
+      `${file} was made for ${manifest.platform}; this machine is ${platform()}.`,
+      "Export a bundle on a machine of this platform.",
+    );
+  }
+  const differ = Object.entries(versions).filter(([k, v]) => manifest.versions[k] !== v);
+  if (differ.length) {
+    throw bundleError(
+      `${file} carries other versions than toolchain/versions.ts pins: ${differ.map(([k, v]) => `${k} ${manifest.versions[k] ?? "(none)"} ≠ ${v}`).join(", ")}.`,
+      "Export the bundle from a checkout at the same commit as this one.",
+    );
+  }
+  return manifest;
+}
+
+/**
+ * Checks a bundle and installs it: the archive against `<file>.sha256` when
+ * that file is present, then every entry against the manifest — all before
+ * anything is installed, so a bad entry (exit 2, naming it and both hashes)
+ * leaves the machine as it was. Then the binaries go into bin/ and the images
+ * into Docker (`docker load`); nothing is built.
+ */
+export async function importBundle(
+  ctx: Pick<StepContext, "paths" | "env" | "note" | "logFile">,
+  file: string,
+): Promise<void> {
+  if (!existsSync(file)) {
+    throw new ToolchainError(
+      ToolchainErrorCode.BadSetting,
+      `--from-bundle: ${file} does not exist.`,
+      {
+        hint: "Give the path of a bundle made with `mcp-pipeline setup --export-bundle FILE`.",
+      },
+    );
+  }
+  const sidecar = `${file}.sha256`;
+  if (existsSync(sidecar)) {
+    ctx.note(`sha256 ${basename(file)}`);
+    const expected = readFileSync(sidecar, "utf8").trim().split(/\s+/)[0] ?? "";
+    const actual = await sha256File(file);
+    if (actual !== expected) {
+      throw bundleError(
+        `${basename(file)}: sha256 mismatch — expected ${expected} (from ${basename(sidecar)}), got ${actual}.`,
+        "Nothing was installed. The bundle was damaged or altered in transit; copy it again.",
+      );
+    }
+  }
+  const staging = mkdtempSync(join(ctx.paths.root, "bundle-import-"));
+  try {
+    ctx.note(`extract ${basename(file)}`);
+    await run("tar", ["-xf", file, "-C", staging, "manifest.json"], { env: ctx.env }).catch(
+      (err: unknown) => {
+        throw bundleError(
+          `${file} is not a readable toolchain bundle.`,
+          "Make the bundle with `mcp-pipeline setup --export-bundle FILE` and copy it whole.",
+          err,
+        );
+      },
+    );
+    const manifest = readManifest(staging, file);
+    const paths = manifest.entries.map((e) => e.path);
+    if (paths.some((p) => p.startsWith("/") || p.split("/").includes(".."))) {
+      throw bundleError(
+        `${file}: the manifest names a path outside the bundle.`,
+        "Do not use this bundle.",
+      );
+    }
+    await run("tar", ["-xf", file, "-C", staging, ...paths], {
+      env: ctx.env,
+      logFile: ctx.logFile,
+    }).catch((err: unknown) => {
+      throw bundleError(
+        `${file} lacks files its manifest lists.`,
+        "Nothing was installed. Copy the bundle again; it may be truncated.",
+        err,
+      );
+    });
+    ctx.note("verify every entry against the manifest");
+    for (const entry of manifest.entries) {
+      const actual = await sha256File(join(staging, entry.path));
+      if (actual !== entry.sha256) {
+        throw bundleError(
+          `${basename(file)}: entry ${entry.path}: sha256 mismatch — expected ${entry.sha256} (from manifest.json), got ${actual}.`,
+          "Nothing was installed. The bundle was damaged or altered; export it again.",
+        );
+      }
+    }
+    for (const entry of manifest.entries.filter((e) => e.path.startsWith("bin/"))) {
+      const tool = basename(entry.path);
+      installBinary(join(staging, entry.path), join(ctx.paths.bin, tool));
+      recordProvenance(ctx.paths, {
+        tool,
+        source: "bundle",
+        asset: entry.path,
+        url: file,
+        sha256: entry.sha256,
+        checksumSource: `manifest.json of ${basename(file)} (exported ${manifest.createdAt})`,
+        at: new Date().toISOString(),
+      });
+    }
+    ctx.note(`docker load (${manifest.images.join(", ")})`);
+    await run("docker", ["load", "-i", join(staging, IMAGES_TAR)], {
+      env: ctx.env,
+      logFile: ctx.logFile,
+    });
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** True when every binary of the bundle's kind is installed from a bundle and every image is in Docker. */
+async function bundleInstalled(ctx: StepContext): Promise<boolean> {
+  const provenance = readProvenance(ctx.paths);
+  for (const tool of BUNDLED_TOOLS) {
+    const bin = join(ctx.paths.bin, tool);
+    if (!existsSync(bin) || !provenance[tool]) return false;
+  }
+  const bases = ctx.mode === "online" ? Object.values(baseImages) : keptBaseImages();
+  for (const image of [DAGGER_ENGINE_IMAGE, ...bases]) {
+    if (!(await succeeds("docker", ["image", "inspect", image], { env: ctx.env }))) return false;
+  }
+  return true;
+}
+
+/** The set-up step that installs an offline bundle before the others check their work. */
+export function bundleStep(file: string): Step {
+  return {
+    id: "bundle",
+    title: `Offline bundle ${basename(file)}`,
+    isDone: bundleInstalled,
+    run: (ctx) => importBundle(ctx, file),
+  };
+}

@@ -1,0 +1,89 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { ToolchainError, ToolchainErrorCode } from "../host/errors.js";
+
+const Port = z.coerce
+  .number({ error: "expected a TCP port number" })
+  .int({ error: "expected a whole port number" })
+  .min(1024, { error: "expected a port from 1024 to 65535" })
+  .max(65535, { error: "expected a port from 1024 to 65535" });
+
+const HttpUrl = z
+  .url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" })
+  .transform((u) => u.replace(/\/+$/, ""));
+
+/** Environment variables the toolchain reads, each with the field it fills. */
+const VARIABLES = {
+  downloadMirror: "DOWNLOAD_MIRROR",
+  mirrorCosignKey: "DOWNLOAD_MIRROR_COSIGN_KEY",
+  mirrorPort: "MCP_PIPELINE_MIRROR_PORT",
+  authPort: "MCP_PIPELINE_AUTH_PORT",
+  runnerHost: "_EXPERIMENTAL_DAGGER_RUNNER_HOST",
+} as const;
+
+const Raw = z.object({
+  downloadMirror: HttpUrl.optional(),
+  mirrorCosignKey: z.string().min(1).optional(),
+  mirrorPort: Port.optional(),
+  authPort: Port.optional(),
+  runnerHost: z
+    .string()
+    .regex(/^[a-z][a-z0-9+.-]*:\/\/.+/, {
+      error:
+        "expected a runner URL such as docker-container://NAME, tcp://HOST:PORT or kube-pod://POD",
+    })
+    .optional(),
+});
+
+/** Settings of the toolchain that come from the environment, parsed once at the edge. */
+export interface ToolchainSettings extends z.infer<typeof Raw> {
+  /** Where the Dagger CLI looks for `dagger/engine.json` (XDG_CONFIG_HOME, else ~/.config). */
+  configHome: string;
+  /** Where the Docker CLI looks for plugins and config (DOCKER_CONFIG, else ~/.docker). */
+  dockerConfig: string;
+}
+
+/**
+ * Reads the toolchain's environment variables. A bad value stops with one
+ * message that names the variable and what was expected.
+ */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): ToolchainSettings {
+  const input = Object.fromEntries(
+    Object.entries(VARIABLES).map(([field, name]) => [field, env[name]?.trim() || undefined]),
+  );
+  const parsed = Raw.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = String(issue?.path[0] ?? "");
+    const name = VARIABLES[field as keyof typeof VARIABLES] ?? field;
+    throw new ToolchainError(
+      ToolchainErrorCode.BadSetting,
+      `${name}=${JSON.stringify(env[name])}: ${issue?.message ?? "invalid"}.`,
+      { hint: `Fix or unset ${name}.`, cause: parsed.error },
+    );
+  }
+  if (parsed.data.mirrorCosignKey && !parsed.data.downloadMirror) {
+    throw new ToolchainError(
+      ToolchainErrorCode.BadSetting,
+      "DOWNLOAD_MIRROR_COSIGN_KEY is set but DOWNLOAD_MIRROR is not.",
+      {
+        hint: "The key replaces the upstream signing identity only for a mirror that re-signs what it serves; set DOWNLOAD_MIRROR too, or unset the key.",
+      },
+    );
+  }
+  return {
+    ...parsed.data,
+    configHome: env.XDG_CONFIG_HOME || join(homedir(), ".config"),
+    dockerConfig: env.DOCKER_CONFIG || join(homedir(), ".docker"),
+  };
+}
+
+/**
+ * True when the Dagger CLI connects to an engine someone else runs
+ * (`docker-container://`, `tcp://`, `kube-pod://`, …) rather than starting one
+ * from an image (`docker-image://`, or the default).
+ */
+export function usesSharedEngine(settings: Pick<ToolchainSettings, "runnerHost">): boolean {
+  return settings.runnerHost !== undefined && !/^(docker-)?image:\/\//.test(settings.runnerHost);
+}

@@ -1,0 +1,170 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { z } from "zod";
+import { ToolchainError, ToolchainErrorCode } from "../../host/errors.js";
+import { run } from "../../host/exec.js";
+import type { Step, StepContext } from "../context.js";
+import { type ToolchainSettings, usesSharedEngine } from "../settings.js";
+import { type RegistriesState, readRegistries } from "../state.js";
+import { versions } from "../versions.js";
+import { engineConfig } from "./dagger-engine.js";
+import { wantedRegistries } from "./registry.js";
+
+type RegistryEntry = { mirrors?: string[]; http?: boolean } & Record<string, unknown>;
+export type EngineConfig = { registries?: Record<string, RegistryEntry> } & Record<string, unknown>;
+
+/**
+ * The file the Dagger CLI bind-mounts over the engine's `/etc/dagger/engine.json`
+ * when it starts an engine container (engine/client/drivers/container.go:
+ * `xdg.ConfigHome/dagger/engine.json`).
+ */
+export function engineConfigFile(ctx: Pick<StepContext, "settings">): string {
+  return join(ctx.settings.configHome, "dagger", "engine.json");
+}
+
+/**
+ * The container the CLI starts the engine in: `dagger-engine-<tag>` by default,
+ * or the `container=` of a `docker-image://…?container=NAME` runner host.
+ */
+export function engineContainerName(settings: Pick<ToolchainSettings, "runnerHost">): string {
+  const host = settings.runnerHost;
+  if (host && /^(docker-)?image:\/\//.test(host)) {
+    const url = new URL(host);
+    const named = url.searchParams.get("container");
+    if (named) return named;
+    const ref = `${url.host}${url.pathname}`;
+    const tag =
+      ref.lastIndexOf(":") > ref.lastIndexOf("/") ? ref.slice(ref.lastIndexOf(":") + 1) : "latest";
+    return `dagger-engine-${tag}`;
+  }
+  return `dagger-engine-v${versions.dagger}`;
+}
+
+const ownedFile = (ctx: Pick<StepContext, "paths">) =>
+  join(ctx.paths.state, "engine-config-owned.json");
+
+/**
+ * Merges our registry entries into a user's engine config without dropping
+ * anything of theirs: `http` is set on our registries, our mirror goes first in
+ * the `mirrors` list of docker.io and gcr.io, and addresses we wrote before
+ * (`previous`, e.g. a registry that moved port) are taken out again.
+ */
+export function mergeEngineConfig(
+  existing: EngineConfig,
+  ours: { registries: Record<string, RegistryEntry> },
+  previous: string[],
+): EngineConfig {
+  const current = new Set(Object.keys(ours.registries));
+  const stale = new Set(previous.filter((a) => !current.has(a)));
+  const registries: Record<string, RegistryEntry> = {};
+  for (const [key, entry] of Object.entries(existing.registries ?? {})) {
+    if (stale.has(key)) continue;
+    const mirrors = entry.mirrors?.filter((m) => !stale.has(m));
+    registries[key] = { ...entry, ...(entry.mirrors ? { mirrors } : {}) };
+  }
+  for (const [key, entry] of Object.entries(ours.registries)) {
+    const merged: RegistryEntry = { ...registries[key] };
+    if (entry.http) merged.http = true;
+    if (entry.mirrors) {
+      merged.mirrors = [
+        ...entry.mirrors,
+        ...(merged.mirrors ?? []).filter((m) => !entry.mirrors?.includes(m)),
+      ];
+    }
+    registries[key] = merged;
+  }
+  return { ...existing, registries };
+}
+
+/** True when `config` already has every entry of `ours` (an engine started with it can use them). */
+export function coversEngineConfig(
+  config: EngineConfig,
+  ours: { registries: Record<string, RegistryEntry> },
+): boolean {
+  return Object.entries(ours.registries).every(([key, entry]) => {
+    const have = config.registries?.[key];
+    if (!have) return false;
+    if (entry.http && !have.http) return false;
+    return (entry.mirrors ?? []).every((m) => have.mirrors?.includes(m));
+  });
+}
+
+function desired(ctx: StepContext): { registries: Record<string, RegistryEntry> } {
+  const recorded = readRegistries(ctx.paths);
+  const inUse: RegistriesState = {};
+  for (const name of wantedRegistries(ctx)) inUse[name] = recorded[name];
+  return engineConfig(inUse);
+}
+
+function readConfig(file: string): EngineConfig {
+  if (!existsSync(file)) return {};
+  try {
+    return z.record(z.string(), z.unknown()).parse(JSON.parse(readFileSync(file, "utf8")));
+  } catch (err) {
+    throw new ToolchainError(
+      ToolchainErrorCode.BadSetting,
+      `${file} is not a JSON object, so setup cannot add the local registries to it.`,
+      { hint: `Fix the file (or move it away) and run \`mcp-pipeline setup\` again.`, cause: err },
+    );
+  }
+}
+
+/** The config a running engine container of ours started with, or undefined when none runs. */
+async function runningEngineConfig(ctx: StepContext): Promise<EngineConfig | undefined> {
+  const container = engineContainerName(ctx.settings);
+  const running = await run("docker", ["ps", "-q", "--filter", `name=^${container}$`], {
+    env: ctx.env,
+  }).catch(() => "");
+  if (!running.trim()) return undefined;
+  try {
+    return JSON.parse(
+      await run("docker", ["exec", container, "cat", "/etc/dagger/engine.json"], {
+        env: ctx.env,
+        timeoutMs: 20_000,
+      }),
+    ) as EngineConfig;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The local registries in the engine config the Dagger CLI mounts into the
+ * engine it starts (`$XDG_CONFIG_HOME/dagger/engine.json`), merged into what is
+ * there. The official engine otherwise speaks HTTPS to 172.17.0.1:5001 and
+ * cannot publish locally. The engine reads its config when it starts, so an
+ * engine container started without these entries is removed; the next
+ * `dagger run` starts a fresh one. Nothing to do when no local registry is in
+ * use, or the engine is shared (its operator configures it).
+ */
+export const engineConfigStep: Step = {
+  id: "engine-config",
+  title: "Dagger engine config for the local registries",
+  async isDone(ctx) {
+    const ours = desired(ctx);
+    if (Object.keys(ours.registries).length === 0 || usesSharedEngine(ctx.settings)) return true;
+    if (!coversEngineConfig(readConfig(engineConfigFile(ctx)), ours)) return false;
+    const running = await runningEngineConfig(ctx);
+    return running === undefined || coversEngineConfig(running, ours);
+  },
+  async run(ctx) {
+    const ours = desired(ctx);
+    const file = engineConfigFile(ctx);
+    const previous = existsSync(ownedFile(ctx))
+      ? z.array(z.string()).parse(JSON.parse(readFileSync(ownedFile(ctx), "utf8")))
+      : [];
+    const merged = mergeEngineConfig(readConfig(file), ours, previous);
+    mkdirSync(dirname(file), { recursive: true });
+    // Written in place: a running engine bind-mounts this very inode.
+    writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`);
+    writeFileSync(ownedFile(ctx), `${JSON.stringify(Object.keys(ours.registries))}\n`);
+    const running = await runningEngineConfig(ctx);
+    if (running !== undefined && !coversEngineConfig(running, ours)) {
+      const container = engineContainerName(ctx.settings);
+      ctx.warn(
+        `the running Dagger engine (${container}) started without the local registries in its config; removing it so the next run starts one with ${file}`,
+      );
+      await run("docker", ["rm", "-f", container], { env: ctx.env, logFile: ctx.logFile });
+    }
+  },
+};

@@ -1,0 +1,100 @@
+import { nodePin } from "./node-pin.js";
+
+/**
+ * Every pinned version of the toolchain, in one place.
+ *
+ * Dagger is pinned three times over — the npm SDK in package-lock.json, the CLI
+ * and the engine image — and they must agree; `setup` refuses to continue when
+ * the lockfile's `@dagger.io/dagger` differs from `versions.dagger`.
+ * 0.20.0 is the first release that keeps a Dockerfile's HEALTHCHECK in the
+ * image config, and the newest one whose Go dependencies the module proxy
+ * serves (0.20.1+ and 0.21.x need modules it refuses).
+ */
+export const versions = {
+  dagger: "0.20.0",
+  trivy: "0.74.0",
+  actionlint: "1.7.12",
+  compose: "2.40.3",
+  buildx: "0.29.1",
+  /** Verifies Trivy's signed checksums at set-up, and signs what the pipeline publishes. */
+  cosign: "2.6.5",
+  /**
+   * Node.js in the `node:24-bookworm-slim` base image we build air-gapped; the
+   * same release runs the project where the machine's Node is older (toolchain/node.json).
+   */
+  node: nodePin.version,
+  /** npm bundled into that image, as the official image bundles it. */
+  npm: "11.6.2",
+  debianSuite: "bookworm",
+  /** Debian's CNCF distribution registry (package `docker-registry`). */
+  registryPackage: "docker-registry",
+} as const;
+
+/**
+ * sha256 of `github.com/dagger/dagger@v0.20.0.zip` as the Go module proxy
+ * serves it (47,954,059 bytes). The proxy refuses this version's go.mod, so
+ * `go` cannot fetch the module itself and the checksum database has no entry
+ * for it: this pin is the only check. Its 4,667 files were compared one by one
+ * with the upstream git tag v0.20.0 (commit 388e470f) when it was pinned.
+ */
+export const daggerModuleZip = {
+  version: "0.20.0",
+  sha256: "9c6d00b10ebbac75dc50dcfe199cf9cea983e030d622c6f144a45f616d7cfd2f",
+  bytes: 47_954_059,
+} as const;
+
+/** Go module paths and the binary each produces. */
+export const goTools = [
+  {
+    name: "cosign",
+    module: "github.com/sigstore/cosign/v2",
+    pkg: "github.com/sigstore/cosign/v2/cmd/cosign",
+    version: versions.cosign,
+    versionArgs: ["version"],
+    ldflags: `-X sigs.k8s.io/release-utils/version.gitVersion=v${versions.cosign}`,
+  },
+  {
+    name: "actionlint",
+    module: "github.com/rhysd/actionlint",
+    pkg: "github.com/rhysd/actionlint/cmd/actionlint",
+    version: versions.actionlint,
+    versionArgs: ["--version"],
+  },
+  {
+    name: "docker-compose",
+    module: "github.com/docker/compose/v2",
+    pkg: "github.com/docker/compose/v2/cmd",
+    version: versions.compose,
+    versionArgs: ["version", "--short"],
+    ldflags: `-X github.com/docker/compose/v2/internal.Version=v${versions.compose}`,
+  },
+  {
+    name: "docker-buildx",
+    module: "github.com/docker/buildx",
+    pkg: "github.com/docker/buildx/cmd/buildx",
+    version: versions.buildx,
+    versionArgs: ["version"],
+    ldflags: `-X github.com/docker/buildx/version.Version=v${versions.buildx}`,
+  },
+  {
+    name: "trivy",
+    module: "github.com/aquasecurity/trivy",
+    pkg: "github.com/aquasecurity/trivy/cmd/trivy",
+    version: versions.trivy,
+    versionArgs: ["--version"],
+    ldflags: `-X github.com/aquasecurity/trivy/pkg/version/app.ver=${versions.trivy}`,
+    // Trivy imports encoding/json/v2, still behind an experiment in Go 1.25/1.26.
+    goEnv: { GOEXPERIMENT: "jsonv2" },
+  },
+] as const;
+
+/**
+ * Base images the Dockerfile names (its runtime stage is `scratch` plus the
+ * Node.js binary and the libraries it links), by their upstream references.
+ * Air-gapped, `setup` builds each from Debian packages (and the official
+ * Node.js binary from npm) and serves it from the local mirror under the same name.
+ */
+export const baseImages = {
+  debian: "debian:bookworm-slim",
+  node: "node:24-bookworm-slim",
+} as const;

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { impliedTimings } from "../../../src/ci/checks/healthcheck.js";
+
+const s = 1_000_000_000;
+
+describe("impliedTimings", () => {
+  it("rounds readiness up to the declared interval, as Docker probes first one interval after start", () => {
+    const lines = impliedTimings(
+      { Interval: 10 * s, Timeout: 3 * s, StartPeriod: 10 * s, Retries: 3 },
+      600,
+    );
+    expect(lines).toEqual([
+      "declared: every 10s, start period 10s, 3 retries",
+      "deployed, it turns healthy about 10s after start (the first passing probe at the declared interval)",
+      "a failing probe marks it unhealthy after about 40s",
+    ]);
+  });
+
+  it("adds what engines that honour --start-interval do", () => {
+    const lines = impliedTimings(
+      { Interval: 10 * s, StartPeriod: 10 * s, StartInterval: 1 * s, Retries: 3 },
+      2_500,
+    );
+    expect(lines).toContain("on engines ≥ 25, which honour --start-interval: about 3s");
+    expect(lines[0]).toBe("declared: every 10s, start period 10s, 3 retries, start interval 1s");
+  });
+
+  it("uses Docker's defaults for what the HEALTHCHECK leaves out", () => {
+    expect(impliedTimings({ Test: ["CMD", "true"] }, 100)).toEqual([
+      "declared: every 30s, start period 0ms, 3 retries",
+      "deployed, it turns healthy about 30s after start (the first passing probe at the declared interval)",
+      "a failing probe marks it unhealthy after about 1m 30s",
+    ]);
+  });
+});

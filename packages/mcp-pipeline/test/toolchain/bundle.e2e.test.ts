@@ -1,0 +1,133 @@
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, describe, expect, it } from "vitest";
+import { formatDuration } from "../../src/host/terminal.js";
+import { BundleManifest } from "../../src/toolchain/bundle.js";
+import { sha256File } from "../../src/toolchain/checksums.js";
+import { runEntry } from "./helpers.js";
+import { Sandbox } from "./sandbox.js";
+
+const TOOLS = ["cosign", "actionlint", "docker-compose", "docker-buildx", "trivy", "dagger"];
+
+describe("an offline bundle: mcp-pipeline setup --export-bundle / --from-bundle", () => {
+  const work = mkdtempSync(join(tmpdir(), "bundle-"));
+  const bundle = join(work, "toolchain.tar.zst");
+  const sandboxes: Sandbox[] = [];
+  afterAll(async () => {
+    for (const s of sandboxes) await s.cleanup();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  let manifest: BundleManifest;
+
+  it("exports every binary and image the toolchain built into one archive with a manifest of sha256s", async () => {
+    const res = await runEntry(["setup", "--export-bundle", bundle]);
+    expect(res.exitCode, res.all).toBe(0);
+    expect(readFileSync(`${bundle}.sha256`, "utf8")).toBe(
+      `${await sha256File(bundle)}  toolchain.tar.zst\n`,
+    );
+    const listing = (await execa("tar", ["-tf", bundle])).stdout.split("\n");
+    expect(listing).toEqual(
+      expect.arrayContaining(["manifest.json", "images.tar", ...TOOLS.map((t) => `bin/${t}`)]),
+    );
+    const dir = mkdtempSync(join(work, "manifest-"));
+    await execa("tar", ["-xf", bundle, "-C", dir, "manifest.json", "bin/actionlint"]);
+    manifest = BundleManifest.parse(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")));
+    expect(manifest.images).toEqual(
+      expect.arrayContaining(["debian:bookworm-slim", "node:24-bookworm-slim"]),
+    );
+    expect(manifest.images.some((i) => i.startsWith("registry.dagger.io/engine:v"))).toBe(true);
+    expect(manifest.entries.find((e) => e.path === "bin/actionlint")?.sha256).toBe(
+      await sha256File(join(dir, "bin", "actionlint")),
+    );
+    process.stderr.write(
+      `bundle: ${(statSync(bundle).size / 1e6).toFixed(0)} MB; ${res.stderr.split("\n").find((l) => l.startsWith("bundle:")) ?? ""}\n`,
+    );
+  });
+
+  it("sets up a fresh cache from the bundle without building anything, and doctor is green", async () => {
+    const s = new Sandbox("from-bundle");
+    sandboxes.push(s);
+    const started = Date.now();
+    const res = await s.entry(["setup", "--from-bundle", bundle]);
+    const took = Date.now() - started;
+    expect(res.exitCode, res.all).toBe(0);
+    expect(res.stderr).toContain("airgap mode (installing an offline bundle)");
+    // Nothing was built or downloaded: no Go build, no debootstrap, no image build.
+    expect(res.stderr).not.toMatch(/go build|debootstrap|docker build|npm pack|download /);
+    process.stderr.write(`bundle: fresh cache ready in ${formatDuration(took)}\n`);
+    const doctor = await s.entry(["doctor", "--json"]);
+    const report = JSON.parse(doctor.stdout);
+    expect(
+      report.components.filter((c: { ok: boolean }) => !c.ok),
+      doctor.all,
+    ).toEqual([]);
+    expect(report.mode).toBe("airgap");
+    for (const tool of TOOLS) {
+      const p = report.provenance.find((r: { tool: string }) => r.tool === tool);
+      expect(p?.source).toBe("bundle");
+      expect(p?.sha256).toBe(manifest.entries.find((e) => e.path === `bin/${tool}`)?.sha256);
+    }
+  });
+
+  it("refuses a bundle whose entry was altered, naming the entry and both hashes, and installs nothing", async () => {
+    const dir = mkdtempSync(join(work, "tamper-"));
+    await execa("tar", ["-xf", bundle, "-C", dir]);
+    const fd = openSync(join(dir, "bin", "actionlint"), "r+");
+    writeSync(fd, Buffer.from("altered"), 0, 7, 4096);
+    closeSync(fd);
+    const actual = await sha256File(join(dir, "bin", "actionlint"));
+    const tampered = join(work, "tampered.tar.gz");
+    await execa("tar", [
+      "-I",
+      "gzip -1",
+      "-cf",
+      tampered,
+      "-C",
+      dir,
+      "manifest.json",
+      "bin",
+      "images.tar",
+    ]);
+    rmSync(dir, { recursive: true, force: true });
+
+    const s = new Sandbox("tampered-bundle");
+    sandboxes.push(s);
+    const res = await s.entry(["setup", "--from-bundle", tampered]);
+    expect(res.exitCode, res.all).toBe(2);
+    const expected = manifest.entries.find((e) => e.path === "bin/actionlint")?.sha256;
+    expect(res.stderr).toContain(
+      `tampered.tar.gz: entry bin/actionlint: sha256 mismatch — expected ${expected} (from manifest.json), got ${actual}.`,
+    );
+    expect(s.installedTools()).toEqual([]);
+  });
+
+  it("refuses a bundle that no longer matches the .sha256 written beside it", async () => {
+    const copy = join(work, "copy.tar.zst");
+    copyFileSync(bundle, copy);
+    copyFileSync(`${bundle}.sha256`, `${copy}.sha256`);
+    const fd = openSync(copy, "r+");
+    writeSync(fd, Buffer.from("x"), 0, 1, Math.floor(statSync(copy).size / 2));
+    closeSync(fd);
+    const s = new Sandbox("damaged-bundle");
+    sandboxes.push(s);
+    const res = await s.entry(["setup", "--from-bundle", copy]);
+    expect(res.exitCode, res.all).toBe(2);
+    expect(res.stderr).toContain(
+      `copy.tar.zst: sha256 mismatch — expected ${readFileSync(`${bundle}.sha256`, "utf8").split(" ")[0]} (from copy.tar.zst.sha256), got ${await sha256File(copy)}.`,
+    );
+    expect(existsSync(s.paths.bin) ? s.installedTools() : []).toEqual([]);
+  });
+});
