@@ -39,28 +39,29 @@ export interface InitResult {
 /** The starting configuration for what the repository has; comments say what was read where. */
 export function renderConfig(facts: RepositoryFacts): string {
   const { name } = packageInfo();
-  const doc = new Document({});
+  const config: Record<string, Record<string, unknown>> = { image: { name: facts.name } };
+  if (facts.dockerfile && facts.dockerfile !== "Dockerfile") {
+    (config.image as Record<string, unknown>).dockerfile = facts.dockerfile;
+  }
+  const compose = facts.compose;
+  if (compose) {
+    const port = compose.port ?? facts.image?.expose[0];
+    config.compose = {
+      file: compose.file,
+      ...(compose.service ? { service: compose.service } : {}),
+      ...(port !== undefined ? { port } : {}),
+      ...(facts.mcp.evidence && compose.service ? { smoke: { mcp: { expectTools: [] } } } : {}),
+    };
+  }
+  if (facts.mcp.evidence) config.mcp = { path: "/mcp" };
+  const doc = new Document(config);
   doc.commentBefore = [
     ` yaml-language-server: $schema=./node_modules/${name}/schema/pipeline.config.schema.json`,
     ` Written by \`${name} init\` from this repository; every field and its default: docs/configuration.md`,
   ].join("\n");
-  doc.set("image", { name: facts.name });
-  if (facts.dockerfile && facts.dockerfile !== "Dockerfile")
-    doc.setIn(["image", "dockerfile"], facts.dockerfile);
-  const compose = facts.compose;
-  if (compose) {
-    doc.set("compose", { file: compose.file });
-    if (compose.service) doc.setIn(["compose", "service"], compose.service);
-    const port = compose.port ?? facts.image?.expose[0];
-    if (port !== undefined) doc.setIn(["compose", "port"], port);
-  }
-  if (facts.mcp.evidence) {
-    doc.set("mcp", { path: "/mcp" });
-    const mcp = doc.get("mcp", true) as { commentBefore?: string };
+  const mcp = doc.get("mcp", true) as { commentBefore?: string } | undefined;
+  if (mcp) {
     mcp.commentBefore = ` An MCP server (${facts.mcp.evidence}): conformance and the tool contract are checked.`;
-    if (compose?.service) {
-      doc.setIn(["compose", "smoke"], { mcp: { expectTools: [] } });
-    }
   }
   return doc.toString({ lineWidth: 100 });
 }

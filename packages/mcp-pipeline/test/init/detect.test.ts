@@ -1,0 +1,109 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { detectMcp, imageName, readCompose, readDockerfile } from "../../src/init/detect.js";
+
+describe("readDockerfile", () => {
+  it("reads the final stage: its EXPOSEd ports, USER and HEALTHCHECK, joining continued lines", () => {
+    const facts = readDockerfile(
+      [
+        "FROM node:24 AS build",
+        "USER root",
+        "EXPOSE 9999",
+        "HEALTHCHECK CMD true",
+        "FROM gcr.io/distroless/nodejs24 AS runtime",
+        "# a comment",
+        "EXPOSE 8080/tcp \\",
+        "       9090",
+        "USER 1000:1000",
+        "HEALTHCHECK --interval=5s \\",
+        '  CMD ["node", "/app/health.js"]',
+      ].join("\n"),
+    );
+    expect(facts).toEqual({
+      stages: ["build", "runtime"],
+      expose: [8080, 9090],
+      user: "1000:1000",
+      healthcheck: true,
+    });
+  });
+
+  it("takes HEALTHCHECK NONE for no health check, and a port it cannot read for none", () => {
+    const facts = readDockerfile("FROM x\nEXPOSE ${PORT}\nHEALTHCHECK NONE\n");
+    expect(facts).toMatchObject({ expose: [], user: undefined, healthcheck: false });
+  });
+});
+
+describe("readCompose", () => {
+  it("finds the service built from the repository's Dockerfile and its container port", () => {
+    const text = [
+      "services:",
+      "  db:",
+      "    image: postgres:17",
+      "  api:",
+      "    build: { context: ., dockerfile: Dockerfile }",
+      '    ports: ["127.0.0.1:8000:3000/tcp"]',
+    ].join("\n");
+    expect(readCompose("compose.yaml", text, "Dockerfile")).toEqual({
+      file: "compose.yaml",
+      services: ["db", "api"],
+      service: "api",
+      port: 3000,
+    });
+  });
+
+  it("reads long-syntax ports, and finds no service when none builds this Dockerfile", () => {
+    const long =
+      "services:\n  web:\n    build: .\n    ports:\n      - target: 8080\n        published: 80\n";
+    expect(readCompose("c.yml", long, "Dockerfile")).toMatchObject({ service: "web", port: 8080 });
+    const other = "services:\n  web:\n    build: ./web\n";
+    expect(readCompose("c.yml", other, "Dockerfile")).toMatchObject({ service: undefined });
+  });
+});
+
+describe("detectMcp", () => {
+  const dir = mkdtempSync(join(tmpdir(), "detect-mcp-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const inDir = (files: Record<string, string>) => {
+    const path = mkdtempSync(join(dir, "repo-"));
+    for (const [file, text] of Object.entries(files)) writeFileSync(join(path, file), text);
+    return path;
+  };
+
+  it("takes a Node project depending on an MCP SDK for an MCP server, naming the dependency", () => {
+    expect(
+      detectMcp(
+        inDir({ "package.json": '{"dependencies":{"@modelcontextprotocol/sdk":"1.0.0"}}' }),
+      ),
+    ).toEqual({
+      evidence: "package.json depends on @modelcontextprotocol/sdk",
+    });
+  });
+
+  it("takes a Python project naming mcp or fastmcp for one, and not a package that only starts with mcp", () => {
+    expect(
+      detectMcp(inDir({ "pyproject.toml": '[project]\ndependencies = [\n  "fastmcp>=2",\n]\n' }))
+        .evidence,
+    ).toBe("pyproject.toml names fastmcp");
+    expect(detectMcp(inDir({ "requirements.txt": "mcp[cli]==1.2.0\n" })).evidence).toBe(
+      "requirements.txt names mcp",
+    );
+    expect(
+      detectMcp(inDir({ "requirements.txt": "mcp-utils==1.0\nflask\n" })).evidence,
+    ).toBeUndefined();
+  });
+
+  it("finds nothing in a plain HTTP service", () => {
+    expect(
+      detectMcp(inDir({ "package.json": '{"dependencies":{"express":"5.0.0"}}' })).evidence,
+    ).toBeUndefined();
+  });
+});
+
+describe("imageName", () => {
+  it("makes a valid image name from a directory name", () => {
+    expect(imageName("/src/My Server_v2.")).toBe("my-server_v2");
+    expect(imageName("/src/---")).toBe("app");
+  });
+});
