@@ -9,7 +9,6 @@ import { mkdirSync, readdirSync, rmSync, statSync, utimesSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
-import writeFileAtomic from "write-file-atomic";
 
 /** Bundles older than this, of a source that has changed since, are removed. */
 const STALE_MS = 60 * 60 * 1000;
@@ -73,7 +72,11 @@ export async function compile(entry, root) {
     const now = new Date();
     utimesSync(file, now, now);
   } catch {
-    writeFileAtomic.sync(file, Buffer.from(output.contents));
+    // By hand, not with write-file-atomic: bootstrap.mjs imports this module before npm ci has
+    // installed anything.
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, output.contents);
+    renameSync(tmp, file);
   }
   prune(dir, name, file);
   return file;
