@@ -13,7 +13,7 @@ import {
 import { join } from "node:path";
 import { z } from "zod";
 import { ToolchainError, ToolchainErrorCode } from "../../host/errors.js";
-import { run, which } from "../../host/exec.js";
+import { CommandError, run, which } from "../../host/exec.js";
 import type { Step, StepContext } from "../context.js";
 import type { ToolchainPaths } from "../paths.js";
 
@@ -33,6 +33,9 @@ function modeOf(file: string): number {
   return statSync(file).mode & 0o777;
 }
 
+/** cosign's key encryption (scrypt) takes seconds on an idle machine and far longer on a loaded one. */
+const COSIGN_TIMEOUT_MS = 180_000;
+
 /**
  * The public key that `cosign.key` decrypts to with the stored password, or undefined when the
  * pair is missing, unreadable or the password does not open the key.
@@ -44,9 +47,11 @@ async function derivedPublicKey(
   try {
     return await run("cosign", ["public-key", "--key", ctx.paths.cosignKeyFile], {
       env: { ...ctx.env, COSIGN_PASSWORD: password },
-      timeoutMs: 20_000,
+      timeoutMs: COSIGN_TIMEOUT_MS,
     });
-  } catch {
+  } catch (err) {
+    // A slow machine is not a wrong password: a pair that may be fine is never replaced for it.
+    if (err instanceof CommandError && err.exitCode === undefined) throw err;
     return undefined;
   }
 }
@@ -117,7 +122,7 @@ export const cosignKeyPair: Step = {
         cwd: work,
         env: { ...ctx.env, COSIGN_PASSWORD: password },
         logFile: ctx.logFile,
-        timeoutMs: 60_000,
+        timeoutMs: COSIGN_TIMEOUT_MS,
       });
       const stamp = new Date().toISOString().replace(/[:.]/g, "-");
       for (const file of [
