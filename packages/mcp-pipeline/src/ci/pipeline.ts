@@ -82,6 +82,7 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
         cwd,
         labels,
         offline: env.offline,
+        ci: env.ci,
         npmCaFile: env.npmCaFile,
         registryHosts: env.registryHosts,
       }).catch(() => undefined)
@@ -181,6 +182,7 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineOutcome
           cwd,
           runEnv: runEnv.env,
           offline: env.offline,
+          ci: env.ci,
           release,
         })),
       );

@@ -29,6 +29,7 @@ async function replay(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     cwd,
     labels,
     offline: environment.offline,
+    ci: environment.ci,
     npmCaFile: environment.npmCaFile,
     registryHosts: environment.registryHosts,
   });

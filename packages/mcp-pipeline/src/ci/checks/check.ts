@@ -47,6 +47,8 @@ export interface CheckContext {
   runEnv: Readonly<Record<string, string>>;
   /** Air-gapped: no tool may try to download anything. */
   offline: boolean;
+  /** A CI run (`CI` or `GITHUB_ACTIONS` is set): nothing may be written into the repository. */
+  ci: boolean;
   /** The version this run releases, and the one released before it, when the ref is a release. */
   release: { version: string; previous: string | undefined } | undefined;
   /**

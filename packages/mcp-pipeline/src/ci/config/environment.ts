@@ -14,6 +14,8 @@ import { type GitContext, gitContextFromEnv } from "../git/tags.js";
  * (with the configuration); nothing below `main` reads `process.env`.
  */
 export interface RunEnvironment {
+  /** A CI run (`CI=true` or `GITHUB_ACTIONS=true`): the repository is only read, never written. */
+  ci: boolean;
   /** Air-gapped: no tool may try to download anything (`AIRGAP`, else what setup recorded). */
   offline: boolean;
   /** `REGISTRY_PASSWORD`, else `GITHUB_TOKEN` on GitHub Actions; only ever passed on as a secret. */
@@ -132,6 +134,7 @@ export function readEnvironment(env: Readonly<Record<string, string | undefined>
   const repository = value(env, "GITHUB_REPOSITORY");
   return {
     offline: record.offline,
+    ci: env.CI === "true" || env.CI === "1" || env.GITHUB_ACTIONS === "true",
     // Not trimmed: a password is used exactly as given.
     registryPassword: env.REGISTRY_PASSWORD || env.GITHUB_TOKEN || undefined,
     localRegistry: record.localRegistry,

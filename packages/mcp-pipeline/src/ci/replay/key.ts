@@ -44,6 +44,8 @@ export interface RunKeyInputs {
   cwd: string;
   labels: Labels;
   offline: boolean;
+  /** A CI run: checks that would write into the repository fail instead. */
+  ci: boolean;
   npmCaFile: string | undefined;
   /** The engine's registry settings: where base images are resolved from. */
   registryHosts: RegistryHosts;
@@ -173,6 +175,7 @@ export async function runKey(inputs: RunKeyInputs): Promise<RunKey> {
     config: checkedConfig(config),
     labels: inputs.labels,
     offline: inputs.offline,
+    ci: inputs.ci,
     build: {
       context,
       dockerfile,
@@ -233,6 +236,7 @@ async function checkInputs(
       cwd: inputs.cwd,
       runEnv,
       offline: inputs.offline,
+      ci: inputs.ci,
       release: undefined,
       shared: (key, compute, dispose) =>
         shared.get(

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -72,6 +72,23 @@ describe("the mcp-contract gate on the running image", () => {
     const contract = await gate.expectTripped(run, "mcp-contract");
     expect(contract.markdown).toMatch(/tool-renamed/);
     expect(`${contract.summary}\n${contract.details.join("\n")}`).toMatch(/get_task/);
+  });
+
+  it("fails in CI without a snapshot; outside CI the same run writes it and passes", async () => {
+    const file = join(scratchDir("contract"), "mcp-contract.json");
+    const elsewhere = configVariant("contract-elsewhere", (doc) =>
+      doc.setIn(["mcp", "contract", "file"], file),
+    );
+    const inCi = await gate.run(elsewhere, { CI: "true" });
+    const failed = await gate.expectTripped(inCi, "mcp-contract");
+    expect(failed.summary).toContain("no tool-contract snapshot");
+    expect(existsSync(file)).toBe(false);
+    const local = await gate.run(elsewhere, { CI: "", GITHUB_ACTIONS: "" });
+    expect(local.exitCode, local.output.slice(-3000)).toBe(0);
+    expect(check(local, "mcp-contract").summary).toMatch(
+      /^no snapshot yet: wrote .* \(6 tools\); commit it$/,
+    );
+    expect(JSON.parse(readFileSync(file, "utf8")).tools).toHaveLength(6);
   });
 });
 

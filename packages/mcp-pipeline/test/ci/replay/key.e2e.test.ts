@@ -112,6 +112,7 @@ function inputs(
       source: "unknown",
     },
     offline: true,
+    ci: false,
     npmCaFile: undefined,
     registryHosts: hosts,
     ...rest,

@@ -98,6 +98,7 @@ function inputs(w: World, over: Over = {}): RunKeyInputs {
       source: "unknown",
     },
     offline: true,
+    ci: false,
     npmCaFile: undefined,
     registryHosts: {},
     checks: checks(w),
@@ -180,6 +181,7 @@ describe("runKey", () => {
       }),
     },
     { name: "being offline", parts: ["offline"], change: () => ({ offline: false }) },
+    { name: "being a CI run", parts: ["ci"], change: () => ({ ci: true }) },
     {
       name: "the npm CA",
       parts: ["build.npmCa"],

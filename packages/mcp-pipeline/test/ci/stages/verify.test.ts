@@ -102,6 +102,7 @@ describe("verify with the result cache", () => {
       cwd: root,
       runEnv: {},
       offline: true,
+      ci: false,
       release: undefined,
     });
     const run = (imageId: string) =>
