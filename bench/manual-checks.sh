@@ -3,7 +3,7 @@
 # config, run until Docker says healthy, a Trivy scan with SARIF and SBOM, the compose stack up
 # and down with an MCP client's view of it (the conformance suite and tools/list).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 ca=()
 [ -n "${NPM_CA_FILE:-}" ] && ca=(--secret "id=npm_ca,src=$NPM_CA_FILE")
 docker build -q "${ca[@]}" --target mcp-server -t todo-mcp:bench-manual . >/dev/null

@@ -6,7 +6,7 @@
 # Prints the stage times of each run, then each platform's size in the last index.
 # Needs `npm run setup`; publishes to the local authenticated registry.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 skip=(--skip non-root --skip size-budget --skip healthcheck --skip trivy --skip trivy-vulnerabilities --skip compose-smoke)
 dir=.pipeline-test/bench-platforms
 mkdir -p "$dir"

@@ -51,20 +51,23 @@ const usesOf = (prefix: string): Step[] =>
 const isReusable = (w: Workflow): boolean =>
   Object.keys(w.on).length === 1 && "workflow_call" in w.on;
 
-/** The first `npm run pipeline…` line of the README's Quick start, the command documented for local use. */
+/** The `npx mcp-pipeline` line of the README's Quick start: the command an adopter runs locally. */
 function documentedPipelineCommand(): string {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
   const quickStart = readme.split(/^## /m).find((section) => section.startsWith("Quick start"));
   const line = quickStart
     ?.split("\n")
     .map((l) => l.trim())
-    .find((l) => l.startsWith("npm run pipeline"));
-  if (!line) throw new Error("README.md's Quick start documents no `npm run pipeline` command");
+    .find((l) => l === "npx mcp-pipeline");
+  if (!line) throw new Error("README.md's Quick start documents no `npx mcp-pipeline` command");
   return line;
 }
 
 /** A GitHub Actions expression as it appears in a workflow: expr("github.token") is `${{ github.token }}`. */
 const expr = (inner: string): string => `\${{ ${inner} }}`;
+
+/** The reusable workflow's pipeline step runs that command with the caller's arguments. */
+const PIPELINE_STEP = `npx --no-install mcp-pipeline ${expr("inputs.args")}`;
 
 const FULL_SHA_PIN = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_./-]+@[0-9a-f]{40}$/;
 
@@ -100,12 +103,13 @@ describe("GitHub workflows", () => {
     expect(files.sort()).toEqual(["ci.yml", "pipeline.yml", "release.yml"]);
   });
 
-  it("runs the pipeline with exactly the command README documents, in one shared workflow", () => {
-    const command = documentedPipelineCommand();
-    expect(command).toBe("npm run pipeline");
-    const pipelineSteps = allSteps().filter((s) => s.run?.includes("npm run pipeline"));
+  it("runs the pipeline with the command README documents, in one reusable workflow", () => {
+    expect(
+      PIPELINE_STEP.startsWith(documentedPipelineCommand().replace("npx ", "npx --no-install ")),
+    ).toBe(true);
+    const pipelineSteps = allSteps().filter((s) => s.run?.includes("mcp-pipeline"));
     expect(pipelineSteps).toHaveLength(1);
-    expect(pipelineSteps[0]?.run?.trim()).toBe(command);
+    expect(pipelineSteps[0]?.run?.trim()).toBe(PIPELINE_STEP);
     expect(steps(wf("pipeline.yml"))).toContain(pipelineSteps[0]);
     expect(isReusable(wf("pipeline.yml"))).toBe(true);
     const callers = (file: string) =>
@@ -114,13 +118,23 @@ describe("GitHub workflows", () => {
     expect(callers("release.yml")).toHaveLength(1);
   });
 
-  it("gives the pipeline step the token, the default branch and the online toolchain", () => {
-    const step = steps(wf("pipeline.yml")).find((s) => s.run?.includes("npm run pipeline"));
+  it("gives the pipeline step the token, the default branch, the online toolchain and the caller's secrets", () => {
+    const step = steps(wf("pipeline.yml")).find((s) => s.run?.trim() === PIPELINE_STEP);
     expect(step?.env).toEqual({
       AIRGAP: "0",
       GITHUB_TOKEN: expr("secrets.GITHUB_TOKEN"),
       GITHUB_DEFAULT_BRANCH: expr("github.event.repository.default_branch"),
+      REGISTRY_PASSWORD: expr("secrets.registry-password"),
+      COSIGN_KEY: expr("secrets.cosign-key"),
+      COSIGN_PASSWORD: expr("secrets.cosign-password"),
     });
+    const call = (
+      wf("pipeline.yml").on as {
+        workflow_call: { inputs: object; secrets: Record<string, { required: boolean }> };
+      }
+    ).workflow_call;
+    expect(Object.keys(call.inputs)).toEqual(["node-version", "working-directory", "args"]);
+    for (const secret of Object.values(call.secrets)) expect(secret.required).toBe(false);
   });
 
   it("runs npm ci and the engine-free checks before the pipeline", () => {
@@ -134,9 +148,7 @@ describe("GitHub workflows", () => {
     };
     expect(pkg.scripts.check).toBe("npm run typecheck && npm run lint && npm run test:unit");
     const runs = steps(wf("pipeline.yml")).map((s) => s.run?.trim());
-    expect(runs.indexOf("npm ci --no-audit --no-fund")).toBeLessThan(
-      runs.indexOf("npm run pipeline"),
-    );
+    expect(runs.indexOf("npm ci --no-audit --no-fund")).toBeLessThan(runs.indexOf(PIPELINE_STEP));
   });
 
   it("runs the whole suite, end-to-end gates included, on the runner with the online toolchain", () => {
@@ -239,8 +251,17 @@ describe("GitHub workflows", () => {
   it("sets up Node from .nvmrc, which satisfies package.json's engines", () => {
     const setups = usesOf("actions/setup-node");
     expect(setups.length).toBeGreaterThan(0);
-    for (const step of setups) expect(step.with?.["node-version-file"]).toBe(".nvmrc");
     const nvmrc = readFileSync(join(ROOT, ".nvmrc"), "utf8").trim();
+    for (const step of setups) {
+      // The reusable workflow runs other repositories too, which need not have an .nvmrc: it takes
+      // the version as an input, whose default is this repository's.
+      if (step.with?.["node-version"] === expr("inputs.node-version")) continue;
+      expect(step.with?.["node-version-file"]).toBe(".nvmrc");
+    }
+    const call = (
+      wf("pipeline.yml").on as { workflow_call: { inputs: Record<string, { default?: string }> } }
+    ).workflow_call;
+    expect(call.inputs["node-version"]?.default).toBe(nvmrc);
     const engines = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).engines.node;
     expect(semver.validRange(nvmrc)).not.toBeNull();
     expect(semver.intersects(nvmrc, engines)).toBe(true);
@@ -251,7 +272,9 @@ describe("GitHub workflows", () => {
     const sarif = pipelineSteps.find((s) =>
       s.uses?.startsWith("github/codeql-action/upload-sarif@"),
     );
-    expect(sarif?.with?.sarif_file).toBe("pipeline-report/trivy.sarif");
+    expect(sarif?.with?.sarif_file).toBe(
+      `${expr("inputs.working-directory")}/pipeline-report/trivy.sarif`,
+    );
     expect(sarif?.if).toContain("!cancelled()");
     const artifact = pipelineSteps.find((s) => s.uses?.startsWith("actions/upload-artifact@"));
     expect(artifact?.with?.name).toBe("pipeline-report");

@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
 import { loadConfig } from "./ci/config/load.js";
-import { parseArgs, STAGES } from "./ci/request.js";
+import { PipelineError } from "./ci/errors.js";
+import { parseArgs, pipelineCommand, STAGES } from "./ci/request.js";
 import { ToolchainError } from "./host/errors.js";
 import { ProgressLine } from "./host/progress.js";
 import { formatDuration } from "./host/terminal.js";
@@ -209,6 +210,11 @@ Configuration: pipeline.config.yaml in the current directory (docs/configuration
 
 async function main(argv: string[]): Promise<void> {
   const [first] = argv;
+  if (argv.length === 1 && (first === "-h" || first === "--help")) {
+    // Both: the commands, then every stage option.
+    process.stdout.write(`${program().helpInformation()}\n${pipelineCommand().helpInformation()}`);
+    return;
+  }
   if (
     first === undefined ||
     (!(COMMANDS as readonly string[]).includes(first) && !/^(-h|--help|-V|--version)$/.test(first))
@@ -234,6 +240,10 @@ try {
     process.exitCode = EXIT.badInput;
   } else if (err instanceof ToolchainError) {
     process.stderr.write(`\nerror: ${err.message}\n${err.hint ? `fix: ${err.hint}\n` : ""}`);
+    process.exitCode = EXIT.badInput;
+  } else if (err instanceof PipelineError) {
+    // Arguments read before the run starts (an unknown stage, say): bad input.
+    process.stderr.write(`mcp-pipeline: ${err.message}\n`);
     process.exitCode = EXIT.badInput;
   } else {
     throw err;

@@ -60,11 +60,9 @@ interface Options {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-export function parseArgs(
-  argv: string[],
-  options: { quiet?: boolean } = {},
-): { stage: Stage; opts: Options } {
-  const program = new Command("pipeline")
+/** The command line of a pipeline run: `mcp-pipeline [stage] [options]`. */
+export function pipelineCommand(): Command {
+  return new Command("mcp-pipeline")
     .description(
       "Build the image with Dagger, verify it (non-root, size, health, Trivy, compose smoke), publish it, report.",
     )
@@ -137,6 +135,13 @@ Exit codes: 0 all gates passed, 1 a gate failed or the image did not build (noth
     )
     .exitOverride()
     .showHelpAfterError();
+}
+
+export function parseArgs(
+  argv: string[],
+  options: { quiet?: boolean } = {},
+): { stage: Stage; opts: Options } {
+  const program = pipelineCommand();
   // Quiet: a caller that only tries its luck leaves help and usage errors to the real run.
   if (options.quiet)
     program.configureOutput({ writeOut: () => undefined, writeErr: () => undefined });

@@ -69,8 +69,9 @@ export function renderConfig(facts: RepositoryFacts): string {
 /** The workflow that runs the pipeline on pull requests, the default branch and release tags. */
 export function renderWorkflow(): string {
   const { repository, major } = packageInfo();
-  return `# Runs the container pipeline: pull requests verify; the default branch publishes edge and
-# sha-<7>; vX.Y.Z tags publish X.Y.Z, X.Y, X and latest. Each is signed with the workflow's identity.
+  const uses = `${repository}/.github/workflows/pipeline.yml@v${major}`;
+  return `# Runs the container pipeline: pull requests verify with a read-only token; the default branch
+# publishes edge and sha-<7>; vX.Y.Z tags publish X.Y.Z, X.Y, X and latest, signed keylessly.
 name: container
 
 on:
@@ -83,14 +84,23 @@ permissions:
   contents: read
 
 jobs:
-  pipeline:
+  verify:
+    if: github.event_name == 'pull_request'
+    permissions:
+      contents: read
+      security-events: write # Trivy SARIF to code scanning
+      actions: read
+    uses: ${uses}
+
+  publish:
+    if: github.event_name == 'push'
     permissions:
       contents: read
       packages: write # push to ghcr.io/<owner>/<repo>
       id-token: write # sign keylessly (cosign, Sigstore)
       security-events: write # Trivy SARIF to code scanning
       actions: read
-    uses: ${repository}/.github/workflows/pipeline.yml@v${major}
+    uses: ${uses}
 `;
 }
 

@@ -176,7 +176,7 @@ function readManifest(dir: string, file: string): BundleManifest {
   const differ = Object.entries(versions).filter(([k, v]) => manifest.versions[k] !== v);
   if (differ.length) {
     throw bundleError(
-      `${file} carries other versions than toolchain/versions.ts pins: ${differ.map(([k, v]) => `${k} ${manifest.versions[k] ?? "(none)"} ≠ ${v}`).join(", ")}.`,
+      `${file} carries other versions than mcp-pipeline's src/toolchain/versions.ts pins: ${differ.map(([k, v]) => `${k} ${manifest.versions[k] ?? "(none)"} ≠ ${v}`).join(", ")}.`,
       "Export the bundle from a checkout at the same commit as this one.",
     );
   }

@@ -91,7 +91,7 @@ export async function downloadVerified(
   if (!expected) {
     throw integrity(
       `${release.asset}: no checksum for it in ${checksumsUrl}.`,
-      `${NOTHING_INSTALLED} The checksums file does not list this asset, so it cannot be verified; check the pinned version in toolchain/versions.ts and the mirror's copy of the file.`,
+      `${NOTHING_INSTALLED} The checksums file does not list this asset, so it cannot be verified; check the pinned version in mcp-pipeline's src/toolchain/versions.ts and the mirror's copy of the file.`,
     );
   }
   const url = mirrored(release.url, ctx.mirror);

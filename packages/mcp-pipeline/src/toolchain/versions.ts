@@ -20,7 +20,7 @@ export const versions = {
   cosign: "2.6.5",
   /**
    * Node.js in the `node:24-bookworm-slim` base image we build air-gapped; the
-   * same release runs the project where the machine's Node is older (toolchain/node.json).
+   * same release runs the project where the machine's Node is older (mcp-pipeline's assets/node.json).
    */
   node: nodePin.version,
   /** npm bundled into that image, as the official image bundles it. */

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PACKAGE_ROOT } from "../paths.js";
-import { env, repoRoot } from "../toolchain/helpers.js";
+import { env } from "../toolchain/helpers.js";
 import {
   check,
   configVariant,

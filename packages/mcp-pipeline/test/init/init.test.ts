@@ -57,10 +57,17 @@ describe("init", () => {
     const dir = repository("workflow", MCP_SERVER);
     await initRepository(dir, { force: false, dryRun: false });
     const workflow = parse(readFileSync(join(dir, WORKFLOW_FILE), "utf8"));
-    expect(workflow.jobs.pipeline.uses).toBe(
-      "mcp-pipeline/mcp-pipeline/.github/workflows/pipeline.yml@v1",
-    );
-    expect(workflow.jobs.pipeline.permissions["id-token"]).toBe("write");
+    const uses = "mcp-pipeline/mcp-pipeline/.github/workflows/pipeline.yml@v1";
+    expect(workflow.jobs.verify.uses).toBe(uses);
+    expect(workflow.jobs.publish.uses).toBe(uses);
+    // Pull requests get no write scope that could publish or sign.
+    expect(workflow.jobs.verify.if).toBe("github.event_name == 'pull_request'");
+    expect(workflow.jobs.verify.permissions).not.toHaveProperty("packages");
+    expect(workflow.jobs.verify.permissions).not.toHaveProperty("id-token");
+    expect(workflow.jobs.publish.permissions).toMatchObject({
+      packages: "write",
+      "id-token": "write",
+    });
     expect(Object.keys(workflow.on)).toEqual(["pull_request", "push"]);
   });
 

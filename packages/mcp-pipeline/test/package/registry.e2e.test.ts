@@ -1,65 +1,25 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa, type ResultPromise } from "execa";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { freePort } from "../../src/ci/docker/free-port.js";
-import { PACKAGE_ROOT, REPO_ROOT } from "../paths.js";
+import { PACKAGE_ROOT } from "../paths.js";
+import { type NpmRegistry, publishPackage, startNpmRegistry } from "../support/npm-registry.js";
 
 // The package as an adopter gets it: published to a real npm registry on loopback (Verdaccio, with
 // the public registry as its uplink for the dependencies), installed with `npm i -D` into an empty
 // repository, and run from there with npx.
 
 const scratch = mkdtempSync(join(tmpdir(), "package-registry-"));
-let registry: string;
-let verdaccio: ResultPromise | undefined;
-
-/** npm with the test registry for `mcp-pipeline` and a token Verdaccio accepts for publishing. */
-const npmFlags = () => [
-  `--registry=${registry}`,
-  `--//${new URL(registry).host}/:_authToken=test-token`,
-  "--no-audit",
-  "--no-fund",
-];
+let registry: NpmRegistry;
 
 beforeAll(async () => {
-  const port = await freePort();
-  registry = `http://127.0.0.1:${port}/`;
-  const config = join(scratch, "verdaccio.yaml");
-  writeFileSync(
-    config,
-    [
-      `storage: ${join(scratch, "storage")}`,
-      "uplinks:",
-      "  npmjs: { url: https://registry.npmjs.org/, timeout: 120s }",
-      "packages:",
-      '  "mcp-pipeline": { access: $all, publish: $all }',
-      '  "**": { access: $all, proxy: npmjs }',
-      "log: { type: stdout, format: pretty, level: warn }",
-      "",
-    ].join("\n"),
-  );
-  verdaccio = execa(
-    join(REPO_ROOT, "node_modules", ".bin", "verdaccio"),
-    ["--config", config, "--listen", `127.0.0.1:${port}`],
-    { reject: false, all: true },
-  );
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const ok = await fetch(`${registry}-/ping`).then(
-      (res) => res.ok,
-      () => false,
-    );
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error("Verdaccio did not answer within 60 s");
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
+  registry = await startNpmRegistry();
 }, 120_000);
 
 afterAll(async () => {
-  verdaccio?.kill();
-  await verdaccio;
+  await registry?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -90,7 +50,7 @@ describe("mcp-pipeline from an npm registry", () => {
   });
 
   it("is installed with npm i -D into an empty repository and runs there with npx", async () => {
-    const published = await execa("npm", ["publish", ...npmFlags()], {
+    const published = await execa("npm", ["publish", ...registry.flags], {
       cwd: PACKAGE_ROOT,
       all: true,
       reject: false,
@@ -100,11 +60,15 @@ describe("mcp-pipeline from an npm registry", () => {
     const repo = join(scratch, "adopter");
     mkdirSync(repo);
     writeFileSync(join(repo, "package.json"), '{ "name": "adopter", "private": true }\n');
-    const installed = await execa("npm", ["install", "--save-dev", "mcp-pipeline", ...npmFlags()], {
-      cwd: repo,
-      all: true,
-      reject: false,
-    });
+    const installed = await execa(
+      "npm",
+      ["install", "--save-dev", "mcp-pipeline", ...registry.flags],
+      {
+        cwd: repo,
+        all: true,
+        reject: false,
+      },
+    );
     expect(installed.exitCode, installed.all).toBe(0);
     const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as {
       version: string;

@@ -21,6 +21,12 @@ export interface KeylessIdentity {
 
 export interface KeylessIdentityOptions {
   /**
+   * The `job_workflow_ref` claim of the job's OIDC token (`owner/repo/.github/workflows/file.yml@ref`):
+   * the workflow Fulcio certifies. When given it names the identity outright, whichever repository
+   * the workflow lives in (another repository's reusable workflow at `@v1`, say).
+   */
+  jobWorkflowRef?: string | undefined;
+  /**
    * The reusable workflow file under `.github/workflows/` that runs the signing job
    * (default `pipeline.yml`); `null` when signing runs in the triggering workflow itself, whose
    * `GITHUB_WORKFLOW_REF` then names the identity.
@@ -78,7 +84,15 @@ export function expectedKeylessIdentity(
   let repository: string;
   let file: string;
   let ref: string;
-  if (calledWorkflow === null) {
+  if (options.jobWorkflowRef !== undefined) {
+    const match = WORKFLOW_REF.exec(options.jobWorkflowRef);
+    if (!match?.[1] || !match[2] || !match[3]) {
+      throw new EnvironmentError(
+        `the OIDC token's job_workflow_ref is ${JSON.stringify(options.jobWorkflowRef)}; expected <owner>/<repo>/.github/workflows/<file>@refs/…`,
+      );
+    }
+    [repository, file, ref] = [match[1], match[2], match[3]];
+  } else if (calledWorkflow === null) {
     const workflowRef = required(
       env,
       "GITHUB_WORKFLOW_REF",
@@ -117,4 +131,45 @@ export function expectedKeylessIdentity(
     certificateIdentityRegexp: `^${escapeRegexp(workflow)}@refs/(heads|tags)/[^@]+$`,
     certificateOidcIssuer: GITHUB_ACTIONS_OIDC_ISSUER,
   };
+}
+
+/**
+ * The `job_workflow_ref` claim of this job's GitHub Actions OIDC token: the workflow file (and its
+ * ref) that Fulcio will name in the certificate, which for a reusable workflow is the called one,
+ * possibly in another repository. Asked of the runner's token service with the job's request
+ * token; the token itself is only decoded here, never logged or kept. Undefined outside a job
+ * with `id-token: write`.
+ */
+export async function jobWorkflowRef(
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<string | undefined> {
+  const url = env.ACTIONS_ID_TOKEN_REQUEST_URL;
+  const token = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+  if (!url || !token) return undefined;
+  const request = new URL(url);
+  request.searchParams.set("audience", "sigstore");
+  let jwt: string;
+  try {
+    const res = await fetch(request, {
+      headers: { authorization: `bearer ${token}`, accept: "application/json" },
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (!res.ok) throw new Error(`the token service answered ${res.status}`);
+    jwt = ((await res.json()) as { value?: string }).value ?? "";
+  } catch (err) {
+    throw new EnvironmentError(
+      `could not get the job's OIDC token to learn the signing identity (${(err as Error).message}); keyless signing needs \`id-token: write\` on the calling job`,
+      { cause: err },
+    );
+  }
+  const payload = jwt.split(".")[1];
+  const claims = payload
+    ? (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as {
+        job_workflow_ref?: unknown;
+      })
+    : {};
+  if (typeof claims.job_workflow_ref !== "string") {
+    throw new EnvironmentError("the job's OIDC token has no job_workflow_ref claim to sign as");
+  }
+  return claims.job_workflow_ref;
 }

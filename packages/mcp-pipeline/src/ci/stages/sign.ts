@@ -19,7 +19,7 @@ import {
   verifyImage,
 } from "../sign/cosign.js";
 import type { PredicateType, SigningMode, VerifyExpectation } from "../sign/cosign-args.js";
-import { expectedKeylessIdentity } from "../sign/keyless-identity.js";
+import { expectedKeylessIdentity, jobWorkflowRef } from "../sign/keyless-identity.js";
 import { buildProvenance, type ProvenanceInput } from "../sign/provenance.js";
 
 /** How this run signs, or why it does not. */
@@ -66,7 +66,10 @@ export async function signingPlan(opts: {
     };
   }
   if (signing.githubOidc) {
-    const identity = expectedKeylessIdentity(signing.github);
+    // Fulcio certifies the workflow the job's token names: ask the token, not the caller's context.
+    const identity = expectedKeylessIdentity(signing.github, {
+      jobWorkflowRef: await jobWorkflowRef(signing.cosignEnv),
+    });
     return {
       mode: { kind: "keyless", oidcProvider: "github-actions" },
       expected: {

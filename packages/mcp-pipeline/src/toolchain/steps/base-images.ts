@@ -175,14 +175,14 @@ async function debianSlim(ctx: StepContext, arch: Arch, tag: string): Promise<vo
   }
 }
 
-/** sha512 integrity of a file, as npm and toolchain/node.json write it. */
+/** sha512 integrity of a file, as npm and mcp-pipeline's assets/node.json write it. */
 function integrityOf(file: string): string {
   return `sha512-${createHash("sha512").update(readFileSync(file)).digest("base64")}`;
 }
 
 /**
  * The official Node.js binary for `arch` (`node-linux-<arch>` on npm), checked
- * against the sha512 pinned in toolchain/node.json; a mismatch is deleted and
+ * against the sha512 pinned in mcp-pipeline's assets/node.json; a mismatch is deleted and
  * fails the step.
  */
 export async function nodeTarball(ctx: StepContext, arch: Arch): Promise<string> {
@@ -191,7 +191,7 @@ export async function nodeTarball(ctx: StepContext, arch: Arch): Promise<string>
   if (!pinned) {
     throw new ToolchainError(
       ToolchainErrorCode.Unsupported,
-      `toolchain/node.json pins no checksum for node-${platform}.`,
+      `mcp-pipeline's assets/node.json pins no checksum for node-${platform}.`,
       {
         hint: `Add integrity["${platform}"] (npm view node-${platform}@${versions.node} dist.integrity).`,
       },
@@ -211,7 +211,7 @@ export async function nodeTarball(ctx: StepContext, arch: Arch): Promise<string>
     rmSync(file, { force: true });
     throw new ToolchainError(
       ToolchainErrorCode.ChecksumMismatch,
-      `node-${platform}@${versions.node} does not match toolchain/node.json: expected ${pinned}, got ${actual}. The download was deleted.`,
+      `node-${platform}@${versions.node} does not match mcp-pipeline's assets/node.json: expected ${pinned}, got ${actual}. The download was deleted.`,
       { hint: "A proxy or mirror altered it; fetch it from a trusted npm registry." },
     );
   }

@@ -175,7 +175,7 @@ export const daggerCli: Step = {
         "dagger",
         DAGGER_MODULE,
         versions.dagger,
-        "the module zip's sha256 pinned in toolchain/versions.ts; its dependencies against go.sum",
+        "the module zip's sha256 pinned in mcp-pipeline's src/toolchain/versions.ts; its dependencies against go.sum",
       );
   },
 };

@@ -1,11 +1,14 @@
 import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { EnvironmentError } from "../../../src/ci/errors.js";
 import {
   expectedKeylessIdentity,
   GITHUB_ACTIONS_OIDC_ISSUER,
+  jobWorkflowRef,
   PIPELINE_WORKFLOW_FILE,
 } from "../../../src/ci/sign/keyless-identity.js";
 import { repoRoot } from "../../toolchain/helpers.js";
@@ -137,5 +140,63 @@ describe("the workflows this identity describes", () => {
       }
     }
     expect(GITHUB_ACTIONS_OIDC_ISSUER).toBe("https://token.actions.githubusercontent.com");
+  });
+});
+
+describe("the identity of a job that runs another repository's reusable workflow", () => {
+  // The runner's token service on loopback: it answers the job's request token with a JWT whose
+  // claims are the ones GitHub puts in it (unsigned here: only the claims are read).
+  const claims = {
+    repository: "adopter/notes",
+    workflow_ref: "adopter/notes/.github/workflows/container.yml@refs/heads/main",
+    job_workflow_ref: "mcp-pipeline/mcp-pipeline/.github/workflows/pipeline.yml@refs/tags/v1",
+  };
+  const jwt = ["e30", Buffer.from(JSON.stringify(claims)).toString("base64url"), "sig"].join(".");
+  const seen: { auth?: string; audience?: string | null }[] = [];
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      seen.push({
+        auth: req.headers.authorization,
+        audience: new URL(req.url ?? "/", "http://x").searchParams.get("audience"),
+      });
+      if (req.headers.authorization !== "bearer request-token") {
+        res.writeHead(403).end();
+        return;
+      }
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ value: jwt }));
+    });
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token?api-version=2.0`;
+  });
+  afterAll(() => new Promise<void>((done) => server.close(() => done())));
+
+  it("is the called workflow the token names, not the caller's repository", async () => {
+    const ref = await jobWorkflowRef({
+      ACTIONS_ID_TOKEN_REQUEST_URL: url,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: "request-token",
+    });
+    expect(ref).toBe(claims.job_workflow_ref);
+    expect(seen.at(-1)).toEqual({ auth: "bearer request-token", audience: "sigstore" });
+    const identity = expectedKeylessIdentity(
+      { ...push, GITHUB_REPOSITORY: "adopter/notes" },
+      { jobWorkflowRef: ref },
+    );
+    expect(identity.certificateIdentity).toBe(
+      "https://github.com/mcp-pipeline/mcp-pipeline/.github/workflows/pipeline.yml@refs/tags/v1",
+    );
+  });
+
+  it("is undefined outside a job allowed an OIDC token, and an error when the token service refuses", async () => {
+    expect(await jobWorkflowRef({})).toBeUndefined();
+    await expect(
+      jobWorkflowRef({
+        ACTIONS_ID_TOKEN_REQUEST_URL: url,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: "wrong",
+      }),
+    ).rejects.toThrow(/token service answered 403.*id-token: write/);
   });
 });
