@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { freePort } from "../../src/ci/docker/free-port.js";
-import { PACKAGE_ROOT, REPO_ROOT } from "../paths.js";
+import { PACKAGE_ROOT } from "../paths.js";
+
+const VERDACCIO_VERSION = "6.10.4";
 
 /** A real npm registry on loopback (Verdaccio), with the public registry as its uplink. */
 export interface NpmRegistry {
@@ -32,17 +34,37 @@ export async function startNpmRegistry(): Promise<NpmRegistry> {
       "",
     ].join("\n"),
   );
+  // Run through npx at a pinned version rather than installed beside the app: as a devDependency
+  // its tree (sshpk) breaks `npm ci` in the app's image build on the npm that image ships.
   const server: ResultPromise = execa(
-    join(REPO_ROOT, "node_modules", ".bin", "verdaccio"),
-    ["--config", config, "--listen", `127.0.0.1:${port}`],
-    { reject: false, all: true },
+    "npx",
+    [
+      "--yes",
+      "--package",
+      `verdaccio@${VERDACCIO_VERSION}`,
+      "--",
+      "verdaccio",
+      "--config",
+      config,
+      "--listen",
+      `127.0.0.1:${port}`,
+    ],
+    // Its own process group: npx starts Verdaccio as a child, and stopping must reach both.
+    { reject: false, all: true, detached: true },
   );
   const stop = async () => {
-    server.kill();
+    if (server.pid !== undefined) {
+      try {
+        process.kill(-server.pid, "SIGTERM");
+      } catch {
+        // Already gone.
+      }
+    }
     await server;
     rmSync(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 60_000;
+  // The first start on a machine also fetches Verdaccio itself.
+  const deadline = Date.now() + 240_000;
   for (;;) {
     const ok = await fetch(`${url}-/ping`).then(
       (res) => res.ok,
@@ -51,7 +73,9 @@ export async function startNpmRegistry(): Promise<NpmRegistry> {
     if (ok) break;
     if (Date.now() > deadline) {
       await stop();
-      throw new Error("Verdaccio did not answer within 60 s");
+      throw new Error(
+        `Verdaccio did not answer within 240 s:\n${(await server).all?.slice(-2000)}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
