@@ -212,7 +212,9 @@ async function main(argv: string[]): Promise<void> {
   const [first] = argv;
   if (argv.length === 1 && (first === "-h" || first === "--help")) {
     // Both: the commands, then every stage option.
-    process.stdout.write(`${program().helpInformation()}\n${pipelineCommand().helpInformation()}`);
+    program().outputHelp();
+    process.stdout.write("\n");
+    pipelineCommand().outputHelp();
     return;
   }
   if (
