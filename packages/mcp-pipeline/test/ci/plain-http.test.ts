@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isPlainHttp } from "../../src/ci/pipeline.js";
+import { isPlainHttp } from "../../src/ci/run/run.js";
 
 // cosign must be told to speak plain HTTP to the local registries and to loopback, and only there:
 // anything else gets TLS.

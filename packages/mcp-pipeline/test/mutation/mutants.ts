@@ -230,7 +230,7 @@ export const MUTANTS: readonly Mutant[] = [
   // Registry and signing decisions.
   {
     id: "plain-http-local-registry",
-    file: "packages/mcp-pipeline/src/ci/pipeline.ts",
+    file: "packages/mcp-pipeline/src/ci/run/run.ts",
     from: "    address === localRegistry ||\n",
     to: "",
     harm: "signing the local registry's image at a host name speaks HTTPS and fails",

@@ -1,0 +1,100 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { resolveRunEnv } from "../config/run-env.js";
+import type { PipelineError } from "../errors.js";
+import { type RunFacts, runFacts } from "../git/run-facts.js";
+import { type PublishTarget, publishTarget } from "../registry/target.js";
+import type { RunKey } from "../replay/key.js";
+import type { PipelineReport, StageSummary } from "../report/schema.js";
+import type { PipelineRequest } from "../request.js";
+import type { Built } from "../stages/build.js";
+import type { PublishResult } from "../stages/publish.js";
+import type { RunStamp } from "../stages/result-cache.js";
+
+/**
+ * One run of the pipeline as its stages see it: the request, what git says, where it publishes,
+ * and the report the stages fill in as they go. Made once by `startRun`; each stage reads what
+ * the earlier ones left and adds its own part.
+ */
+export interface Run {
+  req: PipelineRequest;
+  facts: RunFacts;
+  /** The request asks to publish (`all`/`publish`, not `--no-publish`). */
+  wantPublish: boolean;
+  /** Where it publishes: undefined when this ref is not published. */
+  target: PublishTarget | undefined;
+  /** `image.runEnv` for this run, generated secrets included. */
+  runEnv: Record<string, string>;
+  /** Every secret value of the run, redacted from everything written. */
+  secrets: string[];
+  stamp: RunStamp;
+  started: number;
+  /** Scratch space of the run (exported tarballs), removed when it ends. */
+  workDir: string;
+  /** The key a passing run is kept under for replay, worked out while the image builds. */
+  replayKey: Promise<RunKey | undefined> | undefined;
+  report: PipelineReport;
+  /** The stages that ran, for the summary. */
+  stages: StageSummary[];
+  /** Set once the report is written. */
+  reported?: boolean;
+  /** Set once a stage has failed: only the stages that always run follow. */
+  failure?: PipelineError | undefined;
+  built?: Built;
+  published?: PublishResult;
+}
+
+/** Everything a run knows before its first stage: git's facts, the publish target, secrets. */
+export async function startRun(req: PipelineRequest): Promise<Run> {
+  const started = Date.now();
+  const { config, environment: env, cwd } = req;
+  const facts = await runFacts(cwd, config, env);
+  const wantPublish = (req.stage === "all" || req.stage === "publish") && req.publish;
+  const target = wantPublish && facts.computed.publish ? publishTarget(config, env) : undefined;
+  const runEnv = resolveRunEnv(config.image.runEnv);
+  return {
+    req,
+    facts,
+    wantPublish,
+    target,
+    runEnv: runEnv.env,
+    secrets: [
+      ...runEnv.secrets,
+      ...(target ? [target.password] : []),
+      ...(env.registryPassword ? [env.registryPassword] : []),
+    ],
+    stamp: { run: env.runId, at: new Date(started).toISOString() },
+    started,
+    workDir: mkdtempSync(join(tmpdir(), "pipeline-")),
+    replayKey: undefined,
+    report: {
+      ok: false,
+      image: {
+        ref: `${config.image.name}:pipeline`,
+        digest: null,
+        sizeBytes: null,
+        compressedBytes: null,
+      },
+      checks: [],
+      published: [],
+      error: null,
+    },
+    stages: [],
+  };
+}
+
+/** Whether cosign must speak plain HTTP to a registry: the local ones and loopback. */
+export function isPlainHttp(address: string, localRegistry: string | undefined): boolean {
+  const host = address.split(":")[0] ?? "";
+  return (
+    address === localRegistry ||
+    host === "localhost" ||
+    /^127\./.test(host) ||
+    host === "172.17.0.1"
+  );
+}
+
+/** Whether any gate of the run has failed so far. */
+export const gateFailed = (run: Run): boolean =>
+  run.report.checks.some((c) => c.status === "failed");

@@ -1,0 +1,95 @@
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { sourceUrl } from "../git/context.js";
+import type { ProvenanceInput } from "../sign/provenance.js";
+import { codeFingerprint } from "../stages/result-cache.js";
+import { baseImageDigests, signAndVerify, signingPlan } from "../stages/sign.js";
+import { isPlainHttp, type Run } from "./run.js";
+import type { Stage } from "./stage.js";
+
+/** What the SLSA provenance of the published image says: how, from what and by what it was built. */
+async function provenanceOf(run: Run, finishedOn: Date): Promise<ProvenanceInput> {
+  const { config, cwd, environment: env } = run.req;
+  const source = await sourceUrl(cwd, env.githubRepositoryUrl);
+  const repository = source === "unknown" ? pathToFileURL(cwd).href : source;
+  const { labels, git } = run.facts;
+  return {
+    pipeline: { uri: `${repository}/ci`, version: codeFingerprint().slice(0, 12) },
+    toolVersions: env.toolVersions,
+    source: { repository, ref: git.ref, revision: git.sha },
+    build: {
+      dockerfile: config.image.dockerfile,
+      context: config.image.context,
+      target: config.image.target,
+      // The build args the labels travel as.
+      args: {
+        ...config.image.buildArgs,
+        VERSION: labels.version,
+        REVISION: labels.revision,
+        CREATED: labels.created,
+        SOURCE: labels.source,
+      },
+      secretNames: env.npmCaFile ? ["npm_ca"] : [],
+    },
+    baseImages: await baseImageDigests(
+      readFileSync(resolve(cwd, config.image.context, config.image.dockerfile), "utf8"),
+      config.image.buildArgs,
+    ),
+    invocationId: env.runId,
+    startedOn: new Date(run.started),
+    finishedOn,
+    secretValues: run.secrets,
+  };
+}
+
+/**
+ * `sign`: after publish, cosign signs the published digest and attests the SBOM and the SLSA
+ * provenance, then the `signature` gate verifies all of them. Without a way to sign, the gate
+ * is skipped and says why.
+ */
+export const signStage: Stage = {
+  name: () => "sign",
+  skip: (run) => (run.published ? false : ""),
+  async run(run, progress) {
+    const { config, environment: env } = run.req;
+    const { target, published, built } = run;
+    if (!target || !published || !built) throw new Error("sign needs a published image");
+    const started = Date.now();
+    const plan = await signingPlan({
+      enabled: config.sign.enabled && run.req.sign !== false,
+      signing: env.signing,
+      localTarget: target.address === env.localRegistry?.address,
+      offline: env.offline,
+      reportDir: config.reportDir,
+    });
+    if ("skip" in plan) {
+      run.report.checks.push({
+        id: "signature",
+        status: "skipped",
+        summary: plan.skip,
+        details: [],
+        durationMs: 0,
+      });
+      return "skipped";
+    }
+    const ref = `${target.repository}@${published.digest}`;
+    progress.update(`cosign sign and attest ${ref}`);
+    const signed = await signAndVerify({
+      ref,
+      plan,
+      target,
+      plainHttp: isPlainHttp(target.address, env.localRegistry?.address),
+      index: built.platforms.length > 1,
+      sbomFile: join(config.reportDir, "sbom.cdx.json"),
+      reportDir: config.reportDir,
+      env: env.signing.cosignEnv,
+      provenance: await provenanceOf(run, new Date()),
+    });
+    run.report.checks.push({ id: "signature", ...signed.check, durationMs: Date.now() - started });
+    run.report.signatures = signed.signatures;
+    run.report.attestations = signed.attestations;
+    run.report.verify = signed.verify;
+    return signed.check.status;
+  },
+};
