@@ -80,6 +80,7 @@ async function main(argv: readonly string[]): Promise<void> {
   });
   onShutdownSignal(logger, async () => {
     const clean = await closeGracefully(server, SHUTDOWN_DEADLINE_MS);
+    backend.close();
     if (!clean) logger.warn("cut connections still open at the shutdown deadline");
   });
 }
