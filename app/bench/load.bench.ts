@@ -4,13 +4,14 @@
 // By default it starts the real backend and MCP server as host processes on loopback with a
 // fresh temp DATA_DIR; `--url` points it at a running stack instead. `--seed N` stores N tasks
 // first; `--kill-backend` SIGKILLs and restarts the backend halfway through the run.
+// `--revision` picks the wire: 2026-07-28 (stateless, per-request _meta) or 2025-11-25 (the
+// initialize handshake); the clients are the v2 SDK's, pinned to that revision.
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { Task } from "../shared/task.js";
 import { type AppProcess, rssMiB, startApp } from "./stack.js";
@@ -23,7 +24,12 @@ const LEGACY_DATA_FILE = "tasks.json";
 const SEED_CONCURRENCY = 32;
 const RSS_SAMPLE_MS = 250;
 
+/** The protocol revisions the bench can speak, newest first. */
+const REVISIONS = ["2026-07-28", "2025-11-25"] as const;
+type Revision = (typeof REVISIONS)[number];
+
 interface Options {
+  revision: Revision;
   clients: number;
   duration: number;
   seed: number;
@@ -53,6 +59,11 @@ function httpUrl(value: string): string {
 function parseOptions(argv: readonly string[]): Options {
   const command = new Command("bench:load")
     .description("Concurrent MCP clients creating tasks; throughput, latency, RSS and durability.")
+    .addOption(
+      new Option("--revision <revision>", "MCP protocol revision the clients speak")
+        .choices(REVISIONS)
+        .default(REVISIONS[0]),
+    )
     .addOption(
       new Option("--clients <n>", "concurrent MCP clients")
         .argParser(wholeNumber("--clients", 1))
@@ -99,6 +110,7 @@ function parseOptions(argv: readonly string[]): Options {
 
 /** Where the load goes and how to reach the backend behind it. */
 interface Target {
+  revision: Revision;
   mcpUrl: string;
   mcpHeaders: Record<string, string>;
   backend?: { url: string; token: string };
@@ -108,7 +120,10 @@ interface Target {
   close: () => Promise<void>;
 }
 
-async function startHostStack(seed: number): Promise<{ target: Target; seedMs: number }> {
+async function startHostStack(
+  seed: number,
+  revision: Revision,
+): Promise<{ target: Target; seedMs: number }> {
   const dataDir = await mkdtemp(join(tmpdir(), "todo-load-"));
   const seedStarted = performance.now();
   if (seed > 0) await writeSeedFile(dataDir, seed);
@@ -148,6 +163,7 @@ async function startHostStack(seed: number): Promise<{ target: Target; seedMs: n
   }
   const port = backend.port;
   const target: Target = {
+    revision,
     mcpUrl: `http://127.0.0.1:${mcp.port}/mcp`,
     mcpHeaders: {},
     backend: { url: backendUrl, token: HOST_TOKEN },
@@ -186,13 +202,29 @@ async function writeSeedFile(dataDir: string, count: number): Promise<void> {
   });
 }
 
+/** A client speaking exactly `target.revision`; connecting fails if the server does not. */
 async function connect(target: Target): Promise<Client> {
-  const client = new Client({ name: "bench-load", version: "1.0.0" });
+  const client = new Client(
+    { name: "bench-load", version: "1.0.0" },
+    {
+      versionNegotiation: {
+        // The v2 client's legacy mode is the plain 2025-11-25 handshake.
+        mode: target.revision === "2025-11-25" ? "legacy" : { pin: target.revision },
+      },
+    },
+  );
   await client.connect(
     new StreamableHTTPClientTransport(new URL(target.mcpUrl), {
       requestInit: { headers: target.mcpHeaders },
     }),
   );
+  const negotiated = client.getNegotiatedProtocolVersion();
+  if (negotiated !== target.revision) {
+    await client.close();
+    throw new Error(
+      `${target.describe} negotiated MCP ${negotiated ?? "no version"}, not ${target.revision}.`,
+    );
+  }
   return client;
 }
 
@@ -332,6 +364,7 @@ async function main(argv: readonly string[]): Promise<number> {
       throw new Error("--backend-url needs SERVICE_AUTH_TOKEN in the environment.");
     }
     target = {
+      revision: options.revision,
       mcpUrl: options.url,
       mcpHeaders: mcpToken ? { authorization: `Bearer ${mcpToken}` } : {},
       ...(options.backendUrl && serviceToken
@@ -344,7 +377,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (options.seed > 0) await seedRemote(target, options.seed);
     seedMs = performance.now() - started;
   } else {
-    ({ target, seedMs } = await startHostStack(options.seed));
+    ({ target, seedMs } = await startHostStack(options.seed, options.revision));
   }
 
   try {
@@ -408,6 +441,7 @@ async function main(argv: readonly string[]): Promise<number> {
       value === undefined ? null : Number(value.toFixed(digits));
     const summary = {
       target: target.describe,
+      revision: options.revision,
       clients: options.clients,
       duration_s: options.duration,
       seeded: options.seed,
@@ -443,6 +477,7 @@ async function main(argv: readonly string[]): Promise<number> {
 function render(s: Record<string, unknown>): string {
   const lines = [
     `target       ${s.target}`,
+    `revision     MCP ${s.revision}`,
     `load         ${s.clients} clients × ${s.duration_s} s on ${s.stored_before} stored tasks (seeded ${s.seeded} in ${s.seed_s} s)`,
     `creates      ${s.creates_per_s}/s (${s.creates_acknowledged} acknowledged, ${s.creates_failed} failed)`,
     `latency      p50 ${s.p50_ms} ms, p99 ${s.p99_ms} ms, max ${s.max_ms} ms`,
