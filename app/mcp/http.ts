@@ -3,7 +3,6 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
   createMcpHandler,
-  isLegacyRequest,
   type McpServer,
   WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
@@ -11,6 +10,7 @@ import { bearerMatches } from "../shared/auth.js";
 import { PayloadTooLargeError, ValidationError } from "../shared/errors.js";
 import { type DrainLimits, readJsonBody, refuseBody, sendJson } from "../shared/http.js";
 import type { Logger } from "../shared/logger.js";
+import { isLegacyMcpRequest } from "./era.js";
 
 /** Largest `/mcp` request body accepted. Tool arguments are bounded well below this. */
 export const MAX_MCP_BODY_BYTES = 256 * 1024;
@@ -84,7 +84,7 @@ function createMcpExchange(options: McpHttpOptions): McpExchange {
     }
   };
   return async (request, body) =>
-    (await isLegacyRequest(request, body))
+    (await isLegacyMcpRequest(request, body))
       ? legacy(request, body)
       : modern.fetch(request, { parsedBody: body });
 }
