@@ -8,6 +8,8 @@ export interface HttpRequest {
   body?: string | Buffer;
   /** Bound on connecting, sending and reading the whole answer. */
   timeoutMs: number;
+  /** Abandons the exchange: it then rejects with the signal's reason. */
+  signal?: AbortSignal | undefined;
 }
 
 /** A complete HTTP answer, its body read in full. */
@@ -84,11 +86,57 @@ export function send(url: URL, init: HttpRequest, agents: KeepAliveAgents): Prom
       () => req.destroy(new HttpTimeoutError(init.timeoutMs)),
       init.timeoutMs,
     );
+    const abort = () => req.destroy(init.signal?.reason as Error);
+    init.signal?.addEventListener("abort", abort, { once: true });
     function fail(error: Error): void {
       clearTimeout(timer);
+      init.signal?.removeEventListener("abort", abort);
       reject(error);
     }
+    if (init.signal?.aborted) abort();
     req.once("error", fail);
     req.end(init.body);
   });
+}
+
+// Answers with these statuses have no body, and a web Response refuses to be given one.
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * A `fetch` for one HTTP client that reads every answer whole through `send`: what a
+ * JSON-answering server needs, at a fraction of the CPU of the built-in `fetch` per call.
+ * Not for event streams, which it would hold until they end.
+ */
+export function bufferingFetch(
+  agents: KeepAliveAgents,
+  timeoutMs = 120_000,
+): (url: string | URL, init?: RequestInit) => Promise<Response> {
+  return async (url, init = {}) => {
+    const headers: Record<string, string> = {};
+    new Headers(init.headers).forEach((value, name) => {
+      headers[name] = value;
+    });
+    if (init.body !== undefined && init.body !== null && typeof init.body !== "string") {
+      throw new TypeError("bufferingFetch sends string bodies only");
+    }
+    const answer = await send(
+      new URL(url),
+      {
+        method: init.method ?? "GET",
+        headers,
+        ...(typeof init.body === "string" ? { body: init.body } : {}),
+        timeoutMs,
+        signal: init.signal ?? undefined,
+      },
+      agents,
+    );
+    const responseHeaders = new Headers();
+    for (const [name, value] of Object.entries(answer.headers)) {
+      for (const one of Array.isArray(value) ? value : [value ?? ""]) {
+        responseHeaders.append(name, one);
+      }
+    }
+    const body = NULL_BODY_STATUS.has(answer.status) ? null : answer.body;
+    return new Response(body, { status: answer.status, headers: responseHeaders });
+  };
 }

@@ -36,6 +36,12 @@ describe("npm run bench:load", () => {
     expect(bench.stderrLines().join("\n")).toContain("Allowed choices are 2026-07-28, 2025-11-25");
   });
 
+  it("refuses --bundled against a stack it did not start", async () => {
+    const bench = spawnTsx(BENCH, ["--url", "http://127.0.0.1:1/mcp", "--bundled"], {});
+    expect(await bench.exited).toBe(2);
+    expect(bench.stderrLines().join("\n")).toContain("--bundled needs host processes");
+  });
+
   it("refuses --kill-backend against a stack it did not start", async () => {
     const bench = spawnTsx(BENCH, ["--url", "http://127.0.0.1:1/mcp", "--kill-backend"], {});
     expect(await bench.exited).toBe(2);
