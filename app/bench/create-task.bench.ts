@@ -11,6 +11,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { Command } from "commander";
+import { SERVER_NODE_FLAGS } from "../shared/runtime.js";
 
 const options = new Command("create-task-bench")
   .option("--calls <n>", "timed create_task calls", (v) => Number.parseInt(v, 10), 500)
@@ -29,7 +30,7 @@ interface Server {
 /** Starts an app entry point under the same tsx loader as this script; resolves its port. */
 function startServer(entry: string, env: NodeJS.ProcessEnv): Promise<Server> {
   const script = fileURLToPath(new URL(entry, import.meta.url));
-  const child = spawn(process.execPath, [...process.execArgv, script], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...process.execArgv, script], {
     env: { PATH: process.env.PATH, ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });

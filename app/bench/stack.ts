@@ -1,10 +1,11 @@
 // Host processes for the benchmarks: the real backend and MCP server entry points, run under
-// the same Node as the benchmark itself, from source (with its tsx loader) or as the bundles
-// `npm run build` makes for the image.
+// the same Node as the benchmark itself with the servers' own flags (SERVER_NODE_FLAGS), from
+// source (with its tsx loader) or as the bundles `npm run build` makes for the image.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { SERVER_NODE_FLAGS } from "../shared/runtime.js";
 
 /** One of the app's entry points running as a child process. */
 export interface AppProcess {
@@ -46,7 +47,9 @@ export function startApp(
     return Promise.reject(new Error(`${script} does not exist: run \`npm run build\` first.`));
   }
   // process.execArgv carries tsx's loader flags, so the child runs TypeScript too.
-  const args = bundled ? [script] : [...process.execArgv, script];
+  const args = bundled
+    ? [...SERVER_NODE_FLAGS, script]
+    : [...SERVER_NODE_FLAGS, ...process.execArgv, script];
   const child = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH, ...env },
     stdio: ["ignore", "ignore", "pipe"],
