@@ -173,7 +173,7 @@ async function handleMcpPost(
     sendJson(res, 400, rpcError(-32700, "Parse error: the body is empty"));
     return;
   }
-  // The SDK aborts the exchange (and any backend call it waits on) if the client goes away.
+  // Lets the SDK end the exchange if the client goes away before the answer is written.
   const disconnected = new AbortController();
   res.once("close", () => {
     if (!res.writableFinished) disconnected.abort();

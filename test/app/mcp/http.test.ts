@@ -199,7 +199,7 @@ describe("MCP HTTP endpoints", () => {
     }
   });
 
-  it("answers ping and logging/setLevel at 2025-11-25 only: 2026-07-28 removed them", async () => {
+  it("answers ping at 2025-11-25, and neither ping nor logging/setLevel at 2026-07-28, which removed them", async () => {
     for (const method of ["ping", "logging/setLevel"]) {
       const modern = modernRequest(method, method === "ping" ? {} : { level: "info" });
       const response = await rawRequest({
