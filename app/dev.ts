@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { SERVER_NODE_FLAGS } from "./shared/runtime.js";
 
 const DEFAULT_BACKEND_URL = "http://127.0.0.1:8000";
 
@@ -28,7 +29,7 @@ let stopping = false;
 function start(name: string, entry: string, extraEnv: NodeJS.ProcessEnv): void {
   const script = fileURLToPath(new URL(entry, import.meta.url));
   // process.execArgv carries tsx's loader flags, so the children run TypeScript too.
-  const child = spawn(process.execPath, [...process.execArgv, script], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...process.execArgv, script], {
     env: { ...env, ...extraEnv },
     stdio: ["ignore", "inherit", "inherit"],
     // Own process group: Ctrl-C reaches only this script, which then stops each child once.

@@ -1,16 +1,17 @@
 // `npm run bench:app`: latency of a create_task round trip over loopback.
 // Starts the real backend and MCP server as separate processes (temp DATA_DIR, free ports),
 // reads the MCP server's idle RSS after 5 s, then times sequential create_task calls from an
-// SDK client over Streamable HTTP. Bounded: --calls (default 500) plus --warmup calls.
+// SDK client over Streamable HTTP, speaking MCP 2026-07-28. Bounded: --calls (default 500)
+// plus --warmup calls.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { Command } from "commander";
+import { SERVER_NODE_FLAGS } from "../shared/runtime.js";
 
 const options = new Command("create-task-bench")
   .option("--calls <n>", "timed create_task calls", (v) => Number.parseInt(v, 10), 500)
@@ -29,7 +30,7 @@ interface Server {
 /** Starts an app entry point under the same tsx loader as this script; resolves its port. */
 function startServer(entry: string, env: NodeJS.ProcessEnv): Promise<Server> {
   const script = fileURLToPath(new URL(entry, import.meta.url));
-  const child = spawn(process.execPath, [...process.execArgv, script], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...process.execArgv, script], {
     env: { PATH: process.env.PATH, ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -88,7 +89,10 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, options.idleMs));
     const idleRss = await rssKiB(mcp.child.pid as number);
 
-    const client = new Client({ name: "bench", version: "1.0.0" });
+    const client = new Client(
+      { name: "bench", version: "1.0.0" },
+      { versionNegotiation: { mode: { pin: "2026-07-28" } } },
+    );
     await client.connect(
       new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${mcp.port}/mcp`)),
     );

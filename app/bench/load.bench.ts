@@ -4,16 +4,18 @@
 // By default it starts the real backend and MCP server as host processes on loopback with a
 // fresh temp DATA_DIR; `--url` points it at a running stack instead. `--seed N` stores N tasks
 // first; `--kill-backend` SIGKILLs and restarts the backend halfway through the run.
+// `--revision` picks the wire: 2026-07-28 (stateless, per-request _meta) or 2025-11-25 (the
+// initialize handshake); the clients are the v2 SDK's, pinned to that revision.
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { bufferingFetch, keepAliveAgents } from "../shared/http-request.js";
 import type { Task } from "../shared/task.js";
-import { type AppProcess, rssMiB, startApp } from "./stack.js";
+import { type AppProcess, cpuMs, rssMiB, startApp } from "./stack.js";
 
 const EXIT_LOST_WRITES = 1;
 const EXIT_USAGE = 2;
@@ -23,7 +25,17 @@ const LEGACY_DATA_FILE = "tasks.json";
 const SEED_CONCURRENCY = 32;
 const RSS_SAMPLE_MS = 250;
 
+/** The protocol revisions the bench can speak, newest first. */
+const REVISIONS = ["2026-07-28", "2025-11-25"] as const;
+type Revision = (typeof REVISIONS)[number];
+/** How the clients make HTTP requests: Node's HTTP client, or the built-in fetch. */
+const CLIENT_HTTP = ["node", "fetch"] as const;
+type ClientHttp = (typeof CLIENT_HTTP)[number];
+
 interface Options {
+  revision: Revision;
+  clientHttp: ClientHttp;
+  bundled: boolean;
   clients: number;
   duration: number;
   seed: number;
@@ -54,6 +66,19 @@ function parseOptions(argv: readonly string[]): Options {
   const command = new Command("bench:load")
     .description("Concurrent MCP clients creating tasks; throughput, latency, RSS and durability.")
     .addOption(
+      new Option("--revision <revision>", "MCP protocol revision the clients speak")
+        .choices(REVISIONS)
+        .default(REVISIONS[0]),
+    )
+    .addOption(
+      new Option(
+        "--client-http <kind>",
+        "how the clients send HTTP: node (Node's HTTP client, cheap on the CPU the servers share) or fetch",
+      )
+        .choices(CLIENT_HTTP)
+        .default(CLIENT_HTTP[0]),
+    )
+    .addOption(
       new Option("--clients <n>", "concurrent MCP clients")
         .argParser(wholeNumber("--clients", 1))
         .default(16),
@@ -69,6 +94,10 @@ function parseOptions(argv: readonly string[]): Options {
         .default(0),
     )
     .option("--kill-backend", "SIGKILL and restart the backend halfway through (host processes)")
+    .option(
+      "--bundled",
+      "run the bundles `npm run build` makes (what the image ships), not the source",
+    )
     .addOption(
       new Option("--url <mcp-url>", "use a running MCP server (…/mcp) instead of host processes")
         .argParser(httpUrl)
@@ -91,14 +120,26 @@ function parseOptions(argv: readonly string[]): Options {
       exitCode: EXIT_USAGE,
     });
   }
+  if (options.bundled && options.url) {
+    command.error("--bundled needs host processes; it cannot be combined with --url.", {
+      exitCode: EXIT_USAGE,
+    });
+  }
   if (options.backendUrl && !options.url) {
     command.error("--backend-url only applies together with --url.", { exitCode: EXIT_USAGE });
   }
-  return { ...options, killBackend: options.killBackend === true, json: options.json === true };
+  return {
+    ...options,
+    killBackend: options.killBackend === true,
+    bundled: options.bundled === true,
+    json: options.json === true,
+  };
 }
 
 /** Where the load goes and how to reach the backend behind it. */
 interface Target {
+  revision: Revision;
+  clientHttp: ClientHttp;
   mcpUrl: string;
   mcpHeaders: Record<string, string>;
   backend?: { url: string; token: string };
@@ -108,7 +149,10 @@ interface Target {
   close: () => Promise<void>;
 }
 
-async function startHostStack(seed: number): Promise<{ target: Target; seedMs: number }> {
+async function startHostStack(
+  options: Pick<Options, "seed" | "revision" | "clientHttp" | "bundled">,
+): Promise<{ target: Target; seedMs: number }> {
+  const { seed, revision, clientHttp, bundled } = options;
   const dataDir = await mkdtemp(join(tmpdir(), "todo-load-"));
   const seedStarted = performance.now();
   if (seed > 0) await writeSeedFile(dataDir, seed);
@@ -122,7 +166,7 @@ async function startHostStack(seed: number): Promise<{ target: Target; seedMs: n
   let backend: AppProcess;
   let mcp: AppProcess | undefined;
   try {
-    backend = await startApp("backend", backendEnv);
+    backend = await startApp("backend", backendEnv, bundled);
   } catch (error) {
     await rm(dataDir, { recursive: true, force: true });
     throw error;
@@ -135,28 +179,34 @@ async function startHostStack(seed: number): Promise<{ target: Target; seedMs: n
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
-    mcp = await startApp("mcp", {
-      SERVICE_AUTH_TOKEN: HOST_TOKEN,
-      BACKEND_BASE_URL: backendUrl,
-      MCP_HOST: "127.0.0.1",
-      PORT: "0",
-      MCP_LOG_LEVEL: "info",
-    });
+    mcp = await startApp(
+      "mcp",
+      {
+        SERVICE_AUTH_TOKEN: HOST_TOKEN,
+        BACKEND_BASE_URL: backendUrl,
+        MCP_HOST: "127.0.0.1",
+        PORT: "0",
+        MCP_LOG_LEVEL: "info",
+      },
+      bundled,
+    );
   } catch (error) {
     await close();
     throw error;
   }
   const port = backend.port;
   const target: Target = {
+    revision,
+    clientHttp,
     mcpUrl: `http://127.0.0.1:${mcp.port}/mcp`,
     mcpHeaders: {},
     backend: { url: backendUrl, token: HOST_TOKEN },
-    describe: `host processes (node ${process.version}, data in ${dataDir})`,
+    describe: `host processes (node ${process.version}, ${bundled ? "bundles from dist/" : "source under tsx"}, data in ${dataDir})`,
     processes: { backend: () => backend, mcp },
     restartBackend: async () => {
       const started = performance.now();
       await backend.stop("SIGKILL");
-      backend = await startApp("backend", { ...backendEnv, PORT: String(port) });
+      backend = await startApp("backend", { ...backendEnv, PORT: String(port) }, bundled);
       return performance.now() - started;
     },
     close,
@@ -186,13 +236,35 @@ async function writeSeedFile(dataDir: string, count: number): Promise<void> {
   });
 }
 
+// One connection pool for all clients, as one host with many agents would have.
+const clientAgents = keepAliveAgents(256);
+
+/** A client speaking exactly `target.revision`; connecting fails if the server does not. */
 async function connect(target: Target): Promise<Client> {
-  const client = new Client({ name: "bench-load", version: "1.0.0" });
+  const client = new Client(
+    { name: "bench-load", version: "1.0.0" },
+    {
+      versionNegotiation: {
+        // The v2 client's legacy mode is the plain 2025-11-25 handshake.
+        mode: target.revision === "2025-11-25" ? "legacy" : { pin: target.revision },
+      },
+    },
+  );
   await client.connect(
     new StreamableHTTPClientTransport(new URL(target.mcpUrl), {
       requestInit: { headers: target.mcpHeaders },
+      // The clients share the machine's CPU with the servers they measure; the built-in fetch
+      // costs them several times what Node's HTTP client does per call.
+      ...(target.clientHttp === "node" ? { fetch: bufferingFetch(clientAgents) } : {}),
     }),
   );
+  const negotiated = client.getNegotiatedProtocolVersion();
+  if (negotiated !== target.revision) {
+    await client.close();
+    throw new Error(
+      `${target.describe} negotiated MCP ${negotiated ?? "no version"}, not ${target.revision}.`,
+    );
+  }
   return client;
 }
 
@@ -318,6 +390,45 @@ function sampleRss(target: Target, peak: RssPeak): () => void {
   return () => clearInterval(timer);
 }
 
+interface CpuUse {
+  mcp?: number;
+  backend?: number;
+  clients: number;
+}
+
+/** CPU time used so far by the MCP server, the backend (host processes only) and this process. */
+async function cpuUse(target: Target): Promise<CpuUse> {
+  const { user, system } = process.cpuUsage();
+  const processes = target.processes;
+  return {
+    ...(processes ? { mcp: await cpuMs(processes.mcp.pid) } : {}),
+    ...(processes ? { backend: await cpuMs(processes.backend().pid) } : {}),
+    clients: (user + system) / 1000,
+  };
+}
+
+/**
+ * CPU milliseconds each side spent per acknowledged create. On a shared machine this says
+ * more than creates/s, which also depends on whatever else runs. A restarted backend is a new
+ * process, so its share is left out of a run that killed it.
+ */
+function cpuPerCreate(
+  before: CpuUse,
+  after: CpuUse,
+  creates: number,
+  backendRestarted: boolean,
+): Record<string, number | null> {
+  const per = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined || creates === 0
+      ? null
+      : Number(((b - a) / creates).toFixed(3));
+  return {
+    mcp_cpu_ms_per_create: per(before.mcp, after.mcp),
+    backend_cpu_ms_per_create: backendRestarted ? null : per(before.backend, after.backend),
+    clients_cpu_ms_per_create: per(before.clients, after.clients),
+  };
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
   const runId = randomBytes(4).toString("hex");
@@ -332,6 +443,8 @@ async function main(argv: readonly string[]): Promise<number> {
       throw new Error("--backend-url needs SERVICE_AUTH_TOKEN in the environment.");
     }
     target = {
+      revision: options.revision,
+      clientHttp: options.clientHttp,
       mcpUrl: options.url,
       mcpHeaders: mcpToken ? { authorization: `Bearer ${mcpToken}` } : {},
       ...(options.backendUrl && serviceToken
@@ -344,7 +457,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (options.seed > 0) await seedRemote(target, options.seed);
     seedMs = performance.now() - started;
   } else {
-    ({ target, seedMs } = await startHostStack(options.seed));
+    ({ target, seedMs } = await startHostStack(options));
   }
 
   try {
@@ -356,6 +469,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const failures = new Map<string, number>();
     const peak: RssPeak = {};
     const stopSampling = sampleRss(target, peak);
+    const cpuBefore = await cpuUse(target);
     const durationMs = options.duration * 1000;
     const started = performance.now();
     const deadline = started + durationMs;
@@ -388,6 +502,7 @@ async function main(argv: readonly string[]): Promise<number> {
     clearTimeout(killTimer);
     const restartMs = killed ? await killed : undefined;
     stopSampling();
+    const cpuAfter = await cpuUse(target);
     const endRss = target.processes
       ? {
           mcp: await rssMiB(target.processes.mcp.pid),
@@ -408,6 +523,8 @@ async function main(argv: readonly string[]): Promise<number> {
       value === undefined ? null : Number(value.toFixed(digits));
     const summary = {
       target: target.describe,
+      revision: options.revision,
+      client_http: options.clientHttp,
       clients: options.clients,
       duration_s: options.duration,
       seeded: options.seed,
@@ -419,6 +536,7 @@ async function main(argv: readonly string[]): Promise<number> {
       p50_ms: round(percentile(latencies, 50)),
       p99_ms: round(percentile(latencies, 99)),
       max_ms: round(latencies.at(-1)),
+      ...cpuPerCreate(cpuBefore, cpuAfter, acknowledged.size, restartMs !== undefined),
       mcp_rss_mib: round(endRss.mcp),
       mcp_rss_peak_mib: round(maxOf(peak.mcp, endRss.mcp)),
       backend_rss_mib: round(endRss.backend),
@@ -443,9 +561,11 @@ async function main(argv: readonly string[]): Promise<number> {
 function render(s: Record<string, unknown>): string {
   const lines = [
     `target       ${s.target}`,
+    `revision     MCP ${s.revision}, clients' HTTP: ${s.client_http}`,
     `load         ${s.clients} clients × ${s.duration_s} s on ${s.stored_before} stored tasks (seeded ${s.seeded} in ${s.seed_s} s)`,
     `creates      ${s.creates_per_s}/s (${s.creates_acknowledged} acknowledged, ${s.creates_failed} failed)`,
     `latency      p50 ${s.p50_ms} ms, p99 ${s.p99_ms} ms, max ${s.max_ms} ms`,
+    `CPU/create   mcp ${s.mcp_cpu_ms_per_create ?? "n/a"} ms, backend ${s.backend_cpu_ms_per_create ?? "n/a"} ms, clients ${s.clients_cpu_ms_per_create} ms`,
     `RSS MiB      mcp ${s.mcp_rss_mib ?? "n/a"} (peak ${s.mcp_rss_peak_mib ?? "n/a"}), backend ${s.backend_rss_mib ?? "n/a"} (peak ${s.backend_rss_peak_mib ?? "n/a"})`,
   ];
   if (s.backend_killed)

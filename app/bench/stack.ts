@@ -1,8 +1,11 @@
 // Host processes for the benchmarks: the real backend and MCP server entry points, run under
-// the same Node and tsx loader as the benchmark itself.
+// the same Node as the benchmark itself with the servers' own flags (SERVER_NODE_FLAGS), from
+// source (with its tsx loader) or as the bundles `npm run build` makes for the image.
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { SERVER_NODE_FLAGS } from "../shared/runtime.js";
 
 /** One of the app's entry points running as a child process. */
 export interface AppProcess {
@@ -20,21 +23,34 @@ const ENTRIES = {
   mcp: "../mcp/main.ts",
 } as const;
 
+const BUNDLES: Record<keyof typeof ENTRIES, string> = {
+  backend: "../../dist/backend/main.js",
+  mcp: "../../dist/mcp/main.js",
+};
+
 // Enough of a child's stderr to explain why it failed, without growing without bound.
 const STDERR_TAIL_CHARS = 16_384;
 
 /**
  * Starts the backend or the MCP server and resolves once it logs the port it listens on.
- * `env` is the child's whole environment apart from PATH.
+ * `env` is the child's whole environment apart from PATH. `bundled` runs the bundle the image
+ * ships (dist/, from `npm run build`) on plain Node instead of the source under tsx.
  */
 export function startApp(
   which: keyof typeof ENTRIES,
   env: Record<string, string>,
+  bundled = false,
   timeoutMs = 120_000,
 ): Promise<AppProcess> {
-  const script = fileURLToPath(new URL(ENTRIES[which], import.meta.url));
+  const script = fileURLToPath(new URL((bundled ? BUNDLES : ENTRIES)[which], import.meta.url));
+  if (bundled && !existsSync(script)) {
+    return Promise.reject(new Error(`${script} does not exist: run \`npm run build\` first.`));
+  }
   // process.execArgv carries tsx's loader flags, so the child runs TypeScript too.
-  const child = spawn(process.execPath, [...process.execArgv, script], {
+  const args = bundled
+    ? [...SERVER_NODE_FLAGS, script]
+    : [...SERVER_NODE_FLAGS, ...process.execArgv, script];
+  const child = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH, ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -93,4 +109,16 @@ export async function rssMiB(pid: number): Promise<number | undefined> {
   const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => undefined);
   const match = status === undefined ? null : /^VmRSS:\s+(\d+) kB$/m.exec(status);
   return match?.[1] ? Number(match[1]) / 1024 : undefined;
+}
+
+// Linux reports process times in USER_HZ ticks, which the kernel fixes at 100 per second.
+const MS_PER_TICK = 10;
+
+/** CPU time (user + system) a process has used so far in ms, or undefined once it has gone. */
+export async function cpuMs(pid: number): Promise<number | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
+  if (stat === undefined) return undefined;
+  // utime and stime are fields 14 and 15; the command name before them may contain spaces.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK;
 }

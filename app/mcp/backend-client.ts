@@ -8,6 +8,12 @@ import {
   NotFoundError,
   ValidationError,
 } from "../shared/errors.js";
+import {
+  HttpTimeoutError,
+  type KeepAliveAgents,
+  keepAliveAgents,
+  send,
+} from "../shared/http-request.js";
 import type { Logger } from "../shared/logger.js";
 import {
   type CreateTaskInput,
@@ -74,10 +80,17 @@ interface Call {
 export class BackendClient implements TaskBackend {
   readonly #options: BackendClientOptions;
   readonly #displayUrl: string;
+  readonly #agents: KeepAliveAgents = keepAliveAgents();
 
   constructor(options: BackendClientOptions) {
     this.#options = options;
     this.#displayUrl = options.baseUrl.replace(/\/+$/, "");
+  }
+
+  /** Closes the idle connections to the backend, so the process can exit without waiting. */
+  close(): void {
+    this.#agents.http.destroy();
+    this.#agents.https.destroy();
   }
 
   async listTasks({ status, limit, cursor }: ListTasksRequest): Promise<TaskList> {
@@ -164,30 +177,28 @@ export class BackendClient implements TaskBackend {
 
   async #attempt(call: Call, timeoutMs: number): Promise<unknown> {
     const where = `${call.method} ${this.#displayUrl}${call.path.replace(/\?.*$/, "")}`;
-    let response: Response;
+    let response: { status: number; body: Buffer };
     try {
-      response = await fetch(`${this.#options.baseUrl}${call.path}`, {
-        method: call.method,
-        headers: {
-          authorization: `Bearer ${this.#options.token}`,
-          accept: "application/json",
-          ...(call.body === undefined ? {} : { "content-type": "application/json" }),
+      response = await send(
+        new URL(`${this.#options.baseUrl}${call.path}`),
+        {
+          method: call.method,
+          headers: {
+            authorization: `Bearer ${this.#options.token}`,
+            accept: "application/json",
+            ...(call.body === undefined ? {} : { "content-type": "application/json" }),
+          },
+          body: call.body === undefined ? undefined : JSON.stringify(call.body),
+          timeoutMs,
         },
-        body: call.body === undefined ? undefined : JSON.stringify(call.body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+        this.#agents,
+      );
     } catch (error) {
       throw this.#transportError(error, where, timeoutMs);
     }
 
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (error) {
-      throw this.#transportError(error, where, timeoutMs);
-    }
-    const json = parseJson(text);
-    if (response.ok) return json;
+    const json = parseJson(response.body.toString("utf8"));
+    if (response.status >= 200 && response.status < 300) return json;
 
     const detail = ErrorBody.safeParse(json);
     const message = detail.success ? detail.data.error.message : undefined;
@@ -262,11 +273,11 @@ function parseJson(text: string): unknown {
 }
 
 function isTimeout(error: unknown): boolean {
-  return error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+  return error instanceof HttpTimeoutError;
 }
 
 function errorCode(error: unknown): string | undefined {
-  // undici reports the socket error as the `cause` of a generic "fetch failed" TypeError.
+  // Node's own errors carry `code`; a wrapped one carries it on a `cause`.
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
     const code = (current as { code?: unknown }).code;

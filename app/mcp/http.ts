@@ -1,17 +1,23 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import {
+  createMcpHandler,
+  type McpServer,
+  WebStandardStreamableHTTPServerTransport,
+} from "@modelcontextprotocol/server";
 import { bearerMatches } from "../shared/auth.js";
 import { PayloadTooLargeError, ValidationError } from "../shared/errors.js";
 import { type DrainLimits, readJsonBody, refuseBody, sendJson } from "../shared/http.js";
 import type { Logger } from "../shared/logger.js";
+import { isLegacyMcpRequest } from "./era.js";
 
 /** Largest `/mcp` request body accepted. Tool arguments are bounded well below this. */
 export const MAX_MCP_BODY_BYTES = 256 * 1024;
 export const MCP_PATH = "/mcp";
 
 export interface McpHttpOptions {
-  /** Builds a fresh MCP server; called once per request (stateless mode). */
+  /** Builds a fresh MCP server; called once per request, whatever the protocol revision. */
   makeServer: () => McpServer;
   /** Probe used by `/ready`; resolves when the backend answers. */
   checkBackend: () => Promise<void>;
@@ -25,20 +31,27 @@ export interface McpHttpOptions {
   drainLimits?: DrainLimits;
 }
 
+/** Answers one `/mcp` POST whose body has already been read and parsed. */
+type McpExchange = (request: Request, body: unknown) => Promise<Response>;
+
 /**
- * Creates the HTTP front of the MCP server (not yet listening): Streamable HTTP at `/mcp`
- * in stateless mode, plus `GET /health` (liveness) and `GET /ready` (backend reachable).
+ * Creates the HTTP front of the MCP server (not yet listening): Streamable HTTP at `/mcp`,
+ * plus `GET /health` (liveness) and `GET /ready` (backend reachable).
  *
- * Stateless means each POST gets a new McpServer and transport, which the SDK requires when
- * no session id is issued; nothing is kept between requests, so any replica can answer.
+ * One endpoint serves both protocol eras, statelessly: a 2026-07-28 request (it carries its
+ * protocol version in `_meta`) goes to the SDK's per-request handler, anything else to a
+ * 2025-era stateless transport answering in JSON. Either way each request gets a fresh
+ * McpServer and nothing is kept between requests, so any replica can answer. Host, Origin,
+ * the bearer token and the body size are checked here first, for both eras alike.
  */
 export function createMcpHttpServer(options: McpHttpOptions): Server {
   const allowed = new Set(
     options.allowedHosts.map((host) => hostnameFromHostHeader(host) ?? normalizeHostname(host)),
   );
+  const exchange = createMcpExchange(options);
   const server = createServer((req, res) => {
     logWhenDone(options.logger, req, res);
-    route(options, allowed, req, res).catch((error: unknown) => {
+    route(options, allowed, exchange, req, res).catch((error: unknown) => {
       options.logger.error("request failed", { method: req.method, path: req.url, error });
       sendJson(res, 500, rpcError(-32603, "Internal server error"));
     });
@@ -48,9 +61,38 @@ export function createMcpHttpServer(options: McpHttpOptions): Server {
   return server;
 }
 
+function createMcpExchange(options: McpHttpOptions): McpExchange {
+  const onerror = (error: Error) =>
+    options.logger.warn("MCP request refused or failed", { error: error.message });
+  // Strict modern handler: the 2025-era leg below answers in JSON, as this server always has,
+  // where the SDK's own fallback would answer in server-sent events.
+  const modern = createMcpHandler(() => options.makeServer(), { legacy: "reject", onerror });
+  const legacy = async (request: Request, body: unknown): Promise<Response> => {
+    const server = options.makeServer();
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
+    await server.connect(transport);
+    try {
+      return await transport.handleRequest(request, { parsedBody: body });
+    } finally {
+      // A JSON answer is complete once returned; closing a per-request pair cannot fail in a
+      // way the client could still hear about.
+      transport.close().catch(() => undefined);
+      server.close().catch(() => undefined);
+    }
+  };
+  return async (request, body) =>
+    (await isLegacyMcpRequest(request, body))
+      ? legacy(request, body)
+      : modern.fetch(request, { parsedBody: body });
+}
+
 async function route(
   options: McpHttpOptions,
   allowed: ReadonlySet<string>,
+  exchange: McpExchange,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
@@ -95,17 +137,18 @@ async function route(
     return;
   }
   if (method !== "POST") {
-    // No sessions, so there is no server-initiated stream to GET and nothing to DELETE.
+    // No sessions in either era, so there is no stream to GET and nothing to DELETE.
     refuse(405, rpcError(-32000, "Method not allowed: this server is stateless; use POST"), {
       allow: "POST",
     });
     return;
   }
-  await handleMcpPost(options, req, res, refuse);
+  await handleMcpPost(options, exchange, req, res, refuse);
 }
 
 async function handleMcpPost(
   options: McpHttpOptions,
+  exchange: McpExchange,
   req: IncomingMessage,
   res: ServerResponse,
   refuse: (status: number, body: unknown) => void,
@@ -126,19 +169,63 @@ async function handleMcpPost(
     }
     throw error;
   }
+  if (body === undefined) {
+    sendJson(res, 400, rpcError(-32700, "Parse error: the body is empty"));
+    return;
+  }
+  // Lets the SDK end the exchange if the client goes away before the answer is written.
+  const disconnected = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) disconnected.abort();
+  });
+  const response = await exchange(toWebRequest(req, disconnected.signal), body);
+  await sendWebResponse(res, response);
+}
 
-  const server = options.makeServer();
-  const transport = new StreamableHTTPServerTransport({
-    sessionIdGenerator: undefined,
-    enableJsonResponse: true,
+// Headers that describe this hop or the body we have already read, not the MCP request.
+const HOP_HEADERS = new Set([
+  "host",
+  "connection",
+  "keep-alive",
+  "content-length",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+/** The web Request the SDK expects, without a body: the caller passes the parsed body along. */
+function toWebRequest(req: IncomingMessage, signal: AbortSignal): Request {
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    if (!HOP_HEADERS.has(name)) headers.append(name, raw[i + 1] as string);
+  }
+  // The Host header was checked against the allow-list; the URL only needs to be well formed.
+  return new Request(`http://mcp.invalid${req.url ?? MCP_PATH}`, {
+    method: req.method ?? "POST",
+    headers,
+    signal,
   });
-  res.on("close", () => {
-    // Closing a per-request pair cannot fail in a way the client could still hear about.
-    transport.close().catch(() => undefined);
-    server.close().catch(() => undefined);
+}
+
+async function sendWebResponse(res: ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
   });
-  await server.connect(transport);
-  await transport.handleRequest(req, res, body);
+  if (response.body === null) {
+    res.writeHead(response.status, headers).end();
+    return;
+  }
+  if (!headers["content-type"]?.startsWith("text/event-stream")) {
+    const payload = Buffer.from(await response.arrayBuffer());
+    res.writeHead(response.status, { ...headers, "content-length": String(payload.length) });
+    res.end(payload);
+    return;
+  }
+  res.writeHead(response.status, headers);
+  // A client that goes away mid-stream ends the pipeline early; nothing is left to answer.
+  await pipeline(Readable.fromWeb(response.body as never), res).catch(() => undefined);
 }
 
 /** Returns why the request must be refused, or undefined when Host and Origin are allowed. */

@@ -44,7 +44,7 @@ async function main(argv: readonly string[]): Promise<void> {
 
   if (options.stdio) {
     await first.close();
-    const stop = await serveStdio(createServer(context), inFlight);
+    const stop = serveStdio(() => createServer(context), inFlight, logger);
     logger.info("serving MCP over stdio", { backend: config.backend.baseUrl });
     const shutdown = async () => {
       const clean = await stop(SHUTDOWN_DEADLINE_MS);
@@ -80,6 +80,7 @@ async function main(argv: readonly string[]): Promise<void> {
   });
   onShutdownSignal(logger, async () => {
     const clean = await closeGracefully(server, SHUTDOWN_DEADLINE_MS);
+    backend.close();
     if (!clean) logger.warn("cut connections still open at the shutdown deadline");
   });
 }

@@ -1,20 +1,26 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import type { McpServer } from "@modelcontextprotocol/server";
+import { serveStdio as serveStdioEntry } from "@modelcontextprotocol/server/stdio";
 import type { InFlight } from "../shared/in-flight.js";
+import type { Logger } from "../shared/logger.js";
 
 /**
- * Serves one MCP server over stdin/stdout. Returns a function that stops reading new
- * messages, lets running tool calls answer (up to `deadlineMs`), then closes the server.
+ * Serves MCP over stdin/stdout to one client of either protocol era: its opening message
+ * decides whether the connection speaks 2026-07-28 or the 2025 handshake, and `makeServer`
+ * builds the server for it. Returns a function that stops reading new messages, lets
+ * running tool calls finish (up to `deadlineMs`), then closes the connection.
  */
-export async function serveStdio(
-  server: McpServer,
+export function serveStdio(
+  makeServer: () => McpServer,
   inFlight: InFlight,
-): Promise<(deadlineMs: number) => Promise<boolean>> {
-  await server.connect(new StdioServerTransport());
+  logger: Logger,
+): (deadlineMs: number) => Promise<boolean> {
+  const connection = serveStdioEntry(() => makeServer(), {
+    onerror: (error) => logger.warn("MCP message refused or failed", { error: error.message }),
+  });
   return async (deadlineMs) => {
     process.stdin.pause();
     const finished = await inFlight.idle(deadlineMs);
-    await server.close();
+    await connection.close();
     return finished;
   };
 }

@@ -1,10 +1,10 @@
-import type { McpServer, ToolCallback } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, McpServer, ToolAnnotations } from "@modelcontextprotocol/server";
 import type { z } from "zod";
 import { AppError } from "../../shared/errors.js";
 import type { InFlight } from "../../shared/in-flight.js";
 import type { Logger } from "../../shared/logger.js";
 import type { TaskBackend } from "../backend-client.js";
+import { type PublishedSchema, publishSchema } from "./json-schema.js";
 
 /** What a tool returns on success: data matching its output schema and a one-line summary. */
 export interface ToolOutput<O> {
@@ -12,8 +12,8 @@ export interface ToolOutput<O> {
   summary: string;
 }
 
-/** One MCP tool: its contract (name, schemas, hints) and what it does. */
-export interface ToolDefinition<I extends z.ZodObject, O extends z.ZodObject> {
+/** One MCP tool as written: its contract (name, schemas, hints) and what it does. */
+export interface ToolSpec<I extends z.ZodObject, O extends z.ZodObject> {
   name: string;
   title: string;
   description: string;
@@ -23,11 +23,34 @@ export interface ToolDefinition<I extends z.ZodObject, O extends z.ZodObject> {
   run(backend: TaskBackend, args: z.output<I>): Promise<ToolOutput<z.output<O>>>;
 }
 
-/** Identity helper that lets TypeScript infer a tool's schema types. */
+/** One MCP tool ready to register: its spec with both schemas converted to JSON Schema once. */
+export interface ToolDefinition<I extends z.ZodObject, O extends z.ZodObject>
+  extends Omit<ToolSpec<I, O>, "inputSchema" | "outputSchema"> {
+  inputSchema: PublishedSchema<I>;
+  outputSchema: PublishedSchema<O>;
+}
+
+/**
+ * Names a tool may have: what MCP 2026-07-28 allows, which also keeps a name safe to send
+ * as the `Mcp-Name` header of a `tools/call`.
+ */
+export const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/**
+ * Turns a tool's spec into a definition: checks its name and publishes its schemas (see
+ * publishSchema), so no request pays for that.
+ */
 export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
-  definition: ToolDefinition<I, O>,
+  spec: ToolSpec<I, O>,
 ): ToolDefinition<I, O> {
-  return definition;
+  if (!TOOL_NAME.test(spec.name)) {
+    throw new Error(`Tool name "${spec.name}" is not a valid MCP tool name (${TOOL_NAME})`);
+  }
+  return {
+    ...spec,
+    inputSchema: publishSchema(spec.inputSchema),
+    outputSchema: publishSchema(spec.outputSchema),
+  };
 }
 
 export interface ToolContext {
@@ -47,20 +70,6 @@ export function registerTool<I extends z.ZodObject, O extends z.ZodObject>(
   context: ToolContext,
 ): void {
   const run = (args: z.output<I>) => tool.run(context.backend, args);
-  const handler = async (args: z.output<I>): Promise<CallToolResult> => {
-    try {
-      const output = await (context.inFlight ? context.inFlight.track(() => run(args)) : run(args));
-      return {
-        content: [
-          { type: "text", text: output.summary },
-          { type: "text", text: JSON.stringify(output.structured) },
-        ],
-        structuredContent: output.structured as Record<string, unknown>,
-      };
-    } catch (error) {
-      return toolError(tool.name, error, context.logger);
-    }
-  };
   server.registerTool(
     tool.name,
     {
@@ -70,8 +79,22 @@ export function registerTool<I extends z.ZodObject, O extends z.ZodObject>(
       outputSchema: tool.outputSchema,
       annotations: { title: tool.title, ...tool.annotations },
     },
-    // The SDK's callback type is conditional on the schema and stays unresolved for a generic I.
-    handler as ToolCallback<I>,
+    async (args: z.output<I>): Promise<CallToolResult> => {
+      try {
+        const output = await (context.inFlight
+          ? context.inFlight.track(() => run(args))
+          : run(args));
+        return {
+          content: [
+            { type: "text", text: output.summary },
+            { type: "text", text: JSON.stringify(output.structured) },
+          ],
+          structuredContent: output.structured as Record<string, unknown>,
+        };
+      } catch (error) {
+        return toolError(tool.name, error, context.logger);
+      }
+    },
   );
 }
 

@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { Task } from "../../../app/shared/task.js";
+import { REVISIONS } from "../support/clients.js";
 import { spawnTsx } from "../support/processes.js";
 import { startFakeBackend, startMcp, TOKEN } from "../support/servers.js";
 
 const BENCH = "app/bench/load.bench.ts";
 
 interface Summary {
+  revision: string;
   creates_acknowledged: number;
   stored: number;
   lost: number;
@@ -28,31 +30,51 @@ describe("npm run bench:load", () => {
     }
   });
 
+  it("refuses a protocol revision it does not speak, with exit 2", async () => {
+    const bench = spawnTsx(BENCH, ["--revision", "2024-11-05"], {});
+    expect(await bench.exited).toBe(2);
+    expect(bench.stderrLines().join("\n")).toContain("Allowed choices are 2026-07-28, 2025-11-25");
+  });
+
+  it("refuses --bundled against a stack it did not start", async () => {
+    const bench = spawnTsx(BENCH, ["--url", "http://127.0.0.1:1/mcp", "--bundled"], {});
+    expect(await bench.exited).toBe(2);
+    expect(bench.stderrLines().join("\n")).toContain("--bundled needs host processes");
+  });
+
   it("refuses --kill-backend against a stack it did not start", async () => {
     const bench = spawnTsx(BENCH, ["--url", "http://127.0.0.1:1/mcp", "--kill-backend"], {});
     expect(await bench.exited).toBe(2);
     expect(bench.stderrLines().join("\n")).toContain("--kill-backend needs host processes");
   });
 
-  it("seeds, loads, SIGKILLs and restarts its own backend, and finds every acknowledged create stored", {
-    timeout: 60_000,
-  }, async () => {
-    const bench = spawnTsx(
-      BENCH,
-      ["--clients", "2", "--duration", "2", "--seed", "25", "--kill-backend", "--json"],
-      {},
-    );
-    expect(await bench.exited, bench.stderrLines().join("\n")).toBe(0);
-    const summary = JSON.parse(bench.stdout()) as Summary;
-    expect(summary.backend_killed).toBe(true);
-    expect(summary.stored_before).toBe(25);
-    expect(summary.creates_acknowledged).toBeGreaterThan(0);
-    expect(summary.lost).toBe(0);
-    expect(summary.stored).toBeGreaterThanOrEqual(summary.creates_acknowledged);
-    expect(summary.p50_ms).toBeGreaterThan(0);
-    expect(summary.mcp_rss_mib).toBeGreaterThan(0);
-    expect(summary.backend_rss_mib).toBeGreaterThan(0);
-  });
+  it.each(REVISIONS)(
+    "seeds, loads over MCP %s, SIGKILLs and restarts its own backend, and finds every acknowledged create stored",
+    {
+      timeout: 60_000,
+    },
+    async (revision) => {
+      const bench = spawnTsx(
+        BENCH,
+        [
+          ...["--revision", revision, "--clients", "2", "--duration", "2", "--seed", "25"],
+          ...["--kill-backend", "--json"],
+        ],
+        {},
+      );
+      expect(await bench.exited, bench.stderrLines().join("\n")).toBe(0);
+      const summary = JSON.parse(bench.stdout()) as Summary;
+      expect(summary.revision).toBe(revision);
+      expect(summary.backend_killed).toBe(true);
+      expect(summary.stored_before).toBe(25);
+      expect(summary.creates_acknowledged).toBeGreaterThan(0);
+      expect(summary.lost).toBe(0);
+      expect(summary.stored).toBeGreaterThanOrEqual(summary.creates_acknowledged);
+      expect(summary.p50_ms).toBeGreaterThan(0);
+      expect(summary.mcp_rss_mib).toBeGreaterThan(0);
+      expect(summary.backend_rss_mib).toBeGreaterThan(0);
+    },
+  );
 
   it("exits 1 when a stack acknowledges creates that it does not store", {
     timeout: 60_000,

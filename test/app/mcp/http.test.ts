@@ -1,10 +1,13 @@
 import type { IncomingMessage } from "node:http";
+import { SERVER_INFO_META_KEY } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   checkHostAndOrigin,
   hostnameFromHostHeader,
   MAX_MCP_BODY_BYTES,
 } from "../../../app/mcp/http.js";
+import { LIST_CACHE_HINT } from "../../../app/mcp/server.js";
+import { connectHttp, REVISIONS } from "../support/clients.js";
 import {
   postRepeatedly,
   recordingLogger,
@@ -12,9 +15,14 @@ import {
   streamedBody,
 } from "../support/oversized.js";
 import { listeningPort, type Spawned, spawnTsx } from "../support/processes.js";
-import { INITIALIZE, mcpHeaders, rawRequest } from "../support/raw-http.js";
 import {
-  connectClient,
+  INITIALIZE,
+  mcpHeaders,
+  modernRequest,
+  OPENINGS,
+  rawRequest,
+} from "../support/raw-http.js";
+import {
   makeTempDir,
   type RunningBackend,
   type RunningMcp,
@@ -59,7 +67,7 @@ describe("MCP HTTP endpoints", () => {
     expect(ready.json()).toEqual({ status: "ready" });
   });
 
-  it("accepts an initialize POST with an allowed Host and Origin", async () => {
+  it("accepts an initialize POST (2025-11-25) with an allowed Host and Origin, and answers in JSON", async () => {
     const response = await rawRequest({
       port: open.port,
       method: "POST",
@@ -68,46 +76,151 @@ describe("MCP HTTP endpoints", () => {
       body: INITIALIZE,
     });
     expect(response.status).toBe(200);
-    expect(response.json()).toMatchObject({ result: { serverInfo: { name: "todo-mcp" } } });
+    expect(response.headers["content-type"]).toMatch(/^application\/json/);
+    expect(response.headers["mcp-session-id"]).toBeUndefined();
+    expect(response.json()).toMatchObject({
+      result: { protocolVersion: "2025-11-25", serverInfo: { name: "todo-mcp" } },
+    });
   });
 
-  it("answers 403 to a foreign Host header and stays healthy", async () => {
-    for (const host of [
-      "evil.example.com",
-      "evil.example.com:3000",
-      "localhost.evil.com",
-      "a@localhost",
-    ]) {
+  it("accepts a server/discover POST (2026-07-28) with an allowed Host and Origin, naming the revisions it serves, with a cache hint", async () => {
+    const discover = modernRequest(
+      "server/discover",
+      {},
+      { origin: `http://localhost:${open.port}` },
+    );
+    const response = await rawRequest({
+      port: open.port,
+      method: "POST",
+      path: "/mcp",
+      headers: mcpHeaders(`localhost:${open.port}`, discover.headers),
+      body: discover.body,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers["mcp-session-id"]).toBeUndefined();
+    const { result } = response.json() as { result: Record<string, unknown> };
+    expect(result).toMatchObject({
+      supportedVersions: expect.arrayContaining(["2026-07-28"]),
+      capabilities: { tools: { listChanged: false } },
+      instructions: expect.stringContaining("list_tasks"),
+      _meta: { [SERVER_INFO_META_KEY]: { name: "todo-mcp" } },
+      ...LIST_CACHE_HINT,
+    });
+  });
+
+  it.each(OPENINGS)(
+    "answers 403 to a foreign Host header on a $era opening and stays healthy",
+    async ({ body, headers }) => {
+      for (const host of [
+        "evil.example.com",
+        "evil.example.com:3000",
+        "localhost.evil.com",
+        "a@localhost",
+      ]) {
+        const response = await rawRequest({
+          port: open.port,
+          method: "POST",
+          path: "/mcp",
+          headers: mcpHeaders(host, headers),
+          body,
+        });
+        expect(response.status, host).toBe(403);
+        expect(response.json()).toMatchObject({
+          error: { message: "Forbidden: Host header not allowed" },
+        });
+      }
+      await expectHealthy(open.port);
+    },
+  );
+
+  it.each(OPENINGS)(
+    "answers 403 to a foreign Origin on a $era opening even with a good Host",
+    async ({ body, headers }) => {
+      for (const origin of ["http://evil.example.com", "null", "not a url"]) {
+        const response = await rawRequest({
+          port: open.port,
+          method: "POST",
+          path: "/mcp",
+          headers: mcpHeaders("localhost", { ...headers, origin }),
+          body,
+        });
+        expect(response.status, origin).toBe(403);
+        expect(response.json()).toMatchObject({
+          error: { message: "Forbidden: Origin not allowed" },
+        });
+      }
+      await expectHealthy(open.port);
+    },
+  );
+
+  it("answers tools/list at 2026-07-28 with the cache hint, and at 2025-11-25 without one", async () => {
+    const modern = modernRequest("tools/list");
+    const listed = await rawRequest({
+      port: open.port,
+      method: "POST",
+      path: "/mcp",
+      headers: mcpHeaders("localhost", modern.headers),
+      body: modern.body,
+    });
+    expect(listed.status).toBe(200);
+    const result = (listed.json() as { result: { tools: unknown[] } }).result;
+    expect(result.tools).toHaveLength(6);
+    expect(result).toMatchObject(LIST_CACHE_HINT);
+
+    const legacy = await rawRequest({
+      port: open.port,
+      method: "POST",
+      path: "/mcp",
+      headers: mcpHeaders("localhost", { "mcp-protocol-version": "2025-11-25" }),
+      body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list", params: {} }),
+    });
+    expect(legacy.status).toBe(200);
+    const legacyResult = (legacy.json() as { result: Record<string, unknown> }).result;
+    expect(legacyResult.tools).toHaveLength(6);
+    expect(legacyResult).not.toHaveProperty("ttlMs");
+  });
+
+  it("refuses a 2026-07-28 call whose Mcp-Method or Mcp-Name header disagrees with its body", async () => {
+    const call = modernRequest("tools/call", { name: "list_tasks", arguments: {} });
+    const wrongs: Record<string, string>[] = [
+      { "mcp-method": "tools/list" },
+      { "mcp-name": "delete_task" },
+    ];
+    for (const wrong of wrongs) {
       const response = await rawRequest({
         port: open.port,
         method: "POST",
         path: "/mcp",
-        headers: mcpHeaders(host),
-        body: INITIALIZE,
+        headers: mcpHeaders("localhost", { ...call.headers, ...wrong }),
+        body: call.body,
       });
-      expect(response.status, host).toBe(403);
-      expect(response.json()).toMatchObject({
-        error: { message: "Forbidden: Host header not allowed" },
-      });
+      expect(response.status, JSON.stringify(wrong)).toBe(400);
+      expect(response.json()).toMatchObject({ error: { code: expect.any(Number) } });
     }
-    await expectHealthy(open.port);
   });
 
-  it("answers 403 to a foreign Origin even with a good Host", async () => {
-    for (const origin of ["http://evil.example.com", "null", "not a url"]) {
+  it("answers ping at 2025-11-25, and neither ping nor logging/setLevel at 2026-07-28, which removed them", async () => {
+    for (const method of ["ping", "logging/setLevel"]) {
+      const modern = modernRequest(method, method === "ping" ? {} : { level: "info" });
       const response = await rawRequest({
         port: open.port,
         method: "POST",
         path: "/mcp",
-        headers: mcpHeaders("localhost", { origin }),
-        body: INITIALIZE,
+        headers: mcpHeaders("localhost", modern.headers),
+        body: modern.body,
       });
-      expect(response.status, origin).toBe(403);
-      expect(response.json()).toMatchObject({
-        error: { message: "Forbidden: Origin not allowed" },
-      });
+      expect(response.status, method).toBe(404);
+      expect(response.json(), method).toMatchObject({ error: { code: -32601 } });
     }
-    await expectHealthy(open.port);
+    const ping = await rawRequest({
+      port: open.port,
+      method: "POST",
+      path: "/mcp",
+      headers: mcpHeaders("localhost", { "mcp-protocol-version": "2025-11-25" }),
+      body: JSON.stringify({ jsonrpc: "2.0", id: 3, method: "ping" }),
+    });
+    expect(ping.status).toBe(200);
+    expect(ping.json()).toEqual({ jsonrpc: "2.0", id: 3, result: {} });
   });
 
   it("answers 413 to a body over the cap and stays healthy", async () => {
@@ -160,11 +273,13 @@ describe("MCP HTTP endpoints", () => {
     }
   });
 
-  it("serves concurrent clients independently, each request on a fresh server", async () => {
-    const clients = await Promise.all([connectClient(open.url), connectClient(open.url)]);
+  it("serves concurrent clients of both revisions independently, each request on a fresh server", async () => {
+    const clients = await Promise.all(
+      [...REVISIONS, ...REVISIONS].map((revision) => connectHttp(open.url, revision)),
+    );
     const results = await Promise.all(
       clients.map((client, i) =>
-        client.callTool({ name: "create_task", arguments: { title: `client ${i}` } }),
+        client.callTool("create_task", { title: `client ${i} (${client.revision})` }),
       ),
     );
     expect(results.every((result) => !result.isError)).toBe(true);
@@ -270,49 +385,63 @@ describe("bodies the MCP server refuses from clients that keep sending", () => {
 });
 
 describe("MCP_ALLOWED_HOSTS", () => {
-  it("matches entries by hostname, ignoring case and any port written in them", async () => {
-    const custom = await startMcp(backend.url, { allowedHosts: ["Todo.Example.COM:8443"] });
-    try {
-      const allowed = await rawRequest({
-        port: custom.port,
-        method: "POST",
-        path: "/mcp",
-        headers: mcpHeaders("todo.example.com", { origin: "https://todo.example.com" }),
-        body: INITIALIZE,
-      });
-      expect(allowed.status).toBe(200);
-      const refused = await rawRequest({
-        port: custom.port,
-        method: "POST",
-        path: "/mcp",
-        headers: mcpHeaders("localhost"),
-        body: INITIALIZE,
-      });
-      expect(refused.status).toBe(403);
-    } finally {
-      await custom.close();
-    }
-  });
+  it.each(OPENINGS)(
+    "matches entries by hostname, ignoring case and any port written in them, for a $era opening",
+    async ({ body, headers }) => {
+      const custom = await startMcp(backend.url, { allowedHosts: ["Todo.Example.COM:8443"] });
+      try {
+        const allowed = await rawRequest({
+          port: custom.port,
+          method: "POST",
+          path: "/mcp",
+          headers: mcpHeaders("todo.example.com", {
+            ...headers,
+            origin: "https://todo.example.com",
+          }),
+          body,
+        });
+        expect(allowed.status).toBe(200);
+        const refused = await rawRequest({
+          port: custom.port,
+          method: "POST",
+          path: "/mcp",
+          headers: mcpHeaders("localhost", headers),
+          body,
+        });
+        expect(refused.status).toBe(403);
+      } finally {
+        await custom.close();
+      }
+    },
+  );
 });
 
 describe("MCP bearer auth when MCP_AUTH_TOKEN is set", () => {
-  it("answers 401 without the token or with a wrong one", async () => {
-    for (const authorization of [undefined, "Bearer wrong", `Basic ${MCP_TOKEN}`]) {
-      const response = await rawRequest({
-        port: guarded.port,
-        method: "POST",
-        path: "/mcp",
-        headers: mcpHeaders("localhost", authorization ? { authorization } : {}),
-        body: INITIALIZE,
-      });
-      expect(response.status).toBe(401);
-      expect(response.headers["www-authenticate"]).toBe("Bearer");
-    }
-    await expectHealthy(guarded.port);
-  });
+  it.each(OPENINGS)(
+    "answers 401 to a $era opening without the token or with a wrong one",
+    async ({ body, headers }) => {
+      for (const authorization of [undefined, "Bearer wrong", `Basic ${MCP_TOKEN}`]) {
+        const response = await rawRequest({
+          port: guarded.port,
+          method: "POST",
+          path: "/mcp",
+          headers: mcpHeaders("localhost", {
+            ...headers,
+            ...(authorization ? { authorization } : {}),
+          }),
+          body,
+        });
+        expect(response.status).toBe(401);
+        expect(response.headers["www-authenticate"]).toBe("Bearer");
+      }
+      await expectHealthy(guarded.port);
+    },
+  );
 
-  it("serves a client that sends the token", async () => {
-    const client = await connectClient(guarded.url, { authorization: `Bearer ${MCP_TOKEN}` });
+  it.each(REVISIONS)("serves a %s client that sends the token", async (revision) => {
+    const client = await connectHttp(guarded.url, revision, {
+      authorization: `Bearer ${MCP_TOKEN}`,
+    });
     const { tools } = await client.listTools();
     expect(tools).toHaveLength(6);
     await client.close();

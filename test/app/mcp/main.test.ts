@@ -1,14 +1,15 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listeningPort, REPO_ROOT, type Spawned, spawnTsx, TSX } from "../support/processes.js";
+import { connectHttp, connectStdio, REVISIONS } from "../support/clients.js";
+import { CHILD_MARK_VAR, killMarked } from "../support/leaks.js";
 import {
-  connectClient,
-  makeTempDir,
-  type RunningBackend,
-  startBackend,
-  TOKEN,
-} from "../support/servers.js";
+  listeningPort,
+  REPO_ROOT,
+  type Spawned,
+  spawnTsx,
+  TSX,
+  testProcessMark,
+} from "../support/processes.js";
+import { makeTempDir, type RunningBackend, startBackend, TOKEN } from "../support/servers.js";
 
 const MAIN = "app/mcp/main.ts";
 const TOOL_NAMES = [
@@ -58,7 +59,7 @@ describe("MCP server entry point", () => {
     ]);
   });
 
-  it("serves HTTP, logs each tool once as JSON without the tokens, and exits 0 on SIGTERM", async () => {
+  it("serves HTTP to clients of both revisions, logs each tool once as JSON without the tokens, and exits 0 on SIGTERM", async () => {
     const proc = start({
       SERVICE_AUTH_TOKEN: TOKEN,
       MCP_AUTH_TOKEN: "client-facing-token-xyz",
@@ -67,15 +68,14 @@ describe("MCP server entry point", () => {
       PORT: "0",
     });
     const port = await listeningPort(proc);
-    const client = await connectClient(`http://127.0.0.1:${port}`, {
-      authorization: "Bearer client-facing-token-xyz",
-    });
-    const result = await client.callTool({
-      name: "create_task",
-      arguments: { title: "over http" },
-    });
-    expect(result.isError).toBeFalsy();
-    await client.close();
+    for (const revision of REVISIONS) {
+      const client = await connectHttp(`http://127.0.0.1:${port}`, revision, {
+        authorization: "Bearer client-facing-token-xyz",
+      });
+      const result = await client.callTool("create_task", { title: `over http, ${revision}` });
+      expect(result.isError, revision).toBeFalsy();
+      await client.close();
+    }
 
     expect(await proc.stop("SIGTERM")).toBe(0);
     const lines = proc.stderrLines();
@@ -88,52 +88,56 @@ describe("MCP server entry point", () => {
     expect(lines.join("\n")).not.toContain("client-facing-token-xyz");
   });
 
-  it("round-trips every tool over stdio with nothing but protocol on stdout", async () => {
-    const transport = new StdioClientTransport({
-      command: TSX,
-      args: [MAIN, "--stdio"],
-      cwd: REPO_ROOT,
-      env: {
-        PATH: process.env.PATH ?? "",
-        SERVICE_AUTH_TOKEN: TOKEN,
-        BACKEND_BASE_URL: backend.url,
-      },
-      stderr: "pipe",
-    });
-    let stderr = "";
-    transport.stderr?.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const protocolErrors: Error[] = [];
-    const client = new Client({ name: "stdio-test", version: "1.0.0" });
-    client.onerror = (error) => protocolErrors.push(error);
-    await client.connect(transport);
+  it.each(REVISIONS)(
+    "round-trips every tool over stdio with a %s client, nothing but protocol on stdout",
+    async (revision) => {
+      let stderr = "";
+      const mark = testProcessMark();
+      const client = await connectStdio(
+        revision,
+        {
+          command: TSX,
+          args: [MAIN, "--stdio"],
+          cwd: REPO_ROOT,
+          env: {
+            PATH: process.env.PATH ?? "",
+            SERVICE_AUTH_TOKEN: TOKEN,
+            BACKEND_BASE_URL: backend.url,
+            ...mark,
+          },
+        },
+        (chunk) => {
+          stderr += chunk;
+        },
+      );
+      try {
+        if (revision === "2026-07-28") expect(client.negotiated()).toBe(revision);
+        const { tools } = await client.listTools();
+        expect(tools.map((tool) => tool.name)).toEqual(TOOL_NAMES);
 
-    const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name)).toEqual(TOOL_NAMES);
-
-    const created = await client.callTool({
-      name: "create_task",
-      arguments: { title: "via stdio" },
-    });
-    const id = (created.structuredContent as { task: { id: string } }).task.id;
-    const calls: [string, Record<string, unknown>][] = [
-      ["get_task", { id }],
-      ["update_task", { id, priority: "low" }],
-      ["mark_task_completed", { id }],
-      ["list_tasks", { status: "completed" }],
-      ["delete_task", { id }],
-    ];
-    for (const [name, args] of calls) {
-      const result = await client.callTool({ name, arguments: args });
-      expect(result.isError, name).toBeFalsy();
-    }
-    const missing = await client.callTool({ name: "get_task", arguments: { id } });
-    expect(missing.isError).toBe(true);
-
-    await client.close();
-    expect(protocolErrors).toEqual([]);
-    expect(stderr).toContain("Registered tool: delete_task");
-    expect(stderr).not.toContain(TOKEN);
-  });
+        const created = await client.callTool("create_task", { title: `via stdio, ${revision}` });
+        const id = (created.structuredContent as { task: { id: string } }).task.id;
+        const calls: [string, Record<string, unknown>][] = [
+          ["get_task", { id }],
+          ["update_task", { id, priority: "low" }],
+          ["mark_task_completed", { id }],
+          ["list_tasks", { status: "completed" }],
+          ["delete_task", { id }],
+        ];
+        for (const [name, args] of calls) {
+          const result = await client.callTool(name, args);
+          expect(result.isError, name).toBeFalsy();
+        }
+        const missing = await client.callTool("get_task", { id });
+        expect(missing.isError).toBe(true);
+        expect(client.protocolErrors).toEqual([]);
+      } finally {
+        await client.close();
+        // The SDK ends the tsx process it started; make sure its Node child went with it.
+        await killMarked(mark[CHILD_MARK_VAR] as string);
+      }
+      expect(stderr).toContain("Registered tool: delete_task");
+      expect(stderr).not.toContain(TOKEN);
+    },
+  );
 });

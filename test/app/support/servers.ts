@@ -3,8 +3,6 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { createBackendServer } from "../../../app/backend/app.js";
 import { TaskStore } from "../../../app/backend/store.js";
 import { BackendClient } from "../../../app/mcp/backend-client.js";
@@ -99,21 +97,9 @@ export async function startMcp(
     port,
     close: async () => {
       await closeGracefully(server, 2000);
+      backend.close();
     },
   };
-}
-
-/** Connects an SDK client over Streamable HTTP to `<mcpUrl>/mcp`. */
-export async function connectClient(
-  mcpUrl: string,
-  headers: Record<string, string> = {},
-): Promise<Client> {
-  const client = new Client({ name: "todo-test-client", version: "1.0.0" });
-  const transport = new StreamableHTTPClientTransport(new URL(`${mcpUrl}/mcp`), {
-    requestInit: { headers },
-  });
-  await client.connect(transport);
-  return client;
 }
 
 /** A port on loopback that nothing listens on (it was free a moment ago). */
