@@ -143,7 +143,7 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     id: "contract-hint-direction",
-    file: "packages/mcp-pipeline/src/ci/mcp/contract.ts",
+    file: "packages/mcp-pipeline/src/ci/mcp/contract-diff.ts",
     from: 'if (to === hint.safe) report(ctx, "compatible"',
     to: 'if (to !== undefined) report(ctx, "compatible"',
     harm: "a tool that becomes destructive is reported as a compatible change",

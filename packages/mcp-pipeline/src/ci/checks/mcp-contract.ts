@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
-import { evaluateContract, renderContractMarkdown, snapshotFromTools } from "../mcp/contract.js";
+import { evaluateContract, renderContractMarkdown } from "../mcp/contract.js";
 import { readContractFile, writeContractFile } from "../mcp/contract-file.js";
+import { snapshotFromTools } from "../mcp/contract-snapshot.js";
 import { inspectMcpServer } from "../mcp/server-info.js";
 import { fileHash } from "../stages/result-cache.js";
 import type { Check, CheckContext } from "./check.js";

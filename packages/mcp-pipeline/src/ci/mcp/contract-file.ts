@@ -4,7 +4,7 @@ import {
   parseSnapshot,
   serializeSnapshot,
   UPDATE_CONTRACT_COMMAND,
-} from "./contract.js";
+} from "./contract-snapshot.js";
 import { McpGateError, McpGateErrorCode } from "./errors.js";
 
 /**

@@ -3,18 +3,20 @@ import { resolve } from "node:path";
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  evaluateContract,
+  renderContractLines,
+  renderContractMarkdown,
+} from "../../../src/ci/mcp/contract.js";
+import { diffContracts } from "../../../src/ci/mcp/contract-diff.js";
+import {
   type ContractChange,
   type ContractSnapshot,
   type ContractTool,
-  diffContracts,
-  evaluateContract,
   parseSnapshot,
-  renderContractLines,
-  renderContractMarkdown,
   serializeSnapshot,
   snapshotFromTools,
   UPDATE_CONTRACT_COMMAND,
-} from "../../../src/ci/mcp/contract.js";
+} from "../../../src/ci/mcp/contract-snapshot.js";
 import { McpGateError } from "../../../src/ci/mcp/errors.js";
 import { REPO_ROOT } from "../../paths.js";
 import { readLiveServer } from "./live-server.js";
