@@ -55,6 +55,13 @@ export interface CheckContext {
    * Work several checks share, done once on first use (the Trivy scan, the compose stack);
    * `dispose` runs after the last check has finished.
    */
+  /**
+   * Work shared by every platform's run of the checks, computed once (the native platform's
+   * health timing, which the emulated ones scale their allowance by).
+   */
+  sharedAcrossPlatforms<T>(key: string, compute: () => Promise<T>): Promise<T>;
+  /** The local image of the platform whose containers run natively in this run, when one does. */
+  nativeImage: string | undefined;
   shared<T>(
     key: string,
     compute: () => Promise<T>,

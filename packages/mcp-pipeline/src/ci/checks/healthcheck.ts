@@ -7,7 +7,7 @@ import {
   removeContainer,
   startAndWatch,
 } from "../docker/docker.js";
-import type { Check, CheckOutcome } from "./check.js";
+import type { Check, CheckContext, CheckOutcome } from "./check.js";
 
 /** How often the check probes: the image's own probe command, at this interval, for this container only. */
 export const PROBE_INTERVAL_MS = 250;
@@ -77,56 +77,117 @@ export const healthcheck: Check = {
     probe: PROBE_INTERVAL_MS,
     env: Object.keys(ctx.runEnv).sort(),
   }),
-  run: async (ctx) =>
-    ctx.runnable.ok
-      ? checkHealthcheck(ctx.image, ctx.runEnv, ctx.config.health.timeoutSeconds, ctx.native)
-      : {
-          status: "skipped",
-          summary: `${ctx.platform} containers cannot run here: ${ctx.runnable.reason}`,
-          details: [
-            "Register QEMU in binfmt_misc (`mcp-pipeline setup` does, as root) to prove this platform's image turns healthy under emulation.",
-          ],
-        },
+  async run(ctx) {
+    if (!ctx.runnable.ok) {
+      return {
+        status: "skipped",
+        summary: `${ctx.platform} containers cannot run here: ${ctx.runnable.reason}`,
+        details: [
+          "Register QEMU in binfmt_misc (`mcp-pipeline setup` does, as root) to prove this platform's image turns healthy under emulation.",
+        ],
+      };
+    }
+    const { timeoutSeconds } = ctx.config.health;
+    const native = nativeHealth(ctx);
+    if (ctx.native && native) return (await native).outcome;
+    // Emulated: the allowance scales with how long the image takes natively, when this run
+    // checks the native platform too.
+    const nativeMs = native ? (await native).readyMs : undefined;
+    return (await checkHealthcheck(ctx.image, ctx.runEnv, timeoutSeconds, emulation(nativeMs)))
+      .outcome;
+  },
 };
 
+/**
+ * The native platform's health check, run once per run whichever leg asks first: the native
+ * leg reports it, the emulated legs scale their allowance by it (also when the native leg's
+ * own result came from the cache).
+ */
+const nativeHealth = (ctx: CheckContext) => {
+  const image = ctx.nativeImage;
+  if (image === undefined) return undefined;
+  return ctx.sharedAcrossPlatforms("healthcheck:native", () =>
+    checkHealthcheck(image, ctx.runEnv, ctx.config.health.timeoutSeconds, undefined),
+  );
+};
+
+/** How much slower a container's start is under QEMU than natively, as allowed for. */
+export const EMULATION_SLOWDOWN = 20;
+
+/** The time an emulated container gets before failing probes count, in seconds. */
+export interface Emulation {
+  startS: number;
+  /** How the allowance was reached, for the details. */
+  basis: string;
+}
+
+/**
+ * The emulated allowance: EMULATION_SLOWDOWN times the image's native start, never less than
+ * EMULATED_START_PERIOD_S; that minimum alone when the native start is unknown (no native leg in
+ * the run, or it never turned healthy).
+ */
+export function emulation(nativeReadyMs: number | undefined): Emulation {
+  if (nativeReadyMs === undefined) {
+    return { startS: EMULATED_START_PERIOD_S, basis: "no native start to scale from" };
+  }
+  const scaled = Math.ceil((nativeReadyMs / 1000) * EMULATION_SLOWDOWN);
+  return {
+    startS: Math.max(EMULATED_START_PERIOD_S, scaled),
+    basis: `${EMULATION_SLOWDOWN}× the native ${formatDuration(nativeReadyMs)}`,
+  };
+}
+
+/**
+ * Starts a container from `image` and watches its health. Natively (`emulated` undefined) the
+ * image's own timings apply; under emulation the start period and each probe's timeout are
+ * stretched to the allowance. Resolves to the outcome and, when it turned healthy, how long that
+ * took after start.
+ */
 async function checkHealthcheck(
   image: string,
   runEnv: Readonly<Record<string, string>>,
   timeoutSeconds: number,
-  native: boolean,
-): Promise<CheckOutcome> {
+  emulated: Emulation | undefined,
+): Promise<{ outcome: CheckOutcome; readyMs?: number | undefined }> {
+  const native = emulated === undefined;
   const declared = (await inspectImage(image)).Config.Healthcheck;
   const test = declared?.Test;
   if (!declared || !test?.length || test[0] === "NONE") {
     return {
-      status: "failed",
-      summary: "the image declares no HEALTHCHECK",
-      details: [
-        'Add one to the runtime stage in exec form, e.g. `HEALTHCHECK CMD ["/usr/local/bin/node", "/app/healthcheck.mjs"]`.',
-      ],
+      outcome: {
+        status: "failed",
+        summary: "the image declares no HEALTHCHECK",
+        details: [
+          'Add one to the runtime stage in exec form, e.g. `HEALTHCHECK CMD ["/usr/local/bin/node", "/app/healthcheck.mjs"]`.',
+        ],
+      },
     };
   }
   const details = [`HEALTHCHECK ${JSON.stringify(test)}`];
-  // Under emulation every probe starts a Node.js under QEMU, many times slower: this proves the
-  // image's node and probe work on that platform, not its timings.
+  // Under emulation every probe starts the image's runtime under QEMU, many times slower: this
+  // proves the image and its probe work on that platform, not its timings.
   const declaredStart = (declared.StartPeriod ?? 0) / 1_000_000_000;
-  const emulatedStart = Math.min(timeoutSeconds, Math.max(declaredStart, EMULATED_START_PERIOD_S));
-  const emulated = native
-    ? []
-    : [
+  const emulatedStart = emulated ? Math.max(declaredStart, emulated.startS) : 0;
+  // Long enough for the whole allowance and the probes after it.
+  const waitSeconds = emulated
+    ? Math.max(timeoutSeconds, emulatedStart + EMULATED_PROBE_TIMEOUT_S)
+    : timeoutSeconds;
+  const emulatedFlags = emulated
+    ? [
         "--health-timeout",
         `${EMULATED_PROBE_TIMEOUT_S}s`,
         "--health-start-period",
         `${emulatedStart}s`,
-      ];
-  if (!native)
+      ]
+    : [];
+  if (emulated)
     details.push(
-      `under emulation: each probe may take ${EMULATED_PROBE_TIMEOUT_S} s, failures count after ${emulatedStart} s`,
+      `under emulation: each probe may take ${EMULATED_PROBE_TIMEOUT_S} s, failures count after ${emulatedStart} s (${emulated.basis})`,
     );
   const id = await createContainer(image, runEnv, [
     "--health-interval",
     `${PROBE_INTERVAL_MS}ms`,
-    ...emulated,
+    ...emulatedFlags,
   ]);
   try {
     const verdict = await startAndWatch(
@@ -139,7 +200,7 @@ async function checkHealthcheck(
             : status === "die"
               ? "exited"
               : undefined,
-      timeoutSeconds * 1000,
+      waitSeconds * 1000,
     );
     const state = JSON.parse(await docker(["inspect", "--format", "{{json .State}}", id])) as State;
     const probes = state.Health?.Log ?? [];
@@ -151,39 +212,48 @@ async function checkHealthcheck(
       const passed = probes.find((p) => p.ExitCode === 0);
       const readyMs = passed ? sinceStart(passed.End) : 0;
       return {
-        status: "passed",
-        summary: `healthy ${formatDuration(readyMs)} after start (probed every ${PROBE_INTERVAL_MS} ms)`,
-        details: [...details, ...(native ? impliedTimings(declared, readyMs) : [])],
+        outcome: {
+          status: "passed",
+          summary: `healthy ${formatDuration(readyMs)} after start (probed every ${PROBE_INTERVAL_MS} ms)`,
+          details: [...details, ...(native ? impliedTimings(declared, readyMs) : [])],
+        },
+        readyMs,
       };
     }
     if (verdict === "exited") {
       const logs = await docker(["logs", "--tail", "20", id]).catch(() => "");
       return {
-        status: "failed",
-        summary: `the container exited with code ${state.ExitCode} before turning healthy`,
-        details: [...details, ...log, "container logs:", ...logs.split("\n")],
+        outcome: {
+          status: "failed",
+          summary: `the container exited with code ${state.ExitCode} before turning healthy`,
+          details: [...details, ...log, "container logs:", ...logs.split("\n")],
+        },
       };
     }
     if (verdict === "unhealthy") {
       const last = probes.at(-1);
       return {
-        status: "failed",
-        summary: `the container turned unhealthy ${last ? formatDuration(sinceStart(last.End)) : ""} after start (${state.Health?.FailingStreak ?? "?"} failing probes in a row)`,
-        details: [
-          ...details,
-          ...log,
-          "Check what the probe calls answers inside the container, and its start period.",
-        ],
+        outcome: {
+          status: "failed",
+          summary: `the container turned unhealthy ${last ? formatDuration(sinceStart(last.End)) : ""} after start (${state.Health?.FailingStreak ?? "?"} failing probes in a row)`,
+          details: [
+            ...details,
+            ...log,
+            "Check what the probe calls answers inside the container, and its start period.",
+          ],
+        },
       };
     }
     return {
-      status: "failed",
-      summary: `not healthy within ${timeoutSeconds} s (still ${state.Health?.Status ?? "unknown"})`,
-      details: [
-        ...details,
-        ...log,
-        "Raise health.timeoutSeconds if start-up is legitimately slow, or check what the probe waits for.",
-      ],
+      outcome: {
+        status: "failed",
+        summary: `not healthy within ${waitSeconds} s (still ${state.Health?.Status ?? "unknown"})`,
+        details: [
+          ...details,
+          ...log,
+          "Raise health.timeoutSeconds if start-up is legitimately slow, or check what the probe waits for.",
+        ],
+      },
     };
   } finally {
     await removeContainer(id);

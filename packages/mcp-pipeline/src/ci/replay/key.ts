@@ -238,6 +238,8 @@ async function checkInputs(
       offline: inputs.offline,
       ci: inputs.ci,
       release: undefined,
+      nativeImage: platforms.some((p) => p.native) ? "unbuilt" : undefined,
+      sharedAcrossPlatforms: (key, compute) => shared.get(`* ${key}`, compute),
       shared: (key, compute, dispose) =>
         shared.get(
           `${p.platform} ${key}`,

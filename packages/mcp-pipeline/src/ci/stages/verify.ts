@@ -2,6 +2,12 @@ import { type Check, type CheckContext, type CheckResult, timed } from "../check
 import { CHECKS } from "../checks/index.js";
 import { type ResultCache, resultKey } from "./result-cache.js";
 
+/** One platform's image and the run's settings, as `verify` is given them. */
+export type PlatformContext = Omit<
+  CheckContext,
+  "shared" | "sharedAcrossPlatforms" | "nativeImage"
+>;
+
 export interface VerifyOptions {
   /** Check ids to report as skipped. */
   skip: readonly string[];
@@ -22,16 +28,19 @@ export interface VerifyOptions {
  * disposed of (the stack taken down) after the last check.
  */
 export async function verify(
-  contexts: readonly Omit<CheckContext, "shared">[],
+  contexts: readonly PlatformContext[],
   opts: VerifyOptions,
 ): Promise<CheckResult[]> {
   const shared = sharedWork();
   const [native] = contexts;
   if (!native) throw new Error("verify needs at least one image");
+  const nativeImage = contexts.find((ctx) => ctx.native)?.image;
   // Each platform's work (its Trivy scan) is its own; the stack is only ever the native one's.
-  const contextOf = (ctx: Omit<CheckContext, "shared">): CheckContext => ({
+  const contextOf = (ctx: PlatformContext): CheckContext => ({
     ...ctx,
+    nativeImage,
     shared: (key, compute, dispose) => shared.get(`${ctx.platform} ${key}`, compute, dispose),
+    sharedAcrossPlatforms: (key, compute) => shared.get(`* ${key}`, compute),
   });
   const runOne = async (check: Check, ctx: CheckContext): Promise<CheckResult> => {
     const key =

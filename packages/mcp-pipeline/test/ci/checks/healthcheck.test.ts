@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { impliedTimings } from "../../../src/ci/checks/healthcheck.js";
+import { emulation, impliedTimings } from "../../../src/ci/checks/healthcheck.js";
 
 const s = 1_000_000_000;
 
@@ -31,5 +31,16 @@ describe("impliedTimings", () => {
       "deployed, it turns healthy about 30s after start (the first passing probe at the declared interval)",
       "a failing probe marks it unhealthy after about 1m 30s",
     ]);
+  });
+});
+
+describe("the allowance under emulation", () => {
+  it("scales with the image's native start: twenty times it, never under 30 s", () => {
+    expect(emulation(3500)).toEqual({ startS: 70, basis: "20× the native 3.5s" });
+    expect(emulation(800)).toEqual({ startS: 30, basis: "20× the native 800ms" });
+  });
+
+  it("is 30 s when there is no native start to scale from", () => {
+    expect(emulation(undefined)).toEqual({ startS: 30, basis: "no native start to scale from" });
   });
 });
