@@ -138,8 +138,9 @@ export function detectMcp(dir: string): McpFacts {
   if (pkg) {
     const manifest = JSON.parse(pkg) as Record<string, Record<string, string> | undefined>;
     const deps = { ...manifest.dependencies, ...manifest.devDependencies };
+    // An SDK, or a published MCP server the image runs (server-everything, server-memory, …).
     const sdk = Object.keys(deps).find((name) =>
-      /^@modelcontextprotocol\/(sdk|server)$|^fastmcp$/.test(name),
+      /^@modelcontextprotocol\/(sdk|server(-[\w.-]+)?)$|^fastmcp$|^mcp-framework$/.test(name),
     );
     if (sdk) return { evidence: `package.json depends on ${sdk}` };
   }

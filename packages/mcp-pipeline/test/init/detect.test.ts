@@ -94,6 +94,25 @@ describe("detectMcp", () => {
     ).toBeUndefined();
   });
 
+  it("takes a package that ships a published MCP server for one", () => {
+    expect(
+      detectMcp(
+        inDir({
+          "package.json":
+            '{"dependencies":{"@modelcontextprotocol/server-everything":"2026.8.31"}}',
+        }),
+      ),
+    ).toEqual({ evidence: "package.json depends on @modelcontextprotocol/server-everything" });
+    // The conformance suite or the inspector make a repository no server.
+    expect(
+      detectMcp(
+        inDir({
+          "package.json": '{"devDependencies":{"@modelcontextprotocol/conformance":"0.1.16"}}',
+        }),
+      ).evidence,
+    ).toBeUndefined();
+  });
+
   it("finds nothing in a plain HTTP service", () => {
     expect(
       detectMcp(inDir({ "package.json": '{"dependencies":{"express":"5.0.0"}}' })).evidence,

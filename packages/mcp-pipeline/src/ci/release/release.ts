@@ -60,8 +60,8 @@ function parseArgs(
   return { request: program.args[0] as string, opts: program.opts<Options>() };
 }
 
-async function assertCleanTree(cwd: string, after?: string): Promise<void> {
-  const status = await git(cwd, ["status", "--porcelain", "--untracked-files=all"]);
+async function assertCleanTree(cwd: string, env: NodeJS.ProcessEnv, after?: string): Promise<void> {
+  const status = await git(cwd, ["status", "--porcelain", "--untracked-files=all"], env);
   if (status === "") return;
   const lines = status.split("\n");
   const shown = lines.slice(0, 20).map((line) => `  ${line}`);
@@ -94,12 +94,11 @@ function readPackageVersion(cwd: string): string {
 async function releaseBranch(cwd: string, opts: Options, env: NodeJS.ProcessEnv): Promise<string> {
   if (opts.branch) return opts.branch;
   if (env.PIPELINE_DEFAULT_BRANCH?.trim()) return env.PIPELINE_DEFAULT_BRANCH.trim();
-  const remoteHead = await gitQuery(cwd, [
-    "symbolic-ref",
-    "--short",
-    "-q",
-    `refs/remotes/${opts.remote}/HEAD`,
-  ]);
+  const remoteHead = await gitQuery(
+    cwd,
+    ["symbolic-ref", "--short", "-q", `refs/remotes/${opts.remote}/HEAD`],
+    env,
+  );
   return remoteHead?.replace(/^[^/]+\//, "") ?? "main";
 }
 
@@ -107,22 +106,24 @@ async function cut(argv: string[], deps: ReleaseDeps): Promise<number> {
   const { request, opts } = parseArgs(argv, deps);
   const { cwd, env } = deps;
   const say = (line: string) => deps.err(`release: ${line}\n`);
-  if ((await gitQuery(cwd, ["rev-parse", "--verify", "-q", "HEAD"])) === undefined) {
+  if ((await gitQuery(cwd, ["rev-parse", "--verify", "-q", "HEAD"], env)) === undefined) {
     throw new ReleaseRefusedError(`${cwd} is not a git repository with at least one commit`);
   }
   const current = readPackageVersion(cwd);
   const version = nextVersion(current, request);
   const tag = releaseTag(version);
 
-  await assertCleanTree(cwd);
-  const branch = await gitQuery(cwd, ["symbolic-ref", "--short", "-q", "HEAD"]);
+  await assertCleanTree(cwd, env);
+  const branch = await gitQuery(cwd, ["symbolic-ref", "--short", "-q", "HEAD"], env);
   const wanted = await releaseBranch(cwd, opts, env);
   if (branch !== wanted) {
     throw new ReleaseRefusedError(
       `releases are cut from ${wanted}, but ${branch === undefined ? "HEAD is detached" : `the current branch is ${branch}`}; run \`git switch ${wanted}\` first (or pass --branch if ${wanted} is not your default branch)`,
     );
   }
-  if ((await gitQuery(cwd, ["rev-parse", "--verify", "-q", `refs/tags/${tag}`])) !== undefined) {
+  if (
+    (await gitQuery(cwd, ["rev-parse", "--verify", "-q", `refs/tags/${tag}`], env)) !== undefined
+  ) {
     throw new ReleaseRefusedError(
       `tag ${tag} already exists; pick a greater version, or delete the tag if it was never pushed (\`git tag -d ${tag}\`)`,
     );
@@ -139,15 +140,15 @@ async function cut(argv: string[], deps: ReleaseDeps): Promise<number> {
         `the pipeline failed (exit ${exitCode}); nothing was changed. Fix it, commit, and run the release again.`,
       );
     }
-    await assertCleanTree(cwd, "the pipeline ran (is pipeline-report/ in .gitignore?)");
+    await assertCleanTree(cwd, env, "the pipeline ran (is pipeline-report/ in .gitignore?)");
   }
 
   try {
     // npm rewrites package.json and package-lock.json (when present) the way `npm version` always does.
     await execa("npm", ["version", version, "--no-git-tag-version"], { cwd, env });
-    await git(cwd, ["add", "--update"]);
-    await git(cwd, ["commit", "--quiet", "-m", `release: ${tag}`]);
-    await git(cwd, ["tag", "--annotate", tag, "-m", `Release ${tag}`]);
+    await git(cwd, ["add", "--update"], env);
+    await git(cwd, ["commit", "--quiet", "-m", `release: ${tag}`], env);
+    await git(cwd, ["tag", "--annotate", tag, "-m", `Release ${tag}`], env);
   } catch (err) {
     throw new Error(
       `bumping to ${version} failed: ${(err as Error).message}\nIf nothing was committed, \`git checkout -- .\` restores the tree.`,

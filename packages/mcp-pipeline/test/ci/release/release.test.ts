@@ -119,7 +119,7 @@ describe("mcp-pipeline release", () => {
     const { repo, release, git } = await makeRepo();
     const res = await release(["patch", "--skip-pipeline"]);
     expect(res.stderr).toContain("1.2.3 → 1.2.4 on main");
-    expect(res.exitCode).toBe(0);
+    expect(res.exitCode, res.stderr).toBe(0);
     expect(await git(["cat-file", "-t", "v1.2.4"])).toBe("tag");
     expect(await git(["tag", "-l", "--format=%(contents:subject)", "v1.2.4"])).toBe(
       "Release v1.2.4",
@@ -137,7 +137,7 @@ describe("mcp-pipeline release", () => {
   it("tags an explicit version given with a v prefix", async () => {
     const { release, git } = await makeRepo();
     const res = await release(["v2.0.0", "--skip-pipeline"]);
-    expect(res.exitCode).toBe(0);
+    expect(res.exitCode, res.stderr).toBe(0);
     expect(await git(["tag", "-l"])).toBe("v2.0.0");
   });
 
@@ -188,7 +188,7 @@ describe("mcp-pipeline release", () => {
   it("runs the pipeline's verify stage before it bumps anything", async () => {
     const { release, git } = await makeRepo();
     const res = await release(["minor"]);
-    expect(res.exitCode).toBe(0);
+    expect(res.exitCode, res.stderr).toBe(0);
     expect(res.stdout).toContain("fake-pipeline: verify");
     expect(await git(["tag", "-l"])).toBe("v1.3.0");
   });
