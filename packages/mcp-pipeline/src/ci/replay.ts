@@ -1,6 +1,6 @@
+import { lookupRun } from "./cache/runs.js";
 import { runFacts } from "./git/run-facts.js";
 import { replayable, runKey } from "./replay/key.js";
-import { lookupRun } from "./replay/record.js";
 import { appendStepSummary, writeReport } from "./report/report.js";
 import type { StageSummary } from "./report/schema.js";
 import { renderTerminalSummary } from "./report/terminal.js";

@@ -187,14 +187,14 @@ export const MUTANTS: readonly Mutant[] = [
   // Replay and cache keys.
   {
     id: "cache-keeps-failures",
-    file: "packages/mcp-pipeline/src/ci/stages/result-cache.ts",
+    file: "packages/mcp-pipeline/src/ci/cache/results.ts",
     from: 'if (result.status === "failed") return;',
     to: "",
     harm: "a failed check is served from the cache after its cause is fixed",
   },
   {
     id: "cache-fingerprint-paths-only",
-    file: "packages/mcp-pipeline/src/ci/stages/result-cache.ts",
+    file: "packages/mcp-pipeline/src/ci/cache/results.ts",
     from: "hash.update(path.slice(root.length)).update(readFileSync(path));",
     to: "hash.update(path.slice(root.length));",
     harm: "a fix to a gate's code is not run: its old verdict is reused",
@@ -222,7 +222,7 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     id: "replay-keeps-failed-run",
-    file: "packages/mcp-pipeline/src/ci/replay/record.ts",
+    file: "packages/mcp-pipeline/src/ci/cache/runs.ts",
     from: "if (!opts.report.ok || opts.report.error) return;",
     to: "if (opts.report.error) return;",
     harm: "a run whose gates failed replaces the kept run that passed under the same key",

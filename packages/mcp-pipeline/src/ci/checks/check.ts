@@ -16,7 +16,7 @@ export interface CheckResult {
   /** A Markdown section for report.md and the release notes (a table of results), when useful. */
   markdown?: string | undefined;
   durationMs: number;
-  /** Set when the result was reused from an earlier run with the same inputs (see result-cache.ts). */
+  /** Set when the result was reused from an earlier run with the same inputs (see cache/results.ts). */
   cached?: { run: string; at: string } | undefined;
 }
 

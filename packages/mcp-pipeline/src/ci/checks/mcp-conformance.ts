@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { fileHash } from "../cache/results.js";
 import {
   defaultScenarios,
   installedSuite,
@@ -6,7 +7,6 @@ import {
   runConformance,
 } from "../mcp/conformance.js";
 import { inspectMcpServer } from "../mcp/server-info.js";
-import { fileHash } from "../stages/result-cache.js";
 import type { Check } from "./check.js";
 import { sharedStack, stackInputs, withoutStack } from "./stack.js";
 

@@ -1,9 +1,9 @@
 import { resolve } from "node:path";
+import { fileHash } from "../cache/results.js";
 import { evaluateContract, renderContractMarkdown } from "../mcp/contract.js";
 import { readContractFile, writeContractFile } from "../mcp/contract-file.js";
 import { snapshotFromTools } from "../mcp/contract-snapshot.js";
 import { inspectMcpServer } from "../mcp/server-info.js";
-import { fileHash } from "../stages/result-cache.js";
 import type { Check, CheckContext } from "./check.js";
 import { NOT_MCP } from "./mcp-conformance.js";
 import { sharedStack, stackInputs, withoutStack } from "./stack.js";

@@ -4,7 +4,7 @@ import { homedir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import pLimit, { type LimitFunction } from "p-limit";
 import { run } from "../../host/exec.js";
-import { fileHash } from "../stages/result-cache.js";
+import { fileHash } from "../cache/results.js";
 import type { Check, CheckContext } from "./check.js";
 import { gateFindings, parseTrivyReport, type TrivyFindings } from "./trivy-report.js";
 

@@ -1,5 +1,5 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { storeRun } from "../replay/record.js";
+import { storeRun } from "../cache/runs.js";
 import { firstLine, reportError } from "../run/failure.js";
 import type { Run } from "../run/run.js";
 import type { Stage } from "../run/stage.js";

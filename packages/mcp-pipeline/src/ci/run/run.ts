@@ -1,6 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { RunStamp } from "../cache/results.js";
 import { resolveRunEnv } from "../config/run-env.js";
 import type { PipelineError } from "../errors.js";
 import { type RunFacts, runFacts } from "../git/run-facts.js";
@@ -10,7 +11,6 @@ import type { PipelineReport, StageSummary } from "../report/schema.js";
 import type { PipelineRequest } from "../request.js";
 import type { Built } from "../stages/build.js";
 import type { PublishResult } from "../stages/publish.js";
-import type { RunStamp } from "../stages/result-cache.js";
 
 /**
  * One run of the pipeline as its stages see it: the request, what git says, where it publishes,

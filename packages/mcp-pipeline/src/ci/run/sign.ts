@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { codeFingerprint } from "../cache/results.js";
 import { sourceUrl } from "../git/context.js";
 import type { ProvenanceInput } from "../sign/provenance.js";
-import { codeFingerprint } from "../stages/result-cache.js";
 import { baseImageDigests, signAndVerify, signingPlan } from "../stages/sign.js";
 import { isPlainHttp, type Run } from "./run.js";
 import type { Stage } from "./stage.js";

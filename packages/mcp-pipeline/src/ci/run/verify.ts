@@ -1,10 +1,10 @@
 import { emulationStatus } from "../../host/emulation.js";
 import { archOf } from "../../host/platforms.js";
 import { formatDuration } from "../../host/terminal.js";
+import { codeFingerprint, ResultCache } from "../cache/results.js";
 import type { CheckResult } from "../checks/check.js";
 import { mcpContract, updateContract } from "../checks/mcp-contract.js";
 import { previousRelease } from "../git/context.js";
-import { codeFingerprint, ResultCache } from "../stages/result-cache.js";
 import { verify } from "../stages/verify.js";
 import { gateFailed } from "./run.js";
 import type { Stage } from "./stage.js";

@@ -1,6 +1,6 @@
+import { type ResultCache, resultKey } from "../cache/results.js";
 import { type Check, type CheckContext, type CheckResult, timed } from "../checks/check.js";
 import { CHECKS } from "../checks/index.js";
-import { type ResultCache, resultKey } from "./result-cache.js";
 
 /** One platform's image and the run's settings, as `verify` is given them. */
 export type PlatformContext = Omit<

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Check, CheckResult } from "../../../src/ci/checks/check.js";
 import { Config } from "../../../src/ci/config/schema.js";
-import { ResultCache } from "../../../src/ci/stages/result-cache.js";
+import { ResultCache } from "../../../src/ci/cache/results.js";
 import { mergePlatforms, verify } from "../../../src/ci/stages/verify.js";
 
 const result = (status: CheckResult["status"], summary: string, durationMs = 100): CheckResult => ({

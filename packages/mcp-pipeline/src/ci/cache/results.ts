@@ -1,18 +1,10 @@
 import { createHash } from "node:crypto";
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { z } from "zod";
 import { CODE_DIR, PACKAGE_ROOT } from "../../package-root.js";
 import type { CheckResult } from "../checks/check.js";
+import { KeyedDir } from "./keyed-dir.js";
 
 /** What a run is called in cached results: its id and when it started. */
 export interface RunStamp {
@@ -78,7 +70,7 @@ export function resultKey(parts: {
  * naming the run they came from). Failed results are never kept.
  */
 export class ResultCache {
-  readonly #dir: string;
+  readonly #entries: KeyedDir<z.infer<typeof Entry>>;
   readonly #stamp: RunStamp;
   /** False with `--no-cache`: nothing is read, fresh results are still kept. */
   readonly #read: boolean;
@@ -86,7 +78,7 @@ export class ResultCache {
   readonly #reportDir: string;
 
   constructor(opts: { dir: string; stamp: RunStamp; read: boolean; reportDir: string }) {
-    this.#dir = opts.dir;
+    this.#entries = new KeyedDir(opts.dir, Entry);
     this.#stamp = opts.stamp;
     this.#read = opts.read;
     this.#reportDir = opts.reportDir;
@@ -95,19 +87,16 @@ export class ResultCache {
   /** The cached result for `key`, its files copied back to where they were written; undefined on a miss. */
   lookup(key: string): CheckResult | undefined {
     if (!this.#read) return undefined;
-    const dir = join(this.#dir, key);
-    let entry: z.infer<typeof Entry>;
-    try {
-      entry = Entry.parse(JSON.parse(readFileSync(join(dir, "entry.json"), "utf8")));
-    } catch {
-      return undefined;
-    }
+    const entry = this.#entries.read(key);
+    if (!entry) return undefined;
+    const kept = entry.files.map((file, i) =>
+      join(this.#entries.dir(key), "files", `${i}-${basename(file)}`),
+    );
+    if (!kept.every((file) => existsSync(file))) return undefined;
     for (const [i, file] of entry.files.entries()) {
-      const kept = join(dir, "files", `${i}-${basename(file)}`);
-      if (!existsSync(kept)) return undefined;
       const target = resolve(this.#reportDir, file);
       mkdirSync(dirname(target), { recursive: true });
-      copyFileSync(kept, target);
+      copyFileSync(kept[i] as string, target);
     }
     return { ...entry.result, cached: entry.from };
   }
@@ -120,18 +109,15 @@ export class ResultCache {
   store(key: string, result: CheckResult, files: readonly string[] = []): void {
     if (result.status === "failed") return;
     if (files.some((f) => relative(this.#reportDir, f).startsWith(".."))) return;
-    const dir = join(this.#dir, key);
-    const tmp = `${dir}.${process.pid}.tmp`;
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(join(tmp, "files"), { recursive: true });
-    for (const [i, file] of files.entries())
-      copyFileSync(file, join(tmp, "files", `${i}-${basename(file)}`));
-    const relativeFiles = files.map((f) => relative(this.#reportDir, f));
-    writeFileSync(
-      join(tmp, "entry.json"),
-      JSON.stringify({ result, from: this.#stamp, files: relativeFiles }),
-    );
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
+    const entry = {
+      result,
+      from: this.#stamp,
+      files: files.map((f) => relative(this.#reportDir, f)),
+    };
+    this.#entries.write(key, entry, (dir) => {
+      mkdirSync(join(dir, "files"));
+      for (const [i, file] of files.entries())
+        copyFileSync(file, join(dir, "files", `${i}-${basename(file)}`));
+    });
   }
 }

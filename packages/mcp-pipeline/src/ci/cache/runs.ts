@@ -1,23 +1,14 @@
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { z } from "zod";
 import { tryDocker } from "../docker/docker.js";
+import { keyDifferences, type RunKey } from "../replay/key.js";
 import type { PipelineReport } from "../report/schema.js";
-import type { RunStamp } from "../stages/result-cache.js";
-import { keyDifferences, type RunKey } from "./key.js";
+import { KeyedDir } from "./keyed-dir.js";
+import type { RunStamp } from "./results.js";
 
 /** Bumped whenever the record's shape changes; older records are then simply not found. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 const Record = z.object({
   format: z.literal(FORMAT),
@@ -45,25 +36,8 @@ function filesUnder(dir: string, rel = ""): string[] {
   });
 }
 
-const recordDir = (dir: string, key: string) => join(dir, "runs", key);
-
-function readRecord(dir: string): RunRecord | undefined {
-  try {
-    return Record.parse(JSON.parse(readFileSync(join(dir, "record.json"), "utf8")));
-  } catch {
-    return undefined;
-  }
-}
-
-/** The kept runs' directories under `runs`, newest first. */
-function keptRuns(runs: string): string[] {
-  if (!existsSync(runs)) return [];
-  return readdirSync(runs)
-    .filter((name) => /^[0-9a-f]{64}$/.test(name))
-    .map((name) => ({ path: join(runs, name), at: statSync(join(runs, name)).mtimeMs }))
-    .sort((a, b) => b.at - a.at)
-    .map((run) => run.path);
-}
+/** The kept runs, under `runs` in the results directory. */
+const runsIn = (dir: string) => new KeyedDir(join(dir, "runs"), Record);
 
 /** The image name a key's parts were made for (`config.image.name`). */
 const imageOf = (parts: Record<string, unknown>): unknown =>
@@ -71,10 +45,8 @@ const imageOf = (parts: Record<string, unknown>): unknown =>
 
 /** The most recently kept run of the same image, to compare a missed key with. */
 function latestRecord(dir: string, parts: Record<string, unknown>): RunRecord | undefined {
-  for (const path of keptRuns(join(dir, "runs"))) {
-    const record = readRecord(path);
-    if (record && imageOf(record.parts) === imageOf(parts)) return record;
-  }
+  for (const record of runsIn(dir).newestFirst())
+    if (imageOf(record.parts) === imageOf(parts)) return record;
   return undefined;
 }
 
@@ -92,15 +64,8 @@ export function storeRun(opts: {
   reportDir: string;
 }): void {
   if (!opts.report.ok || opts.report.error) return;
-  const target = recordDir(opts.dir, opts.key.key);
-  const tmp = `${target}.${process.pid}.tmp`;
-  rmSync(tmp, { recursive: true, force: true });
+  const runs = runsIn(opts.dir);
   const files = filesUnder(opts.reportDir);
-  for (const file of files) {
-    mkdirSync(dirname(join(tmp, "files", file)), { recursive: true });
-    copyFileSync(join(opts.reportDir, file), join(tmp, "files", file));
-  }
-  mkdirSync(tmp, { recursive: true });
   const record: RunRecord = {
     format: FORMAT,
     from: opts.from,
@@ -109,19 +74,17 @@ export function storeRun(opts: {
     files,
     parts: opts.key.parts,
   };
-  writeFileSync(join(tmp, "record.json"), JSON.stringify(record));
-  rmSync(target, { recursive: true, force: true });
-  renameSync(tmp, target);
-  prune(join(opts.dir, "runs"));
+  runs.write(opts.key.key, record, (dir) => {
+    for (const file of files) {
+      mkdirSync(dirname(join(dir, "files", file)), { recursive: true });
+      copyFileSync(join(opts.reportDir, file), join(dir, "files", file));
+    }
+  });
+  runs.prune(KEEP_RUNS);
 }
 
 /** How many kept runs stay on disk: the newest. */
 const KEEP_RUNS = 10;
-
-function prune(runs: string): void {
-  for (const path of keptRuns(runs).slice(KEEP_RUNS))
-    rmSync(path, { recursive: true, force: true });
-}
 
 /** Why a run could not be replayed, or the record it replays. */
 export type Lookup = { record: RunRecord } | { miss: string };
@@ -135,8 +98,9 @@ export async function lookupRun(opts: {
   key: RunKey;
   reportDir: string;
 }): Promise<Lookup> {
-  const dir = recordDir(opts.dir, opts.key.key);
-  const record = readRecord(dir);
+  const runs = runsIn(opts.dir);
+  const dir = runs.dir(opts.key.key);
+  const record = runs.read(opts.key.key);
   if (!record) {
     const latest = latestRecord(opts.dir, opts.key.parts);
     return {

@@ -2,14 +2,18 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { CheckResult } from "../../../src/ci/checks/check.js";
 import {
   codeFingerprint,
   fileHash,
   pipelineFingerprint,
   ResultCache,
   resultKey,
-} from "../../../src/ci/stages/result-cache.js";
+} from "../../../src/ci/cache/results.js";
+import type { CheckResult } from "../../../src/ci/checks/check.js";
+
+/** Result keys are sha256 digests, as resultKey makes them. */
+const K = "a".repeat(64);
+const OTHER = "b".repeat(64);
 
 let root: string;
 beforeEach(() => {
@@ -36,57 +40,57 @@ function cache(read = true, reportDir = join(root, "report")) {
 
 describe("ResultCache", () => {
   it("gives back a passed result marked with the run it came from", () => {
-    cache().store("k", result("passed"));
-    expect(cache().lookup("k")).toEqual({
+    cache().store(K, result("passed"));
+    expect(cache().lookup(K)).toEqual({
       ...result("passed"),
       cached: { run: "local-1", at: "2026-11-25T00:00:00.000Z" },
     });
   });
 
   it("never keeps a failed result", () => {
-    cache().store("k", result("failed"));
-    expect(cache().lookup("k")).toBeUndefined();
+    cache().store(K, result("failed"));
+    expect(cache().lookup(K)).toBeUndefined();
   });
 
   it("keeps a result the check itself skipped", () => {
-    cache().store("k", result("skipped"));
-    expect(cache().lookup("k")?.status).toBe("skipped");
+    cache().store(K, result("skipped"));
+    expect(cache().lookup(K)?.status).toBe("skipped");
   });
 
   it("reads nothing with --no-cache, but still keeps fresh results", () => {
-    cache(false).store("k", result("passed"));
-    expect(cache(false).lookup("k")).toBeUndefined();
-    expect(cache(true).lookup("k")?.status).toBe("passed");
+    cache(false).store(K, result("passed"));
+    expect(cache(false).lookup(K)).toBeUndefined();
+    expect(cache(true).lookup(K)?.status).toBe("passed");
   });
 
   it("misses on another key", () => {
-    cache().store("k", result("passed"));
-    expect(cache().lookup("other")).toBeUndefined();
+    cache().store(K, result("passed"));
+    expect(cache().lookup(OTHER)).toBeUndefined();
   });
 
   it("restores the files a result wrote into this run's report directory", () => {
     const first = join(root, "report-1");
     mkdirSync(first);
     writeFileSync(join(first, "trivy.sarif"), "sarif!");
-    cache(true, first).store("k", result("passed"), [join(first, "trivy.sarif")]);
+    cache(true, first).store(K, result("passed"), [join(first, "trivy.sarif")]);
     const second = join(root, "report-2");
-    expect(cache(true, second).lookup("k")?.status).toBe("passed");
+    expect(cache(true, second).lookup(K)?.status).toBe("passed");
     expect(readFileSync(join(second, "trivy.sarif"), "utf8")).toBe("sarif!");
   });
 
   it("does not keep a result whose files live outside the report directory", () => {
     writeFileSync(join(root, "elsewhere.json"), "{}");
-    cache().store("k", result("passed"), [join(root, "elsewhere.json")]);
-    expect(cache().lookup("k")).toBeUndefined();
+    cache().store(K, result("passed"), [join(root, "elsewhere.json")]);
+    expect(cache().lookup(K)).toBeUndefined();
   });
 
   it("misses, rather than half-restores, when a kept file has gone", () => {
     const dir = join(root, "report");
     mkdirSync(dir);
     writeFileSync(join(dir, "sbom.cdx.json"), "{}");
-    cache().store("k", result("passed"), [join(dir, "sbom.cdx.json")]);
-    rmSync(join(root, "results", "k", "files"), { recursive: true });
-    expect(cache().lookup("k")).toBeUndefined();
+    cache().store(K, result("passed"), [join(dir, "sbom.cdx.json")]);
+    rmSync(join(root, "results", K, "files"), { recursive: true });
+    expect(cache().lookup(K)).toBeUndefined();
   });
 });
 

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { lookupRun, storeRun } from "../../../src/ci/cache/runs.js";
 import { docker, tryDocker } from "../../../src/ci/docker/docker.js";
 import type { RunKey } from "../../../src/ci/replay/key.js";
-import { lookupRun, storeRun } from "../../../src/ci/replay/record.js";
 import type { PipelineReport } from "../../../src/ci/report/schema.js";
 
 let root: string;
@@ -47,7 +47,7 @@ const key = (
   name: string,
   parts: Record<string, unknown> = { build: { context: name } },
 ): RunKey => ({
-  key: name.repeat(64).slice(0, 64),
+  key: Buffer.from(name).toString("hex").repeat(64).slice(0, 64),
   parts,
 });
 

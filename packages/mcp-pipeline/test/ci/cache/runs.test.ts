@@ -2,11 +2,11 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { lookupRun, storeRun } from "../../../src/ci/cache/runs.js";
 import type { RunKey } from "../../../src/ci/replay/key.js";
-import { lookupRun, storeRun } from "../../../src/ci/replay/record.js";
 import type { PipelineReport } from "../../../src/ci/report/schema.js";
 
-// Records of runs that hold no images, so Docker is never asked; record.e2e.test.ts covers the
+// Records of runs that hold no images, so Docker is never asked; runs.e2e.test.ts covers the
 // image checks against a real Docker.
 
 let root: string;
@@ -29,7 +29,7 @@ const key = (
   name: string,
   parts: Record<string, unknown> = { build: { context: name } },
 ): RunKey => ({
-  key: name.repeat(64).slice(0, 64),
+  key: Buffer.from(name).toString("hex").repeat(64).slice(0, 64),
   parts,
 });
 
