@@ -9,16 +9,16 @@ import type { PublishTarget } from "../registry/target.js";
 import { redact } from "../report/redact.js";
 import type { SignatureRecord } from "../report/schema.js";
 import { baseImageRefs } from "../sign/base-images.js";
+import type { PredicateType } from "../sign/cosign-args.js";
+import type { CosignRegistry } from "../sign/cosign-run.js";
+import { attest, type SigningMode, signImage } from "../sign/cosign-sign.js";
 import {
-  attest,
-  type CosignRegistry,
-  signImage,
   type VerifyAttestationResult,
+  type VerifyExpectation,
   type VerifyImageResult,
   verifyAttestation,
   verifyImage,
-} from "../sign/cosign.js";
-import type { PredicateType, SigningMode, VerifyExpectation } from "../sign/cosign-args.js";
+} from "../sign/cosign-verify.js";
 import { expectedKeylessIdentity, jobWorkflowRef } from "../sign/keyless-identity.js";
 import { buildProvenance, type ProvenanceInput } from "../sign/provenance.js";
 

@@ -1,15 +1,13 @@
 import { describe, expect, it } from "vitest";
+import { PREDICATE_TYPE_URI } from "../../../src/ci/sign/cosign-args.js";
 import {
   attestArgs,
   type KeyPemSigning,
-  PREDICATE_TYPE_URI,
   secretNamesOf,
   signArgs,
   signingEnv,
-  verifyArgs,
-  verifyCommand,
-  verifyEnv,
-} from "../../../src/ci/sign/cosign-args.js";
+} from "../../../src/ci/sign/cosign-sign.js";
+import { verifyArgs, verifyCommand, verifyEnv } from "../../../src/ci/sign/cosign-verify.js";
 import { parseDigestRef } from "../../../src/ci/sign/image-ref.js";
 
 const HEX = "21040e9def499ce2a91e8d66fd3ab9dededbb919ba3abbe0fd18aaff0c657b90";

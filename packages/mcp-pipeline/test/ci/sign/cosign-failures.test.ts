@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CosignError } from "../../../src/ci/errors.js";
-import { attest, signImage, verifyAttestation, verifyImage } from "../../../src/ci/sign/cosign.js";
+import { attest, signImage } from "../../../src/ci/sign/cosign-sign.js";
+import { verifyAttestation, verifyImage } from "../../../src/ci/sign/cosign-verify.js";
 import { fakeCosign } from "./fake-cosign.js";
 
 // Failure branches of the cosign wrapper that the real cosign and registry cannot be driven into

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { EnvironmentError, ImageRefError } from "../../../src/ci/errors.js";
-import { attest, signImage, verifyAttestation, verifyImage } from "../../../src/ci/sign/cosign.js";
+import { attest, signImage } from "../../../src/ci/sign/cosign-sign.js";
+import { verifyAttestation, verifyImage } from "../../../src/ci/sign/cosign-verify.js";
 
 // The checks signImage, attest and the verifiers make before cosign runs: these reach their
 // failure branches without cosign, a registry or a network.

@@ -1,10 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { EnvironmentError } from "../../../src/ci/errors.js";
-import {
-  assertKeylessReady,
-  parseAttestationOutput,
-  parseVerifyOutput,
-} from "../../../src/ci/sign/cosign.js";
+import { assertKeylessReady } from "../../../src/ci/sign/cosign-sign.js";
+import { parseAttestationOutput, parseVerifyOutput } from "../../../src/ci/sign/cosign-verify.js";
 
 const HEX = "21040e9def499ce2a91e8d66fd3ab9dededbb919ba3abbe0fd18aaff0c657b90";
 

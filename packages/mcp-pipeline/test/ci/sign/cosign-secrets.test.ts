@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { describeError } from "../../../src/ci/checks/check.js";
 import { CosignError, SigningKeyError } from "../../../src/ci/errors.js";
-import { signImage, verifyImage } from "../../../src/ci/sign/cosign.js";
+import { signImage } from "../../../src/ci/sign/cosign-sign.js";
+import { verifyImage } from "../../../src/ci/sign/cosign-verify.js";
 import { fakeCosign } from "./fake-cosign.js";
 
 // The real cosign never prints a secret, so a stand-in that does (fake-cosign.ts) shows that

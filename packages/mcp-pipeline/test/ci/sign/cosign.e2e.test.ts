@@ -4,8 +4,12 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeError } from "../../../src/ci/checks/check.js";
 import { CosignError, SigningKeyError } from "../../../src/ci/errors.js";
-import { attest, signImage, verifyAttestation, verifyImage } from "../../../src/ci/sign/cosign.js";
-import type { KeyFileSigning, VerifyExpectation } from "../../../src/ci/sign/cosign-args.js";
+import { attest, type KeyFileSigning, signImage } from "../../../src/ci/sign/cosign-sign.js";
+import {
+  type VerifyExpectation,
+  verifyAttestation,
+  verifyImage,
+} from "../../../src/ci/sign/cosign-verify.js";
 import { withDockerConfig } from "../../../src/ci/sign/docker-config.js";
 import { buildProvenance } from "../../../src/ci/sign/provenance.js";
 import {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { docker } from "../../../src/ci/docker/docker.js";
-import type { CosignRegistry } from "../../../src/ci/sign/cosign.js";
+import type { CosignRegistry } from "../../../src/ci/sign/cosign-run.js";
 import { which } from "../../../src/host/exec.js";
 import { basicAuth, MANIFEST_ACCEPT } from "../../../src/host/registry-api.js";
 import { readRegistryAuth } from "../../../src/toolchain/steps/registry.js";

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { ResultCache } from "../../../src/ci/cache/results.js";
 import type { Check, CheckResult } from "../../../src/ci/checks/check.js";
 import { Config } from "../../../src/ci/config/schema.js";
-import { ResultCache } from "../../../src/ci/cache/results.js";
 import { mergePlatforms, verify } from "../../../src/ci/stages/verify.js";
 
 const result = (status: CheckResult["status"], summary: string, durationMs = 100): CheckResult => ({
