@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { CHECK_IDS } from "./checks/index.js";
 import { type RunEnvironment, readEnvironment } from "./config/environment.js";
 import { type ConfigOverrides, loadConfig } from "./config/load.js";
@@ -109,7 +109,8 @@ export function pipelineCommand(): Command {
     .addOption(
       new Option("--skip <check>", "skip a check, repeatable")
         .choices([...CHECK_IDS])
-        .argParser(collect)
+        // After choices(), which would otherwise keep only the last value.
+        .argParser(collectCheckIds)
         .default([]),
     )
     .option(
@@ -135,6 +136,13 @@ Exit codes: 0 all gates passed, 1 a gate failed or the image did not build (noth
     )
     .exitOverride()
     .showHelpAfterError();
+}
+
+/** `--skip`: a gate id from the check table, collected; anything else is refused by name. */
+function collectCheckIds(value: string, previous: string[]): string[] {
+  if (!CHECK_IDS.includes(value))
+    throw new InvalidArgumentError(`Allowed choices are ${CHECK_IDS.join(", ")}.`);
+  return [...previous, value];
 }
 
 export function parseArgs(

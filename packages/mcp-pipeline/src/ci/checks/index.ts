@@ -19,5 +19,12 @@ export const CHECKS: readonly Check[] = [
   mcpContract,
 ];
 
-/** The ids `--skip` accepts. */
-export const CHECK_IDS: readonly string[] = CHECKS.map((c) => c.id);
+/**
+ * The gate that runs on the published digest rather than the built image, so after publish: the
+ * sign stage signs and attests, then cosign verifies both as a user would (run/sign.ts). Skipping
+ * it publishes unsigned.
+ */
+export const SIGNATURE_CHECK_ID = "signature";
+
+/** Every gate's id, in report order: the image's checks, then the signature. What `--skip` accepts. */
+export const CHECK_IDS: readonly string[] = [...CHECKS.map((c) => c.id), SIGNATURE_CHECK_ID];

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { codeFingerprint } from "../cache/results.js";
+import { SIGNATURE_CHECK_ID } from "../checks/index.js";
 import { sourceUrl } from "../git/context.js";
 import type { ProvenanceInput } from "../sign/provenance.js";
 import { baseImageDigests, signAndVerify, signingPlan } from "../stages/sign.js";
@@ -45,8 +46,8 @@ async function provenanceOf(run: Run, finishedOn: Date): Promise<ProvenanceInput
 
 /**
  * `sign`: after publish, cosign signs the published digest and attests the SBOM and the SLSA
- * provenance, then the `signature` gate verifies all of them. Without a way to sign, the gate
- * is skipped and says why.
+ * provenance, then the `signature` gate verifies all of them. Without a way to sign, or with
+ * `--skip signature`, the gate is skipped and says why.
  */
 export const signStage: Stage = {
   name: () => "sign",
@@ -56,6 +57,18 @@ export const signStage: Stage = {
     const { target, published, built } = run;
     if (!target || !published || !built) throw new Error("sign needs a published image");
     const started = Date.now();
+    const skipped = (summary: string) => {
+      run.report.checks.push({
+        id: SIGNATURE_CHECK_ID,
+        status: "skipped",
+        summary,
+        details: [],
+        durationMs: 0,
+      });
+      return "skipped" as const;
+    };
+    if (run.req.skip.includes(SIGNATURE_CHECK_ID))
+      return skipped("skipped on request (--skip): the published image is not signed");
     const plan = await signingPlan({
       enabled: config.sign.enabled && run.req.sign !== false,
       signing: env.signing,
@@ -63,16 +76,7 @@ export const signStage: Stage = {
       offline: env.offline,
       reportDir: config.reportDir,
     });
-    if ("skip" in plan) {
-      run.report.checks.push({
-        id: "signature",
-        status: "skipped",
-        summary: plan.skip,
-        details: [],
-        durationMs: 0,
-      });
-      return "skipped";
-    }
+    if ("skip" in plan) return skipped(plan.skip);
     const ref = `${target.repository}@${published.digest}`;
     progress.update(`cosign sign and attest ${ref}`);
     const signed = await signAndVerify({
@@ -86,7 +90,11 @@ export const signStage: Stage = {
       env: env.signing.cosignEnv,
       provenance: await provenanceOf(run, new Date()),
     });
-    run.report.checks.push({ id: "signature", ...signed.check, durationMs: Date.now() - started });
+    run.report.checks.push({
+      id: SIGNATURE_CHECK_ID,
+      ...signed.check,
+      durationMs: Date.now() - started,
+    });
     run.report.signatures = signed.signatures;
     run.report.attestations = signed.attestations;
     run.report.verify = signed.verify;

@@ -127,6 +127,23 @@ describe("the published image is signed, attested and verified before the run pa
     expect(JSON.stringify(run.report)).not.toContain(wrong);
   });
 
+  it("skips the signature gate on request: published, nothing signed, reported as skipped", async () => {
+    const run = await runPipeline([...skipAllBut(), "--skip", "signature"]);
+    expect(run.exitCode, run.output.slice(-3000)).toBe(0);
+    expect(check(run, "signature")).toMatchObject({ status: "skipped" });
+    expect(check(run, "signature").summary).toMatch(/skipped on request \(--skip\)/);
+    expect(run.report.published.length).toBeGreaterThan(0);
+    expect(run.report.signatures).toBeUndefined();
+    const verified = await cosign([
+      "verify",
+      "--key",
+      paths.cosignPublicKeyFile,
+      `${run.repository}@${run.report.image.digest}`,
+    ]);
+    expect(verified.exitCode, verified.all).not.toBe(0);
+    expect(verified.all).toMatch(/no signatures found|no matching signatures/i);
+  });
+
   it("reports the signature as skipped, never passed, with --no-sign", async () => {
     const run = await runPipeline([...skipAllBut(), "--no-sign"]);
     expect(run.exitCode, run.output.slice(-3000)).toBe(0);
