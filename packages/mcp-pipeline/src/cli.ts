@@ -18,7 +18,7 @@ import { toolchainEnv } from "./toolchain/env.js";
 import { toolchainPaths } from "./toolchain/paths.js";
 import { loadSettings } from "./toolchain/settings.js";
 import { setup } from "./toolchain/setup.js";
-import { readRegistryAuth } from "./toolchain/steps/registry.js";
+import { readRegistryAuth } from "./toolchain/state.js";
 
 // `mcp-pipeline [stage] [options]` and its commands. The stages run the pipeline (ci/main.ts)
 // under `dagger run` after setup; the commands install, check, start a repository, release, or

@@ -9,9 +9,15 @@ import { toolchainEnv } from "./env.js";
 import { detectMode, type Mode } from "./mode.js";
 import type { ToolchainPaths } from "./paths.js";
 import { type ToolchainSettings, usesSharedEngine } from "./settings.js";
-import { type Provenance, readProvenance, readRegistries, readState } from "./state.js";
+import {
+  type Provenance,
+  readProvenance,
+  readRegistries,
+  readRegistryAuth,
+  readState,
+} from "./state.js";
 import { mirrorPlatforms } from "./steps/base-images.js";
-import { readRegistryAuth, registryStatus } from "./steps/registry.js";
+import { registryStatus } from "./steps/registry.js";
 import { baseImages, versions } from "./versions.js";
 
 export interface Component {

@@ -1,22 +1,19 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ToolchainError, ToolchainErrorCode } from "../host/errors.js";
 import { forcedMode } from "./mode.js";
 import { toolchainPaths } from "./paths.js";
-import { loadSettings } from "./settings.js";
-import { readState } from "./state.js";
-import { readCosignCredentials } from "./steps/cosign-key.js";
-import { engineConfigFile } from "./steps/engine-config.js";
-import { type RegistryAuth, readRegistryAuth } from "./steps/registry.js";
-
-export type { RegistryAuth };
-
+import {
+  type EngineRegistries,
+  type RegistryAuth,
+  readCosignCredentials,
+  readEngineRegistries,
+  readRegistryAuth,
+  readState,
+} from "./state.js";
 import { versions } from "./versions.js";
 
-/** The engine's registry settings (its engine.json `registries`): mirrors, and plain HTTP. */
-export type EngineRegistries = Readonly<
-  Record<string, { mirrors?: readonly string[] | undefined; http?: boolean | undefined }>
->;
+export type { EngineRegistries, RegistryAuth };
 
 /**
  * What setup left on this machine, as the pipeline reads it: the one way from the pipeline into
@@ -37,18 +34,8 @@ export interface ToolchainRecord {
   toolVersions: { dagger: string; trivy: string; cosign: string };
 }
 
-/** The `registries` of an engine.json; none when there is no file or it does not parse. */
-function readEngineRegistries(file: string): EngineRegistries {
-  try {
-    const parsed = JSON.parse(readFileSync(file, "utf8")) as { registries?: EngineRegistries };
-    return parsed.registries ?? {};
-  } catch {
-    return {};
-  }
-}
-
 /**
- * Reads what setup recorded, with `env` saying where (`MCP_PIPELINE_CACHE`, `XDG_CONFIG_HOME`)
+ * Reads what setup recorded, with `env` saying where (`MCP_PIPELINE_CACHE`)
  * and whether to override the mode (`AIRGAP`). Throws a BadSetting ToolchainError for a value it
  * cannot use.
  */
@@ -63,8 +50,9 @@ export function readToolchainRecord(env: NodeJS.ProcessEnv): ToolchainRecord {
     });
   }
   const local = readCosignCredentials(paths);
+  const state = readState(paths);
   return {
-    offline: (forced ?? readState(paths)?.mode) === "airgap",
+    offline: (forced ?? state?.mode) === "airgap",
     localRegistry: readRegistryAuth(paths),
     localCosignKey:
       local && existsSync(paths.cosignKeyFile) && existsSync(paths.cosignPublicKeyFile)
@@ -74,7 +62,7 @@ export function readToolchainRecord(env: NodeJS.ProcessEnv): ToolchainRecord {
             password: local.password,
           }
         : undefined,
-    engineRegistries: readEngineRegistries(engineConfigFile({ settings: loadSettings(env) })),
+    engineRegistries: readEngineRegistries(state?.engineConfig),
     resultsDir: join(paths.root, "results"),
     toolVersions: { dagger: versions.dagger, trivy: versions.trivy, cosign: versions.cosign },
   };

@@ -118,4 +118,47 @@ export function recordInstalledPackages(paths: ToolchainPaths, packages: string[
   writeJson(packagesFile(paths), [...new Set([...readInstalledPackages(paths), ...packages])]);
 }
 
+/** Credentials of the authenticated registry, as written to `registry-auth.json`. */
+export const RegistryAuth = z.object({
+  address: z.string(),
+  username: z.string(),
+  password: z.string(),
+});
+export type RegistryAuth = z.infer<typeof RegistryAuth>;
+
+/** Reads the authenticated registry's credentials, or undefined before setup wrote them. */
+export function readRegistryAuth(paths: ToolchainPaths): RegistryAuth | undefined {
+  return readJson(paths.registryAuthFile, RegistryAuth);
+}
+
+/** The local signing key's password, as written to `cosign-credentials.json`. */
+export const CosignCredentials = z.object({
+  password: z.string().min(16),
+});
+export type CosignCredentials = z.infer<typeof CosignCredentials>;
+
+/** Reads the local signing key's password, or undefined before setup wrote it. */
+export function readCosignCredentials(paths: ToolchainPaths): CosignCredentials | undefined {
+  return readJson(paths.cosignCredentialsFile, CosignCredentials);
+}
+
+/** The engine's registry settings (its engine.json `registries`): mirrors, and plain HTTP. */
+export type EngineRegistries = Readonly<
+  Record<string, { mirrors?: readonly string[] | undefined; http?: boolean | undefined }>
+>;
+
+/**
+ * The `registries` of the engine.json setup wrote for the engine it configured; none when it wrote
+ * none (a shared engine, no local registries) or the file does not parse.
+ */
+export function readEngineRegistries(file: string | null | undefined): EngineRegistries {
+  if (!file) return {};
+  try {
+    const parsed = JSON.parse(readFileSync(file, "utf8")) as { registries?: EngineRegistries };
+    return parsed.registries ?? {};
+  } catch {
+    return {};
+  }
+}
+
 export { writeJson as writeJsonFile };

@@ -17,7 +17,7 @@ import { CHECK_IDS, SIGNATURE_CHECK_ID } from "../../src/ci/checks/index.js";
 import { tryDocker } from "../../src/ci/docker/docker.js";
 import type { PipelineReport } from "../../src/ci/report/schema.js";
 import { basicAuth } from "../../src/host/registry-api.js";
-import { readRegistryAuth } from "../../src/toolchain/steps/registry.js";
+import { readRegistryAuth } from "../../src/toolchain/state.js";
 import { env, paths, repoRoot, runEntry } from "../toolchain/helpers.js";
 
 export const auth = readRegistryAuth(paths);

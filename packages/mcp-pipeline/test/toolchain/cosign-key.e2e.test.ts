@@ -16,7 +16,8 @@ import { ToolchainError } from "../../src/host/errors.js";
 import type { StepContext } from "../../src/toolchain/context.js";
 import { toolchainPaths } from "../../src/toolchain/paths.js";
 import { loadSettings } from "../../src/toolchain/settings.js";
-import { cosignKeyPair, readCosignCredentials } from "../../src/toolchain/steps/cosign-key.js";
+import { readCosignCredentials } from "../../src/toolchain/state.js";
+import { cosignKeyPair } from "../../src/toolchain/steps/cosign-key.js";
 import { env } from "./helpers.js";
 
 // The step runs against a private cache directory (MCP_PIPELINE_CACHE), never the real state,

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { imageConfig, manifestDigest } from "../../src/host/registry-api.js";
-import { readRegistryAuth } from "../../src/toolchain/steps/registry.js";
+import { readRegistryAuth } from "../../src/toolchain/state.js";
 import { PACKAGE_ROOT } from "../paths.js";
 import { env, paths, repoRoot } from "./helpers.js";
 

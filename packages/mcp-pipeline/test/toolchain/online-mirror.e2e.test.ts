@@ -20,8 +20,7 @@ import { manifestDigest } from "../../src/host/registry-api.js";
 import { sha256File } from "../../src/toolchain/checksums.js";
 import { toolchainEnv } from "../../src/toolchain/env.js";
 import { TOKEN_REGISTRY_ADDRESS } from "../../src/toolchain/registry-config.js";
-import { readState } from "../../src/toolchain/state.js";
-import { readRegistryAuth } from "../../src/toolchain/steps/registry.js";
+import { readRegistryAuth, readState } from "../../src/toolchain/state.js";
 import { PACKAGE_ROOT } from "../paths.js";
 import { paths, repoRoot } from "./helpers.js";
 import {

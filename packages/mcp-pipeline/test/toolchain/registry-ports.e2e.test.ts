@@ -7,8 +7,8 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nextFreePort, portOwner } from "../../src/toolchain/ports.js";
 import { REGISTRY_PORTS } from "../../src/toolchain/registry-config.js";
-import { readRegistries } from "../../src/toolchain/state.js";
-import { readRegistryAuth, registryStatus } from "../../src/toolchain/steps/registry.js";
+import { readRegistries, readRegistryAuth } from "../../src/toolchain/state.js";
+import { registryStatus } from "../../src/toolchain/steps/registry.js";
 import { Sandbox } from "./sandbox.js";
 
 const TOOLS = ["cosign", "actionlint", "docker-compose", "docker-buildx", "trivy", "dagger"];

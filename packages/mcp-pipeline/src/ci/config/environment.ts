@@ -6,8 +6,8 @@ import {
   readToolchainRecord,
   type ToolchainRecord,
 } from "../../toolchain/record.js";
-import { EnvironmentError } from "../errors.js";
-import { type GitContext, gitContextFromEnv } from "../git/tags.js";
+import { EnvironmentError, GitContextError } from "../errors.js";
+import type { GitContext } from "../git/tags.js";
 
 /**
  * Everything the pipeline takes from its environment, read once at the edge
@@ -115,6 +115,37 @@ const value = (env: Readonly<Record<string, string | undefined>>, name: string) 
   const raw = env[name]?.trim();
   return raw === undefined || raw === "" ? undefined : raw;
 };
+
+/**
+ * Reads the GitHub Actions context from the environment: `GITHUB_REF`, `GITHUB_SHA`,
+ * `GITHUB_EVENT_NAME`, `GITHUB_BASE_REF`, and the default branch from `GITHUB_DEFAULT_BRANCH`
+ * (not set by GitHub itself; a workflow can pass `github.event.repository.default_branch`),
+ * else `main`. Returns undefined when `GITHUB_REF` is unset, i.e. outside Actions.
+ * Throws GitContextError when `GITHUB_REF` is set but `GITHUB_SHA` is not.
+ */
+export function gitContextFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): GitContext | undefined {
+  const value = (name: string): string | undefined => {
+    const raw = env[name]?.trim();
+    return raw === undefined || raw === "" ? undefined : raw;
+  };
+  const ref = value("GITHUB_REF");
+  if (ref === undefined) return undefined;
+  const sha = value("GITHUB_SHA");
+  if (sha === undefined) {
+    throw new GitContextError(
+      `GITHUB_REF is set (${ref}) but GITHUB_SHA is not; set both or neither`,
+    );
+  }
+  return {
+    ref,
+    sha,
+    defaultBranch: value("GITHUB_DEFAULT_BRANCH") ?? "main",
+    eventName: value("GITHUB_EVENT_NAME"),
+    baseRef: value("GITHUB_BASE_REF"),
+  };
+}
 
 /** Reads the run's environment once; bad values throw an EnvironmentError naming the variable. */
 export function readEnvironment(env: Readonly<Record<string, string | undefined>>): RunEnvironment {

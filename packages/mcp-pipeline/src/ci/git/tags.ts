@@ -166,34 +166,3 @@ function semverIdentifier(tag: string): string {
   const identifier = tag.replace(/[^0-9A-Za-z-]+/g, "-");
   return /^0\d+$/.test(identifier) ? `x${identifier}` : identifier;
 }
-
-/**
- * Reads the GitHub Actions context from the environment: `GITHUB_REF`, `GITHUB_SHA`,
- * `GITHUB_EVENT_NAME`, `GITHUB_BASE_REF`, and the default branch from `GITHUB_DEFAULT_BRANCH`
- * (not set by GitHub itself; a workflow can pass `github.event.repository.default_branch`),
- * else `main`. Returns undefined when `GITHUB_REF` is unset, i.e. outside Actions.
- * Throws GitContextError when `GITHUB_REF` is set but `GITHUB_SHA` is not.
- */
-export function gitContextFromEnv(
-  env: Readonly<Record<string, string | undefined>>,
-): GitContext | undefined {
-  const value = (name: string): string | undefined => {
-    const raw = env[name]?.trim();
-    return raw === undefined || raw === "" ? undefined : raw;
-  };
-  const ref = value("GITHUB_REF");
-  if (ref === undefined) return undefined;
-  const sha = value("GITHUB_SHA");
-  if (sha === undefined) {
-    throw new GitContextError(
-      `GITHUB_REF is set (${ref}) but GITHUB_SHA is not; set both or neither`,
-    );
-  }
-  return {
-    ref,
-    sha,
-    defaultBranch: value("GITHUB_DEFAULT_BRANCH") ?? "main",
-    eventName: value("GITHUB_EVENT_NAME"),
-    baseRef: value("GITHUB_BASE_REF"),
-  };
-}

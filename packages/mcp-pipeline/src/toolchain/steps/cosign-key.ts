@@ -16,18 +16,7 @@ import { ToolchainError, ToolchainErrorCode } from "../../host/errors.js";
 import { CommandError, run, which } from "../../host/exec.js";
 import type { Step, StepContext } from "../context.js";
 import type { ToolchainPaths } from "../paths.js";
-
-/** The local signing key's password, as written to `cosign-credentials.json`. */
-export const CosignCredentials = z.object({
-  password: z.string().min(16),
-});
-export type CosignCredentials = z.infer<typeof CosignCredentials>;
-
-/** Reads the local signing key's password, or undefined before setup wrote it. */
-export function readCosignCredentials(paths: ToolchainPaths): CosignCredentials | undefined {
-  if (!existsSync(paths.cosignCredentialsFile)) return undefined;
-  return CosignCredentials.parse(JSON.parse(readFileSync(paths.cosignCredentialsFile, "utf8")));
-}
+import { type CosignCredentials, readCosignCredentials } from "../state.js";
 
 function modeOf(file: string): number {
   return statSync(file).mode & 0o777;

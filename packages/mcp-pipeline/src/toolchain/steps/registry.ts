@@ -16,19 +16,13 @@ import { runAsRoot } from "../privilege.js";
 import { REGISTRY_BRIDGE_HOST, REGISTRY_PORTS } from "../registry-config.js";
 import {
   type RegistriesState,
+  type RegistryAuth,
   readInstalledPackages,
   readRegistries,
+  readRegistryAuth,
   writeRegistries,
 } from "../state.js";
 import { versions } from "../versions.js";
-
-/** Credentials of the authenticated registry, as written to `registry-auth.json`. */
-export const RegistryAuth = z.object({
-  address: z.string(),
-  username: z.string(),
-  password: z.string(),
-});
-export type RegistryAuth = z.infer<typeof RegistryAuth>;
 
 const USERNAME = "pipeline";
 
@@ -44,12 +38,6 @@ const PORT_VARIABLE: Record<RegistryName, string> = {
 
 /** The packaged service's command line (Debian and Ubuntu's docker-registry.service). */
 const PACKAGED_SERVICE = "/usr/bin/docker-registry serve /etc/docker/registry/config.yml";
-
-/** Reads the authenticated registry's credentials, or undefined before setup wrote them. */
-export function readRegistryAuth(paths: ToolchainPaths): RegistryAuth | undefined {
-  if (!existsSync(paths.registryAuthFile)) return undefined;
-  return RegistryAuth.parse(JSON.parse(readFileSync(paths.registryAuthFile, "utf8")));
-}
 
 /** The HTTP status of a registry's `/v2/` endpoint on loopback, or undefined when nothing answers. */
 export async function registryStatus(port: number): Promise<number | undefined> {

@@ -7,7 +7,7 @@ import { docker } from "../../../src/ci/docker/docker.js";
 import type { CosignRegistry } from "../../../src/ci/sign/cosign-run.js";
 import { which } from "../../../src/host/exec.js";
 import { basicAuth, MANIFEST_ACCEPT } from "../../../src/host/registry-api.js";
-import { readRegistryAuth } from "../../../src/toolchain/steps/registry.js";
+import { readRegistryAuth } from "../../../src/toolchain/state.js";
 import { env, paths } from "../../toolchain/helpers.js";
 
 export { env };
