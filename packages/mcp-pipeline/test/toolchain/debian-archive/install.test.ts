@@ -65,6 +65,11 @@ async function failure(promise: Promise<unknown>): Promise<ToolchainError> {
   return error as ToolchainError;
 }
 
+/** Flips the bits of one byte: a download changed on its way. */
+function flip(bytes: Buffer, at: number): void {
+  bytes.writeUInt8(bytes.readUInt8(at) ^ 0xff, at);
+}
+
 /** Nothing in bin/, and no scratch directory left behind. */
 function expectNothingInstalled(): void {
   expect(existsSync(options.dest)).toBe(false);
@@ -105,7 +110,7 @@ describe("installFromDebianArchive", () => {
   it("fails naming the Packages index when it does not match the hash InRelease lists, installing nothing", async () => {
     const { indexPath } = publishCompose();
     const tampered = Buffer.from(archive.served(`dists/sid/${indexPath}`));
-    tampered[tampered.length - 20] ^= 0xff;
+    flip(tampered, tampered.length - 20);
     archive.serve(`dists/sid/${indexPath}`, tampered);
     const error = await failure(installFromDebianArchive(tool, options));
     expect(error.code).toBe(ToolchainErrorCode.Integrity);
@@ -118,7 +123,7 @@ describe("installFromDebianArchive", () => {
   it("fails naming the .deb when its sha256 is not the one the index lists, installing nothing", async () => {
     const { debPath } = publishCompose();
     const deb = Buffer.from(archive.served(debPath));
-    deb[deb.length - 10] ^= 0xff;
+    flip(deb, deb.length - 10);
     archive.serve(debPath, deb);
     const error = await failure(installFromDebianArchive(tool, options));
     expect(error.code).toBe(ToolchainErrorCode.Integrity);
