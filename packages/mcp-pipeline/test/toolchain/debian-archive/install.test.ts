@@ -6,11 +6,12 @@ import { ToolchainError, ToolchainErrorCode } from "../../../src/host/errors.js"
 import {
   type ArchiveOptions,
   type ArchiveTool,
+  DEBIAN_ARCHIVE_KEYRING,
   installFromDebianArchive,
 } from "../../../src/toolchain/debian-archive/install.js";
 import { toolchainPaths } from "../../../src/toolchain/paths.js";
 import { loadSettings } from "../../../src/toolchain/settings.js";
-import { tryDebianArchive } from "../../../src/toolchain/steps/go-tools.js";
+import { goToolSteps, tryDebianArchive } from "../../../src/toolchain/steps/go-tools.js";
 import { goTools, versions } from "../../../src/toolchain/versions.js";
 import { FakeArchive } from "./fake-archive.js";
 
@@ -258,5 +259,46 @@ describe("tryDebianArchive", () => {
       installed: false,
       reason: "Debian does not package it",
     });
+  });
+});
+
+describe("the compose step, air-gapped", () => {
+  it("refuses an archive Debian's keyring did not sign, warns why, and builds from the Go module proxy instead", async () => {
+    publishCompose({
+      version: `${versions.compose}-3`,
+      says: `Docker Compose version ${versions.compose}-3`,
+    });
+    const step = goToolSteps.find((s) => s.id === "docker-compose");
+    if (!step) throw new Error("no docker-compose step");
+    const env = {
+      ...process.env,
+      MCP_PIPELINE_CACHE: join(root, "cache"),
+      DEBIAN_MIRROR: archive.url,
+      // The Go build must fail at once here, not compile for minutes: no proxy, an empty module cache.
+      GOPROXY: "off",
+      GOMODCACHE: join(root, "gomod"),
+      GOFLAGS: "-mod=mod",
+    };
+    const paths = toolchainPaths(env);
+    const warnings: string[] = [];
+    const notes: string[] = [];
+    const run = step.run({
+      mode: "airgap",
+      paths,
+      settings: loadSettings(env),
+      needs: { authRegistry: false },
+      env,
+      logFile: join(root, "log"),
+      note: (n) => notes.push(n),
+      warn: (w) => warnings.push(w),
+    });
+    await expect(run).rejects.toThrow();
+    // Where the machine has no Debian keyring (an Ubuntu runner) the archive is not tried at all.
+    const refused = existsSync(DEBIAN_ARCHIVE_KEYRING)
+      ? /^Debian's archive was not used: .*\/dists\/sid\/InRelease: the signature does not verify against \/usr\/share\/keyrings\/debian-archive-keyring\.gpg .*; building from the Go module proxy$/
+      : /^no Debian archive keyring at .*; building from the Go module proxy$/;
+    expect(warnings).toEqual([expect.stringMatching(refused)]);
+    expect(notes).toContain(`resolve github.com/docker/compose/v2@v${versions.compose}`);
+    expect(existsSync(join(paths.bin, "docker-compose"))).toBe(false);
   });
 });
