@@ -208,6 +208,62 @@ async function locate(
   };
 }
 
+/** Downloads the entry's .deb into `scratch` and checks it against the verified index. */
+async function fetchDeb(
+  index: VerifiedIndex,
+  entry: PackageEntry,
+  o: ArchiveOptions,
+  scratch: string,
+): Promise<{ deb: string; url: string }> {
+  if (!isSafePoolPath(entry.filename)) {
+    throw integrity(
+      `${index.suite}'s index gives ${entry.package} the file name ${JSON.stringify(entry.filename)}, which is not a path in the pool.`,
+      "The index is signed, but such a path is never used.",
+    );
+  }
+  const url = `${o.mirror}/${entry.filename}`;
+  const deb = join(scratch, basename(entry.filename));
+  o.note(`fetch ${basename(deb)} (${Math.round(entry.size / 1e6)} MB)`);
+  await download(url, deb);
+  await assertMatches(deb, entry, basename(deb), `${index.suite}'s ${index.indexPath}`);
+  return { deb, url };
+}
+
+/**
+ * Unpacks the verified .deb into `scratch` (`dpkg-deb -x`: no maintainer scripts, no dpkg
+ * database) and checks that its binary can run here: its glibc needs, then its version output.
+ * Returns the binary and the glibc it needs, or why it cannot be used.
+ */
+async function extractRunnable(
+  t: ArchiveTool,
+  deb: string,
+  o: ArchiveOptions,
+  scratch: string,
+): Promise<{ binary: string; glibcNeeded: string | undefined } | { reason: string }> {
+  const root = join(scratch, "root");
+  await run("dpkg-deb", ["-x", deb, root], { env: o.env, logFile: o.logFile });
+  const binary = join(root, t.member);
+  const from = `${t.tool} from ${basename(deb)}`;
+  if (!existsSync(binary) || !lstatSync(binary).isFile())
+    return { reason: `${basename(deb)} has no file at /${t.member} (Debian's packaging changed)` };
+  const glibcNeeded = highest(glibcNeeds(binary));
+  if (glibcNeeded && (!o.glibc || compareDotted(glibcNeeded, o.glibc) > 0))
+    return {
+      reason: `${from} needs glibc ${glibcNeeded}, this machine has ${o.glibc ?? "an unknown libc"}`,
+    };
+  let said: string;
+  try {
+    said = await run(binary, t.versionArgs, { env: o.env, timeoutMs: 20_000 });
+  } catch (err) {
+    return { reason: `${from} does not run here (${(err as Error).message.split("\n")[0]})` };
+  }
+  if (!said.includes(t.version))
+    return {
+      reason: `${from} reports ${JSON.stringify(said.split("\n")[0])}, not ${t.version}`,
+    };
+  return { binary, glibcNeeded };
+}
+
 /**
  * Installs `t` from Debian's archive when a suite has exactly its pinned version and the binary
  * runs here. The chain: InRelease signed by a key in the Debian archive keyring (gpgv) → the
@@ -231,62 +287,18 @@ export async function installFromDebianArchive(
     const found = await locate(t, o, scratch);
     if ("reason" in found) return { installed: false, reason: found.reason };
     const { index, entry } = found;
-    if (!isSafePoolPath(entry.filename)) {
-      throw integrity(
-        `${index.suite}'s index gives ${t.package} the file name ${JSON.stringify(entry.filename)}, which is not a path in the pool.`,
-        "The index is signed, but such a path is never used.",
-      );
-    }
-    const debUrl = `${o.mirror}/${entry.filename}`;
-    const deb = join(scratch, basename(entry.filename));
-    o.note(`fetch ${basename(entry.filename)} (${Math.round(entry.size / 1e6)} MB)`);
-    await download(debUrl, deb);
-    await assertMatches(
-      deb,
-      entry,
-      basename(entry.filename),
-      `${index.suite}'s ${index.indexPath}`,
-    );
-    const root = join(scratch, "root");
-    await run("dpkg-deb", ["-x", deb, root], { env: o.env, logFile: o.logFile });
-    const binary = join(root, t.member);
-    if (!existsSync(binary) || !lstatSync(binary).isFile()) {
-      return {
-        installed: false,
-        reason: `${basename(entry.filename)} has no file at /${t.member} (Debian's packaging changed)`,
-      };
-    }
-    const needs = highest(glibcNeeds(binary));
-    if (needs && (!o.glibc || compareDotted(needs, o.glibc) > 0)) {
-      return {
-        installed: false,
-        reason: `${t.tool} from ${basename(entry.filename)} needs glibc ${needs}, this machine has ${o.glibc ?? "an unknown libc"}`,
-      };
-    }
-    let said = "";
-    try {
-      said = await run(binary, t.versionArgs, { env: o.env, timeoutMs: 20_000 });
-    } catch (err) {
-      return {
-        installed: false,
-        reason: `${t.tool} from ${basename(entry.filename)} does not run here (${(err as Error).message.split("\n")[0]})`,
-      };
-    }
-    if (!said.includes(t.version)) {
-      return {
-        installed: false,
-        reason: `${t.tool} from ${basename(entry.filename)} reports ${JSON.stringify(said.split("\n")[0])}, not ${t.version}`,
-      };
-    }
-    const binarySha256 = await sha256File(binary);
-    installBinary(binary, o.dest);
+    const { deb, url } = await fetchDeb(index, entry, o, scratch);
+    const usable = await extractRunnable(t, deb, o, scratch);
+    if ("reason" in usable) return { installed: false, reason: usable.reason };
+    const binarySha256 = await sha256File(usable.binary);
+    installBinary(usable.binary, o.dest);
     return {
       installed: true,
       provenance: {
         tool: t.tool,
         source: "debian-archive",
-        asset: basename(entry.filename),
-        url: debUrl,
+        asset: basename(deb),
+        url,
         sha256: entry.sha256,
         checksumSource: `${index.inReleaseUrl} → ${index.indexPath}`,
         signature: {
@@ -301,7 +313,7 @@ export async function installFromDebianArchive(
           indexDate: index.release.date,
           validUntil: index.release.validUntil,
           binarySha256,
-          glibcNeeded: needs,
+          glibcNeeded: usable.glibcNeeded,
         },
         at: new Date().toISOString(),
       },

@@ -89,6 +89,8 @@ export class FakeArchive {
     member: string;
     says: string;
     depends?: string;
+    /** The binary to ship instead of the script (a real ELF file). */
+    binary?: Buffer;
   }): { debPath: string; indexPath: string; release: string; packages: string } {
     this.files.clear();
     const build = mkdtempSync(join(this.root, "deb-"));
@@ -99,7 +101,7 @@ export class FakeArchive {
     );
     const bin = join(build, opts.member);
     mkdirSync(join(bin, ".."), { recursive: true });
-    writeFileSync(bin, `#!/bin/sh\necho "${opts.says}"\n`);
+    writeFileSync(bin, opts.binary ?? `#!/bin/sh\necho "${opts.says}"\n`);
     chmodSync(bin, 0o755);
     const debFile = join(this.root, `${opts.pkg}.deb`);
     execFileSync("dpkg-deb", ["--root-owner-group", "-Zgzip", "--build", build, debFile], {

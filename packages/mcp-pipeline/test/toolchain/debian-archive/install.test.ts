@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -192,6 +192,27 @@ describe("installFromDebianArchive", () => {
       reason: expect.stringContaining("needs glibc ≥ 2.38, this machine has 2.36"),
     });
     expect(archive.requests).not.toContain(`/debian/${debPath}`);
+    expectNothingInstalled();
+  });
+
+  it("is not installed when the packaged binary needs a newer glibc than the machine has", async () => {
+    archive.publish({
+      suite: "sid",
+      pkg: "docker-compose",
+      version: "2.40.3-3",
+      member: MEMBER,
+      says: "",
+      // Depends names no glibc version here, so only the ELF check can tell.
+      depends: "libc6",
+      binary: readFileSync("/usr/bin/true"),
+    });
+    const outcome = await installFromDebianArchive(tool, { ...options, glibc: "2.1" });
+    expect(outcome).toEqual({
+      installed: false,
+      reason: expect.stringMatching(
+        /^docker-compose from docker-compose_2\.40\.3-3_amd64\.deb needs glibc 2\.\d+, this machine has 2\.1$/,
+      ),
+    });
     expectNothingInstalled();
   });
 
