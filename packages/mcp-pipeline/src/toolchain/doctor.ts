@@ -321,6 +321,25 @@ export async function doctor(
   return { ok: components.every((c) => c.ok), mode, components, provenance };
 }
 
+/** One line of "where the tools came from": the source, what was checked against what, and by whom. */
+export function provenanceLine(p: Provenance): string {
+  const signed = p.signature
+    ? p.signature.verified
+      ? `, signature verified (${p.signature.by})`
+      : `, signature not checked (${p.signature.reason})`
+    : "";
+  const what = p.source === "go-build" ? "built from" : "verified";
+  // Debian's package version, and whether the signed index had expired when it was used
+  // (accepted: the pin fixes the upstream version, see docs/toolchain.md).
+  const a = p.archive;
+  const expired =
+    a?.validUntil && Date.parse(a.validUntil) < Date.parse(p.at)
+      ? `, index valid until ${a.validUntil}`
+      : "";
+  const debian = a ? ` (Debian ${a.suite} ${a.package} ${a.version}${expired})` : "";
+  return `  ${p.tool.padEnd(15)}${p.source.padEnd(15)}${what} ${p.asset ?? ""}${debian} sha256 ${p.sha256.slice(0, 12)}… against ${p.checksumSource ?? "-"}${signed}`;
+}
+
 /** The human table. */
 export function renderDoctor(report: DoctorReport): string {
   const rows = report.components.map((c) => [
@@ -333,15 +352,7 @@ export function renderDoctor(report: DoctorReport): string {
     [{ title: "STATUS" }, { title: "COMPONENT" }, { title: "VERSION" }, { title: "DETAIL" }],
     rows,
   );
-  const origins = report.provenance.map((p) => {
-    const signed = p.signature
-      ? p.signature.verified
-        ? `, signature verified (${p.signature.by})`
-        : `, signature not checked (${p.signature.reason})`
-      : "";
-    const what = p.source === "go-build" ? "built from" : "verified";
-    return `  ${p.tool.padEnd(15)}${p.source.padEnd(10)}${what} ${p.asset ?? ""} sha256 ${p.sha256.slice(0, 12)}… against ${p.checksumSource ?? "-"}${signed}`;
-  });
+  const origins = report.provenance.map(provenanceLine);
   return [
     `mode: ${report.mode}`,
     ...lines,

@@ -20,6 +20,7 @@ const VARIABLES = {
   mirrorPort: "MCP_PIPELINE_MIRROR_PORT",
   authPort: "MCP_PIPELINE_AUTH_PORT",
   runnerHost: "_EXPERIMENTAL_DAGGER_RUNNER_HOST",
+  debianMirror: "DEBIAN_MIRROR",
 } as const;
 
 const Raw = z.object({
@@ -27,6 +28,12 @@ const Raw = z.object({
   mirrorCosignKey: z.string().min(1).optional(),
   mirrorPort: Port.optional(),
   authPort: Port.optional(),
+  /** Air-gapped: the Debian mirror to take packaged tools from, or `off` to build them all. */
+  debianMirror: z
+    .union([z.literal("off"), HttpUrl], {
+      error: "expected an http:// or https:// URL of a Debian mirror, or off",
+    })
+    .optional(),
   runnerHost: z
     .string()
     .regex(/^[a-z][a-z0-9+.-]*:\/\/.+/, {

@@ -7,8 +7,11 @@ import type { ToolchainPaths } from "./paths.js";
 /** Where a tool in bin/ came from, and what was checked before it was installed. */
 export const Provenance = z.object({
   tool: z.string(),
-  /** `release`: the official download; `go-build`: built from the Go module proxy; `bundle`: from an offline bundle. */
-  source: z.enum(["release", "go-build", "bundle"]),
+  /**
+   * `release`: the official download; `go-build`: built from the Go module proxy; `bundle`: from
+   * an offline bundle; `debian-archive`: the binary of a Debian package at the pinned version.
+   */
+  source: z.enum(["release", "go-build", "bundle", "debian-archive"]),
   /** The file that was checked: the release asset, or the bundle entry. */
   asset: z.string().optional(),
   /** Where it was fetched from (after DOWNLOAD_MIRROR). */
@@ -23,6 +26,23 @@ export const Provenance = z.object({
       verified: z.boolean(),
       by: z.string().optional(),
       reason: z.string().optional(),
+    })
+    .optional(),
+  /** For `debian-archive`: which package of which suite, and what its signed index said. */
+  archive: z
+    .object({
+      suite: z.string(),
+      codename: z.string().optional(),
+      package: z.string(),
+      /** Debian's version, e.g. `2.40.3-3`; its upstream part is the pin. */
+      version: z.string(),
+      /** The InRelease's `Date` and `Valid-Until`. */
+      indexDate: z.string().optional(),
+      validUntil: z.string().optional(),
+      /** sha256 of the binary installed into bin/ (`sha256` is the .deb's). */
+      binarySha256: z.string(),
+      /** The highest glibc symbol version the binary needs. */
+      glibcNeeded: z.string().optional(),
     })
     .optional(),
   at: z.string(),

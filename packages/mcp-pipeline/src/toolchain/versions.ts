@@ -43,7 +43,16 @@ export const daggerModuleZip = {
   bytes: 47_954_059,
 } as const;
 
-/** Go module paths and the binary each produces. */
+/**
+ * Suites of Debian's archive to take a pinned tool's binary from, in order, before building it
+ * (air-gapped). Only a package whose upstream version equals the pin is used (see
+ * debian-archive/version.ts). Checked 2026-12-02: sid and forky have docker-compose 2.40.3-3 and
+ * docker-buildx 0.29.1+ds1-4 (libc6 ≥ 2.34); no suite has cosign 2.6.5 (sid: 3.1.1, trixie:
+ * 2.5.0), Trivy, actionlint, act or Dagger, and crane is 0.20.7.
+ */
+const DEBIAN_SUITES = ["sid", "forky"] as const;
+
+/** Go module paths and the binary each produces (and the Debian package that has it, if one does). */
 export const goTools = [
   {
     name: "cosign",
@@ -67,6 +76,11 @@ export const goTools = [
     version: versions.compose,
     versionArgs: ["version", "--short"],
     ldflags: `-X github.com/docker/compose/v2/internal.Version=v${versions.compose}`,
+    debian: {
+      package: "docker-compose",
+      member: "usr/libexec/docker/cli-plugins/docker-compose",
+      suites: DEBIAN_SUITES,
+    },
   },
   {
     name: "docker-buildx",
@@ -75,6 +89,11 @@ export const goTools = [
     version: versions.buildx,
     versionArgs: ["version"],
     ldflags: `-X github.com/docker/buildx/version.Version=v${versions.buildx}`,
+    debian: {
+      package: "docker-buildx",
+      member: "usr/libexec/docker/cli-plugins/docker-buildx",
+      suites: DEBIAN_SUITES,
+    },
   },
   {
     name: "trivy",

@@ -48,7 +48,7 @@ describe("npm run doctor", () => {
       expect(Object.keys(c).sort()).toEqual(["detail", "name", "ok", "version"]);
     expect(Object.keys(report).sort()).toEqual(["components", "mode", "ok", "provenance"]);
     for (const p of report.provenance) {
-      expect(["release", "go-build", "bundle"]).toContain(p.source);
+      expect(["release", "go-build", "bundle", "debian-archive"]).toContain(p.source);
       expect(p.sha256).toMatch(/^[0-9a-f]{64}$/);
     }
   });

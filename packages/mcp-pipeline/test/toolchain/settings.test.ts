@@ -29,6 +29,16 @@ describe("loadSettings", () => {
     expect(() => loadSettings({ DOWNLOAD_MIRROR: "ftp://mirror" })).toThrow(/DOWNLOAD_MIRROR=/);
   });
 
+  it("reads DEBIAN_MIRROR as a URL or off, and names it when it is neither", () => {
+    expect(loadSettings({ DEBIAN_MIRROR: "http://ftp.example.test/debian/" }).debianMirror).toBe(
+      "http://ftp.example.test/debian",
+    );
+    expect(loadSettings({ DEBIAN_MIRROR: "off" }).debianMirror).toBe("off");
+    expect(() => loadSettings({ DEBIAN_MIRROR: "no" })).toThrow(
+      /DEBIAN_MIRROR="no": expected an http:\/\/ or https:\/\/ URL of a Debian mirror, or off/,
+    );
+  });
+
   it("refuses a mirror signing key without a mirror", () => {
     expect(() => loadSettings({ DOWNLOAD_MIRROR_COSIGN_KEY: "/k.pub" })).toThrow(
       /DOWNLOAD_MIRROR is not/,

@@ -1,8 +1,17 @@
 import { existsSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
+import { ToolchainError } from "../../host/errors.js";
 import { run } from "../../host/exec.js";
 import { sha256File } from "../checksums.js";
 import type { Step, StepContext } from "../context.js";
+import { hostGlibc } from "../debian-archive/elf-glibc.js";
+import {
+  type ArchiveOutcome,
+  DEBIAN_ARCHIVE_KEYRING,
+  debianArch,
+  installFromDebianArchive,
+} from "../debian-archive/install.js";
+import { aptDebianMirror, DEFAULT_DEBIAN_MIRROR } from "../debian-archive/mirror.js";
 import { downloadVerified, extractMember, installBinary, scratchDir } from "../download.js";
 import { buildWithWrapper } from "../go.js";
 import { type ReleaseAsset, releaseAsset } from "../releases.js";
@@ -66,6 +75,13 @@ function goToolStep(tool: GoTool): Step {
       if (ctx.mode === "online") {
         await installRelease(ctx, releaseAsset(tool.name));
       } else {
+        const archive = await tryDebianArchive(ctx, tool);
+        if (archive.installed) {
+          recordProvenance(ctx.paths, archive.provenance);
+          if (tool.name.startsWith("docker-")) linkCliPlugin(ctx, tool.name);
+          return;
+        }
+        if ("debian" in tool) ctx.warn(`${archive.reason}; building from the Go module proxy`);
         const dir = join(ctx.paths.goBuild, `${tool.name}-v${tool.version}`);
         await buildWithWrapper({
           module: tool.module,
@@ -83,6 +99,46 @@ function goToolStep(tool: GoTool): Step {
       if (tool.name.startsWith("docker-")) linkCliPlugin(ctx, tool.name);
     },
   };
+}
+
+/**
+ * Air-gapped, a tool Debian packages at its pinned version comes from Debian's signed archive
+ * (debian-archive/install.ts) instead of a Go build. Anything short of a verified, runnable
+ * binary — not there, cannot run here, or a check that failed — is `installed: false` with the
+ * reason, and the caller builds the tool from the Go module proxy, whose own checks (go.sum and
+ * the checksum database) do not depend on the mirror that failed. Nothing unverified is installed.
+ */
+export async function tryDebianArchive(
+  ctx: Pick<StepContext, "paths" | "settings" | "env" | "logFile" | "note">,
+  tool: GoTool,
+  options: { keyring?: string; etcApt?: string } = {},
+): Promise<ArchiveOutcome> {
+  if (!("debian" in tool)) return { installed: false, reason: "Debian does not package it" };
+  if (ctx.settings.debianMirror === "off") return { installed: false, reason: "DEBIAN_MIRROR=off" };
+  const arch = debianArch();
+  if (!arch) return { installed: false, reason: `Debian has no ${process.arch} build` };
+  try {
+    return await installFromDebianArchive(
+      { tool: tool.name, version: tool.version, versionArgs: tool.versionArgs, ...tool.debian },
+      {
+        mirror:
+          ctx.settings.debianMirror ?? aptDebianMirror(options.etcApt) ?? DEFAULT_DEBIAN_MIRROR,
+        keyring: options.keyring ?? DEBIAN_ARCHIVE_KEYRING,
+        arch,
+        glibc: hostGlibc(),
+        downloads: ctx.paths.downloads,
+        dest: join(ctx.paths.bin, tool.name),
+        env: ctx.env,
+        logFile: ctx.logFile,
+        note: ctx.note,
+      },
+    );
+  } catch (err) {
+    // A failed check, or the mirror failing mid-way: say which, never with a stack trace.
+    const message =
+      err instanceof ToolchainError ? err.message : String((err as Error).message ?? err);
+    return { installed: false, reason: `Debian's archive was not used: ${message}` };
+  }
 }
 
 /** Records a tool built from the Go module proxy: the module checksums were checked by `go`. */
