@@ -461,3 +461,29 @@ export const MCP_REGISTRY_URL = "https://registry.modelcontextprotocol.io";
 export function registryEntryUrl(name: string, version: string, base = MCP_REGISTRY_URL): string {
   return `${base.replace(/\/+$/, "")}/v0.1/servers/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`;
 }
+
+/**
+ * server.json's text for a release of `version`: `version` set to it, and every OCI identifier
+ * whose tag was the old version retagged with it; everything else as it was (two-space JSON).
+ * Undefined when the text is not a JSON object with a string version (the gate says why).
+ */
+export function bumpServerJson(textOfFile: string, version: string): string | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(textOfFile);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(doc) || typeof doc.version !== "string") return undefined;
+  const previous = doc.version;
+  doc.version = version;
+  for (const pkg of Array.isArray(doc.packages) ? doc.packages : []) {
+    if (!isObject(pkg) || pkg.registryType !== "oci" || typeof pkg.identifier !== "string")
+      continue;
+    const ref = parseImageRef(pkg.identifier);
+    if (ref.tag === previous && ref.digest === undefined) {
+      pkg.identifier = `${pkg.identifier.slice(0, -previous.length)}${version}`;
+    }
+  }
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Config, UPSTREAM_OCI_REGISTRIES } from "../../../src/ci/config/schema.js";
 import {
   bracketPath,
+  bumpServerJson,
   CURRENT_SCHEMA_URL,
   labelProblem,
   type RegistryProblem,
@@ -335,6 +336,34 @@ describe("reading server.json's name for the build", () => {
     expect(readServerName(dir, mcpConfig)).toBeUndefined();
     writeFileSync(join(dir, "server.json"), JSON.stringify({ name: 7 }));
     expect(readServerName(dir, mcpConfig)).toBeUndefined();
+  });
+});
+
+describe("bumping server.json for a release", () => {
+  it("sets the version and retags identifiers tagged with the old version, keeping digests and other tags", () => {
+    const d = doc();
+    d.packages.push(
+      { registryType: "oci", identifier: "ghcr.io/o/r:edge", transport: { type: "stdio" } },
+      {
+        registryType: "oci",
+        identifier: `ghcr.io/o/r@sha256:${"b".repeat(64)}`,
+        transport: { type: "stdio" },
+      },
+      { registryType: "npm", identifier: "0.1.0", transport: { type: "stdio" } },
+    );
+    const bumped = JSON.parse(bumpServerJson(JSON.stringify(d), "0.2.0") ?? "null") as Doc;
+    expect(bumped.version).toBe("0.2.0");
+    expect(bumped.packages.map((p) => p.identifier)).toEqual([
+      "ghcr.io/mcp-pipeline/mcp-pipeline:0.2.0",
+      "ghcr.io/o/r:edge",
+      `ghcr.io/o/r@sha256:${"b".repeat(64)}`,
+      "0.1.0",
+    ]);
+  });
+
+  it("leaves a file that is not a server.json with a version alone", () => {
+    expect(bumpServerJson("{ nope", "1.0.0")).toBeUndefined();
+    expect(bumpServerJson(JSON.stringify({ name: "a/b" }), "1.0.0")).toBeUndefined();
   });
 });
 
