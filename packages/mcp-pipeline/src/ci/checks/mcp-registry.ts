@@ -107,7 +107,8 @@ export const mcpRegistry: Check = {
       registry: ctx.config.mcp?.registry,
       serverJson: path ? fileHash(path) : undefined,
       release: ctx.release?.version,
-      publishing: ctx.publishing,
+      // Only a release compares server.json with where the run publishes.
+      publishing: ctx.release ? ctx.publishing : undefined,
     };
   },
   run: checkRegistry,
