@@ -34,25 +34,31 @@ function noServerJson(file: string): CheckOutcome {
   };
 }
 
-async function checkRegistry(ctx: CheckContext): Promise<CheckOutcome> {
-  const mcp = ctx.config.mcp;
-  const path = serverJsonPath(ctx.cwd, ctx.config);
-  if (!mcp || !path) return { ...NOT_MCP, details: [...NOT_MCP.details] };
-  const file = mcp.registry.serverJson;
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return noServerJson(file);
-    throw err;
-  }
+/** What the gate decides from, read by `checkRegistry`. */
+export interface RegistryInputs {
+  /** server.json's path as configured, as messages name it. */
+  file: string;
+  /** Its text; undefined when it does not exist. */
+  text: string | undefined;
+  allowedRegistries: readonly string[];
+  release: CheckContext["release"];
+  publishing: CheckContext["publishing"];
+  /** This platform's image config labels. */
+  labels: Readonly<Record<string, string>> | null | undefined;
+}
+
+/** The gate's verdict on one platform's image, from what it read. */
+export function registryOutcome(inputs: RegistryInputs): CheckOutcome {
+  const { file, text, labels } = inputs;
+  if (text === undefined) return noServerJson(file);
   const { problems, server } = validateServerJson(text, {
-    allowedRegistries: mcp.registry.allowedRegistries,
+    allowedRegistries: inputs.allowedRegistries,
   });
   if (server) {
-    problems.push(...releaseProblems(server, { release: ctx.release, publishing: ctx.publishing }));
+    problems.push(
+      ...releaseProblems(server, { release: inputs.release, publishing: inputs.publishing }),
+    );
   }
-  const labels = (await inspectImage(ctx.image)).Config.Labels;
   const label = server ? labelProblem(labels, server.name) : undefined;
   const details = [
     ...problems.map((p) => `${file}: ${formatProblem(p)}`),
@@ -70,12 +76,13 @@ async function checkRegistry(ctx: CheckContext): Promise<CheckOutcome> {
   if (!server) {
     return { status: "failed", summary: failures.join("; "), details };
   }
+  const { release, publishing } = inputs;
   const facts = [
     `name ${server.name}, version ${server.version}`,
     ...server.oci.map((p) => `OCI package: ${p.identifier} (registry ${p.registry})`),
     `${SERVER_NAME_LABEL}=${labels?.[SERVER_NAME_LABEL] ?? "(absent)"}`,
-    ctx.release
-      ? `release ${ctx.release.version}${ctx.publishing ? `, publishing to ${ctx.publishing.repository} as ${ctx.publishing.tags.join(", ")}` : ""}`
+    release
+      ? `release ${release.version}${publishing ? `, publishing to ${publishing.repository} as ${publishing.tags.join(", ")}` : ""}`
       : "not a release: version and identifier are compared with the release on a release tag",
     "Not checked here (the registry does it when publishing): that the image is public (it pulls anonymously) and that you may publish in the name's namespace.",
   ];
@@ -87,6 +94,26 @@ async function checkRegistry(ctx: CheckContext): Promise<CheckOutcome> {
     summary: `${server.name} ${server.version}: server.json is valid and the image carries its name`,
     details: facts,
   };
+}
+
+async function checkRegistry(ctx: CheckContext): Promise<CheckOutcome> {
+  const mcp = ctx.config.mcp;
+  const path = serverJsonPath(ctx.cwd, ctx.config);
+  if (!mcp || !path) return { ...NOT_MCP, details: [...NOT_MCP.details] };
+  let text: string | undefined;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  return registryOutcome({
+    file: mcp.registry.serverJson,
+    text,
+    allowedRegistries: mcp.registry.allowedRegistries,
+    release: ctx.release,
+    publishing: ctx.publishing,
+    labels: text === undefined ? undefined : (await inspectImage(ctx.image)).Config.Labels,
+  });
 }
 
 /**
