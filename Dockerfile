@@ -8,7 +8,8 @@
 #   docker build --target backend -t todo-backend .
 #   # both platforms as one index (the pipeline does this with Dagger; with Docker it needs a
 #   # multi-platform builder, and QEMU for the foreign platform's `node` stage):
-#   docker buildx build --platform linux/amd64,linux/arm64 -t REGISTRY/todo-mcp --push .
+#   docker buildx build --platform linux/amd64,linux/arm64 -t REGISTRY/todo-mcp --push \
+#     --build-arg MCP_SERVER_NAME="$(node -p 'require("./server.json").name')" .
 #   # behind a TLS-inspecting proxy (dependency stage only, never in a layer):
 #   docker build --secret id=npm_ca,src=/etc/ssl/certs/ca-certificates.crt -t todo-mcp .
 
@@ -93,3 +94,7 @@ CMD ["/app/backend.mjs"]
 
 # The default target (last stage): the MCP server.
 FROM runtime AS mcp-server
+# The MCP Registry lists the image only if it names the server it belongs to. The name has one
+# home, server.json: the pipeline passes it as MCP_SERVER_NAME (by hand: see the top of this file).
+ARG MCP_SERVER_NAME=""
+LABEL io.modelcontextprotocol.server.name="${MCP_SERVER_NAME}"

@@ -21,6 +21,7 @@ describe("npm run pipeline on this repository", () => {
       "compose-smoke": "passed",
       "mcp-conformance": "passed",
       "mcp-contract": "passed",
+      "mcp-registry": "passed",
       // Published to the local registry: signed with setup's key pair and verified.
       signature: "passed",
     });
@@ -51,6 +52,10 @@ describe("npm run pipeline on this repository", () => {
     expect(labels["org.opencontainers.image.revision"]).toMatch(/^[0-9a-f]{40}$/);
     expect(labels["org.opencontainers.image.version"]).toMatch(/^0\.0\.0-edge\+[0-9a-f]{7}$/);
     expect(labels["org.opencontainers.image.created"]).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // The MCP Registry's proof of ownership, from server.json's name (passed as MCP_SERVER_NAME).
+    expect(labels["io.modelcontextprotocol.server.name"]).toBe(
+      "io.github.mcp-pipeline/mcp-pipeline",
+    );
     for (const key of ["title", "description", "source", "licenses"])
       expect(labels).toHaveProperty(`org.opencontainers.image.${key}`);
     expect(config.config?.User).toBe("1000:1000");

@@ -270,6 +270,35 @@ export const MUTANTS: readonly Mutant[] = [
     to: 'if (handler.flags.includes("X")) {',
     harm: "an arm64 handler containers cannot use is taken as working; every arm64 check then fails",
   },
+  // The MCP Registry's listing.
+  {
+    id: "mcp-registry-allowlist-ignored",
+    file: "packages/mcp-pipeline/src/ci/mcp/server-json.ts",
+    from: "if (!registryAllowed(parsed.registry, allowedRegistries)) {",
+    to: "if (registryAllowed(parsed.registry, allowedRegistries)) {",
+    harm: "an image on a registry the MCP Registry refuses passes, and its listing fails after release",
+  },
+  {
+    id: "mcp-registry-oci-version-allowed",
+    file: "packages/mcp-pipeline/src/ci/mcp/server-json.ts",
+    from: 'for (const field of ["registryBaseUrl", "version", "fileSha256"]) {',
+    to: 'for (const field of ["registryBaseUrl", "fileSha256"]) {',
+    harm: "a server.json the registry refuses (an OCI package with version) passes",
+  },
+  {
+    id: "mcp-registry-label-any-value",
+    file: "packages/mcp-pipeline/src/ci/mcp/server-json.ts",
+    from: "if (value !== serverName) {",
+    to: "if (value === undefined) {",
+    harm: "an image labelled with another server's name passes, and the registry refuses it",
+  },
+  {
+    id: "mcp-registry-release-version-unchecked",
+    file: "packages/mcp-pipeline/src/ci/mcp/server-json.ts",
+    from: "if (server.version !== release.version) {",
+    to: "if (server.version === undefined) {",
+    harm: "a release lists the previous version in the MCP Registry",
+  },
 ];
 
 /** Applies a mutant's text replacement; throws unless `from` occurs exactly once. */

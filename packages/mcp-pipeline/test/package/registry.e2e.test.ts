@@ -40,6 +40,7 @@ describe("mcp-pipeline from an npm registry", () => {
         "dist/ci/replay.js",
         "assets/node.json",
         "assets/images/dagger-engine.Dockerfile",
+        "assets/mcp-registry/server.schema.2025-12-11.json",
         "schema/pipeline.config.schema.json",
         "package.json",
       ]),

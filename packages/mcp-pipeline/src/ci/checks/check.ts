@@ -51,6 +51,8 @@ export interface CheckContext {
   ci: boolean;
   /** The version this run releases, and the one released before it, when the ref is a release. */
   release: { version: string; previous: string | undefined } | undefined;
+  /** Where this run publishes and under which tags, when it publishes (unset: it does not). */
+  publishing?: { repository: string; tags: readonly string[] } | undefined;
   /**
    * Work several checks share, done once on first use (the Trivy scan, the compose stack);
    * `dispose` runs after the last check has finished.

@@ -3,6 +3,7 @@ import { composeSmoke } from "./compose-smoke.js";
 import { healthcheck } from "./healthcheck.js";
 import { mcpConformance } from "./mcp-conformance.js";
 import { mcpContract } from "./mcp-contract.js";
+import { mcpRegistry } from "./mcp-registry.js";
 import { nonRoot } from "./non-root.js";
 import { sizeBudget } from "./size-budget.js";
 import { trivy, trivyVulnerabilities } from "./trivy.js";
@@ -17,6 +18,7 @@ export const CHECKS: readonly Check[] = [
   composeSmoke,
   mcpConformance,
   mcpContract,
+  mcpRegistry,
 ];
 
 /**

@@ -9,6 +9,21 @@ export type Severity = z.infer<typeof Severity>;
 const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 export const IMAGE_NAME = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
 const REGISTRY_HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?$/;
+const ALLOWED_REGISTRY = /^(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?$/;
+/**
+ * The OCI registries the official MCP Registry (v1.8.9) accepts an image from, its patterns
+ * included; a self-hosted registry of the same version has the same list.
+ */
+export const UPSTREAM_OCI_REGISTRIES: readonly string[] = [
+  "docker.io",
+  "registry-1.docker.io",
+  "index.docker.io",
+  "ghcr.io",
+  "quay.io",
+  "mcr.microsoft.com",
+  "*.pkg.dev",
+  "*.azurecr.io",
+];
 const REPOSITORY = new RegExp(
   `^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`,
 );
@@ -211,6 +226,34 @@ export const Config = z.strictObject({
         .strictObject({
           /** The committed snapshot of `tools/list`; `mcp-pipeline contract --update` writes it. */
           file: text().default("mcp-contract.json"),
+        })
+        .prefault({}),
+      /** The official MCP Registry's listing: the `mcp-registry` gate. */
+      registry: z
+        .strictObject({
+          /**
+           * The server.json the registry lists the server from; its name is passed to the build as
+           * `MCP_SERVER_NAME` for the image's `io.modelcontextprotocol.server.name` label. The gate
+           * is skipped, saying how to add one, when the file is absent.
+           */
+          serverJson: text().default("server.json"),
+          /**
+           * Registry hosts an OCI package's identifier may name: `host[:port]`, or `*.suffix`.
+           * Replaces the MCP Registry's own list (the default), for a private registry or a test.
+           */
+          allowedRegistries: z
+            .array(
+              z
+                .string({ error: "expected a registry host like ghcr.io or *.pkg.dev" })
+                .trim()
+                .regex(ALLOWED_REGISTRY, {
+                  error:
+                    "expected a registry host like ghcr.io, localhost:5000 or *.pkg.dev (no scheme, no path)",
+                }),
+              { error: "expected a list of registry hosts" },
+            )
+            .min(1, { error: "expected at least one registry host" })
+            .default([...UPSTREAM_OCI_REGISTRIES]),
         })
         .prefault({}),
     })

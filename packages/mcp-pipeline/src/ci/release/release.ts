@@ -1,8 +1,9 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
 import { execa } from "execa";
 import { git, gitQuery } from "../git/git.js";
+import { bumpServerJson } from "../mcp/server-json.js";
 import { BUMPS, nextVersion, ReleaseRefusedError, releaseTag } from "./version.js";
 
 // `mcp-pipeline release <patch|minor|major|X.Y.Z>`: cut a release from a workstation. Everything it
@@ -90,6 +91,16 @@ function readPackageVersion(cwd: string): string {
   return version;
 }
 
+/**
+ * The MCP Registry's listing follows the release: server.json's version and its OCI identifiers'
+ * tags (the mcp-registry gate fails a release whose server.json names another version).
+ */
+function bumpServerJsonFile(file: string, version: string): void {
+  if (!existsSync(file)) return;
+  const bumped = bumpServerJson(readFileSync(file, "utf8"), version);
+  if (bumped !== undefined) writeFileSync(file, bumped);
+}
+
 /** The branch releases are cut from: --branch, $PIPELINE_DEFAULT_BRANCH, origin's HEAD, else main (as ci/git/context.ts decides). */
 async function releaseBranch(cwd: string, opts: Options, env: NodeJS.ProcessEnv): Promise<string> {
   if (opts.branch) return opts.branch;
@@ -146,6 +157,7 @@ async function cut(argv: string[], deps: ReleaseDeps): Promise<number> {
   try {
     // npm rewrites package.json and package-lock.json (when present) the way `npm version` always does.
     await execa("npm", ["version", version, "--no-git-tag-version"], { cwd, env });
+    bumpServerJsonFile(join(cwd, "server.json"), version);
     await git(cwd, ["add", "--update"], env);
     await git(cwd, ["commit", "--quiet", "-m", `release: ${tag}`], env);
     await git(cwd, ["tag", "--annotate", tag, "-m", `Release ${tag}`], env);

@@ -97,6 +97,7 @@ export function renderMarkdown(report: PipelineReport, extra: ReportExtra = {}):
   if (report.published.length === 0) out.push("Nothing was published.");
   else out.push(...report.published.map((ref) => `- \`${inlineCode(ref)}\``));
   out.push("");
+  out.push(...findIt(report));
   if (report.verify?.length) {
     const signed = [...(report.signatures ?? []), ...(report.attestations ?? [])];
     out.push(
@@ -111,6 +112,37 @@ export function renderMarkdown(report: PipelineReport, extra: ReportExtra = {}):
     );
   }
   return out.join("\n");
+}
+
+/**
+ * "Find it": the name the MCP Registry lists the server under and its entry there once published,
+ * and the image by digest (what a tag can no longer change). Nothing when there is neither.
+ */
+function findIt(report: PipelineReport): string[] {
+  const { mcpRegistry } = report;
+  const { digest } = report.image;
+  if (!mcpRegistry && !digest) return [];
+  const out = ["### Find it", ""];
+  if (mcpRegistry) {
+    out.push(
+      mcpRegistry.entry
+        ? `- MCP Registry: \`${inlineCode(mcpRegistry.name)}\`, ${mcpRegistry.entry}`
+        : `- MCP Registry name: \`${inlineCode(mcpRegistry.name)}\` (server.json; not published to the registry by this run)`,
+    );
+  }
+  out.push(
+    digest
+      ? `- Image: \`${inlineCode(`${repositoryOf(report.image.ref)}@${digest}`)}\``
+      : "- Image: not published by this run",
+  );
+  out.push("");
+  return out;
+}
+
+/** `host:5000/owner/app:1.2.3` → `host:5000/owner/app`: a tag follows the last `:` after the last `/`. */
+function repositoryOf(ref: string): string {
+  const colon = ref.lastIndexOf(":");
+  return colon > ref.lastIndexOf("/") ? ref.slice(0, colon) : ref;
 }
 
 function stageEmoji(status: string): string {

@@ -94,6 +94,14 @@ function redactReport(report: PipelineReport, secrets: readonly string[]): Pipel
       ...(check.cached ? { cached: check.cached } : {}),
     })),
     published: report.published.map(r),
+    ...(report.mcpRegistry
+      ? {
+          mcpRegistry: {
+            name: r(report.mcpRegistry.name),
+            entry: report.mcpRegistry.entry === null ? null : r(report.mcpRegistry.entry),
+          },
+        }
+      : {}),
     error: report.error ? { kind: report.error.kind, message: r(report.error.message) } : null,
     ...(report.signatures ? { signatures: report.signatures } : {}),
     ...(report.attestations ? { attestations: report.attestations } : {}),

@@ -15,6 +15,11 @@ export interface PipelineReport {
   checks: CheckResult[];
   /** Fully qualified references that were pushed, e.g. `ghcr.io/o/r:1.2.3`. */
   published: string[];
+  /**
+   * The official MCP Registry's listing, when server.json names the server: the name to search
+   * for, and this version's entry in the registry once a run has published one (null until then).
+   */
+  mcpRegistry?: { name: string; entry: string | null } | undefined;
   /** What stopped the run before its gates could decide, when something did. */
   error: ReportError | null;
   /** Signatures of the published digest (cosign), when it was signed. */

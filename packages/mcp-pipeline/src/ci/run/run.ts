@@ -78,6 +78,9 @@ export async function startRun(req: PipelineRequest): Promise<Run> {
       },
       checks: [],
       published: [],
+      ...(facts.labels.mcpServerName
+        ? { mcpRegistry: { name: facts.labels.mcpServerName, entry: null } }
+        : {}),
       error: null,
     },
     stages: [],

@@ -45,6 +45,9 @@ export const verifyStage: Stage = {
         offline: env.offline,
         ci: env.ci,
         release,
+        publishing: run.target
+          ? { repository: run.target.repository, tags: computed.tags }
+          : undefined,
       })),
     );
     run.report.checks = await verify(contexts, {

@@ -11,14 +11,18 @@ import {
 import type { Config } from "../config/schema.js";
 import { docker, tryDocker } from "../docker/docker.js";
 import { type ImageFacts, measureImage, readOciImage } from "../docker/image-facts.js";
+import type { Labels } from "../git/run-facts.js";
 import { NEVER_UPLOAD } from "../replay/context-hash.js";
 import { buildErrorFrom } from "./build-failure.js";
 
 export interface BuildInputs {
   cwd: string;
   config: Config;
-  /** OCI label values, passed as the build args VERSION, REVISION, CREATED and SOURCE. */
-  labels: { version: string; revision: string; created: string; source: string };
+  /**
+   * Label values, passed as the build args VERSION, REVISION, CREATED and SOURCE, and
+   * MCP_SERVER_NAME when server.json names the server.
+   */
+  labels: Labels;
   /** CA bundle handed to the build as the `npm_ca` BuildKit secret, when set. */
   npmCaFile: string | undefined;
   /** Where the exported image tarball goes. */
@@ -82,6 +86,7 @@ export function buildPlatforms(
     REVISION: inputs.labels.revision,
     CREATED: inputs.labels.created,
     SOURCE: inputs.labels.source,
+    ...(inputs.labels.mcpServerName ? { MCP_SERVER_NAME: inputs.labels.mcpServerName } : {}),
   };
   const secrets = inputs.npmCaFile
     ? [client.setSecret("npm_ca", readFileSync(inputs.npmCaFile, "utf8"))]

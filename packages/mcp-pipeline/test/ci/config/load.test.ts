@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { defaultImageName, findConfigFile, loadConfig } from "../../../src/ci/config/load.js";
-import { Config } from "../../../src/ci/config/schema.js";
+import { Config, UPSTREAM_OCI_REGISTRIES } from "../../../src/ci/config/schema.js";
 import { ConfigError } from "../../../src/ci/errors.js";
 
 let cwd: string;
@@ -253,6 +253,21 @@ describe("loadConfig errors", () => {
     write("pipeline.config.yaml", "sizeBudget:\n  uncompressedMB: abc\n");
     expect(configError({}).message).toBe(
       'sizeBudget.uncompressedMB: expected a positive number, got "abc" (from pipeline.config.yaml)',
+    );
+  });
+
+  it("defaults the MCP Registry's allowed OCI registries to upstream's list, and names a bad entry", () => {
+    write("pipeline.config.yaml", "mcp: {}\n");
+    expect(loadConfig({ cwd, env: {} }).mcp?.registry).toEqual({
+      serverJson: "server.json",
+      allowedRegistries: [...UPSTREAM_OCI_REGISTRIES],
+    });
+    write(
+      "pipeline.config.yaml",
+      "mcp:\n  registry:\n    allowedRegistries: [ghcr.io, 'https://registry.example.com']\n",
+    );
+    expect(configError({}).message).toBe(
+      'mcp.registry.allowedRegistries.1: expected a registry host like ghcr.io, localhost:5000 or *.pkg.dev (no scheme, no path), got "https://registry.example.com" (from pipeline.config.yaml)',
     );
   });
 

@@ -134,6 +134,30 @@ describe("mcp-pipeline release", () => {
     expect(res.stdout).toContain("git push --atomic origin main v1.2.4");
   });
 
+  it("bumps server.json's version and its OCI identifier's tag with the release", async () => {
+    const { repo, release, git } = await makeRepo();
+    const server = {
+      name: "io.github.o/r",
+      version: "1.2.3",
+      packages: [
+        { registryType: "oci", identifier: "ghcr.io/o/r:1.2.3", transport: { type: "stdio" } },
+        { registryType: "oci", identifier: "ghcr.io/o/r:stable", transport: { type: "stdio" } },
+      ],
+    };
+    writeFileSync(join(repo, "server.json"), `${JSON.stringify(server, null, 2)}\n`);
+    await git(["add", "server.json"]);
+    await git(["commit", "-q", "-m", "server.json"]);
+    const res = await release(["minor", "--skip-pipeline"]);
+    expect(res.exitCode, res.stderr).toBe(0);
+    const released = JSON.parse(await git(["show", "v1.3.0:server.json"]));
+    expect(released.version).toBe("1.3.0");
+    expect(released.packages.map((p: { identifier: string }) => p.identifier)).toEqual([
+      "ghcr.io/o/r:1.3.0",
+      "ghcr.io/o/r:stable",
+    ]);
+    expect(await git(["status", "--porcelain"])).toBe("");
+  });
+
   it("tags an explicit version given with a v prefix", async () => {
     const { release, git } = await makeRepo();
     const res = await release(["v2.0.0", "--skip-pipeline"]);

@@ -59,4 +59,33 @@ describe("renderMarkdown", () => {
       "### Published\n\n- `ghcr.io/o/r:1.2.3`\n- `ghcr.io/o/r:latest`\n",
     );
   });
+
+  it("says where to find the server: its MCP Registry name and the image by digest", () => {
+    const published = {
+      ...sampleReport(),
+      image: { ...sampleReport().image, ref: "127.0.0.1:5000/o/r:1.2.3" },
+      mcpRegistry: { name: "io.github.o/r", entry: null },
+    };
+    expect(renderMarkdown(published)).toContain(
+      "### Find it\n\n- MCP Registry name: `io.github.o/r` (server.json; not published to the registry by this run)\n- Image: `127.0.0.1:5000/o/r@sha256:7cb6f406ea18dd15fd6bc29f23646e28f63cce9e29390a41f8e97c32e8c6ee07`\n",
+    );
+  });
+
+  it("links the registry's entry once one is published, and says when the image was not", () => {
+    const entry =
+      "https://registry.modelcontextprotocol.io/v0.1/servers/io.github.o%2Fr/versions/1.2.3";
+    const report = {
+      ...sampleReport(),
+      image: { ...sampleReport().image, digest: null },
+      mcpRegistry: { name: "io.github.o/r", entry },
+    };
+    expect(renderMarkdown(report)).toContain(
+      `### Find it\n\n- MCP Registry: \`io.github.o/r\`, ${entry}\n- Image: not published by this run\n`,
+    );
+  });
+
+  it("has no Find it section when there is neither a server name nor a published digest", () => {
+    const report = { ...sampleReport(), image: { ...sampleReport().image, digest: null } };
+    expect(renderMarkdown(report)).not.toContain("### Find it");
+  });
 });

@@ -52,6 +52,19 @@ describe("writeReport", () => {
     expect(json).toEqual(report);
   });
 
+  it("keeps the MCP Registry listing in report.json, redacted like every string", async () => {
+    const report = {
+      ...sampleReport(),
+      mcpRegistry: { name: "io.github.o/r", entry: `https://registry.example/${TOKEN}` },
+    };
+    const { jsonPath } = await writeReport(dir, report, { secrets: [TOKEN] });
+    const json = JSON.parse(await readFile(jsonPath, "utf8")) as PipelineReport;
+    expect(json.mcpRegistry).toEqual({
+      name: "io.github.o/r",
+      entry: "https://registry.example/***",
+    });
+  });
+
   it("writes report.md with the rendered markdown", async () => {
     const { markdownPath, markdown } = await writeReport(dir, sampleReport(), { durationMs: 1 });
     expect(await readFile(markdownPath, "utf8")).toBe(markdown);
