@@ -59,14 +59,25 @@ export async function findProcesses(
 
 /** Kills (SIGKILL) every live process marked with `mark` or a mark that starts with it. */
 export async function killMarked(mark: string): Promise<void> {
-  for (const { pid } of await findTestProcesses(mark)) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+  // A SIGKILLed process lingers in /proc until the kernel has torn it down, longer on a loaded
+  // machine: wait until none is left, so a caller that checks next sees them gone.
+  const deadline = Date.now() + KILL_WAIT_MS;
+  for (;;) {
+    const left = await findTestProcesses(mark);
+    if (left.length === 0 || Date.now() > deadline) return;
+    for (const { pid } of left) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+      }
     }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 50));
   }
 }
+
+/** How long killMarked waits for killed processes to be gone. */
+const KILL_WAIT_MS = 10_000;
 
 async function readProc(pid: number, file: string): Promise<string | undefined> {
   // The process may end between listing and reading, or belong to a user we cannot read.
