@@ -54,10 +54,10 @@ export async function connectAtRevision(
     );
   } catch (error) {
     await client.close().catch(() => undefined);
+    const how =
+      revision >= FIRST_STATELESS_REVISION ? "server/discover" : "the initialize handshake";
     throw notSpoken(
-      revision >= FIRST_STATELESS_REVISION
-        ? "server/discover did not offer it"
-        : "the initialize handshake at it failed",
+      `${how} failed (${error instanceof Error ? error.message : String(error)})`,
       error,
     );
   }
