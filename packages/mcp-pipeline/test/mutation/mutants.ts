@@ -37,8 +37,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "conformance-stale-baseline",
     file: "packages/mcp-pipeline/src/ci/mcp/conformance.ts",
-    from: "if (failed.length > 0 || stale.length > 0 || unspoken.length > 0) {",
-    to: "if (failed.length > 0 || unspoken.length > 0) {",
+    from: 'const stale = count("unexpectedly-passed");',
+    to: 'const stale = count("unexpectedly-passed").filter(() => false);',
     harm: "a baseline entry that now passes no longer fails the gate, so the baseline rots",
   },
   {

@@ -431,31 +431,30 @@ function summarize(results: ScenarioResult[], options: RunConformanceOptions): C
   const total = results.length;
   const runs = `${total} scenario run${total === 1 ? "" : "s"}`;
   const revisions = options.legs.map((leg) => leg.revision).join(", ");
-  if (failed.length > 0 || stale.length > 0 || unspoken.length > 0) {
-    const parts = [
-      unspoken.length > 0
-        ? `the server does not speak ${unspoken.map((u) => u.revision).join(", ")}, which mcp.revisions claims`
-        : "",
-      failed.length > 0 ? `${failed.length} failed (${failed.map(runLabel).join(", ")})` : "",
-      stale.length > 0
-        ? `${stale.length} stale in the baseline (${stale.map(runLabel).join(", ")})`
-        : "",
-    ].filter(Boolean);
-    return {
-      status: "failed",
-      summary: `MCP conformance: ${parts.join("; ")}${total > 0 ? ` of ${runs}` : ""}`,
-      details,
-      scenarios: results,
-      unspoken,
-    };
-  }
+  const problems = [
+    failed.length > 0 ? `${failed.length} failed (${failed.map(runLabel).join(", ")})` : "",
+    stale.length > 0
+      ? `${stale.length} stale in the baseline (${stale.map(runLabel).join(", ")})`
+      : "",
+  ].filter(Boolean);
   const passed = total - expected.length;
+  const outcome =
+    problems.length > 0
+      ? `${problems.join(", ")} of ${runs}`
+      : total === 0
+        ? "no scenario ran"
+        : `${passed}/${runs} passed at ${revisions}${
+            expected.length > 0
+              ? `, ${expected.length} expected failure${expected.length === 1 ? "" : "s"} (${expected.map(runLabel).join(", ")})`
+              : ""
+          }`;
+  const notSpoken =
+    unspoken.length > 0
+      ? `the server does not speak ${unspoken.map((u) => u.revision).join(", ")}, which mcp.revisions claims; `
+      : "";
   return {
-    status: "passed",
-    summary:
-      expected.length > 0
-        ? `MCP conformance: ${passed}/${runs} passed at ${revisions}, ${expected.length} expected failure${expected.length === 1 ? "" : "s"} (${expected.map(runLabel).join(", ")})`
-        : `MCP conformance: ${total}/${runs} passed at ${revisions}`,
+    status: problems.length > 0 || unspoken.length > 0 ? "failed" : "passed",
+    summary: `MCP conformance: ${notSpoken}${outcome}`,
     details,
     scenarios: results,
     unspoken,

@@ -295,7 +295,7 @@ describe("the gate's verdict, with a stand-in suite that behaves as the real one
     });
     expect(check.status).toBe("failed");
     expect(check.summary).toBe(
-      "MCP conformance: the server does not speak 2026-07-28, which mcp.revisions claims of 1 scenario run",
+      "MCP conformance: the server does not speak 2026-07-28, which mcp.revisions claims; 1/1 scenario run passed at 2025-11-25",
     );
     expect(check.scenarios.map((r) => r.status)).toEqual(["passed"]);
   });
