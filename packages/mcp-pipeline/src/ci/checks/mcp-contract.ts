@@ -8,7 +8,7 @@ import {
   renderRevisionMarkdown,
 } from "../mcp/contract-revisions.js";
 import { type ContractSnapshot, snapshotFromTools } from "../mcp/contract-snapshot.js";
-import { inspectEveryRevision, type RevisionProbe } from "../mcp/server-info.js";
+import { inspectEveryRevision } from "../mcp/server-info.js";
 import { fileHash } from "../stages/result-cache.js";
 import type { Check, CheckContext, CheckOutcome } from "./check.js";
 import { NOT_MCP } from "./mcp-conformance.js";
@@ -37,9 +37,7 @@ async function liveContract(
   const spoken = probes.flatMap((probe) =>
     probe.ok ? [{ revision: probe.revision, snapshot: snapshotFromTools(probe.info.tools) }] : [],
   );
-  const unspoken = probes.flatMap((probe: RevisionProbe) =>
-    probe.ok ? [] : [probe.error.message],
-  );
+  const unspoken = probes.flatMap((probe) => (probe.ok ? [] : [probe.error.message]));
   const [first] = spoken;
   if (first === undefined || first.revision !== mcp.revisions[0]) {
     return { outcome: unspokenOutcome(mcp, unspoken) };
