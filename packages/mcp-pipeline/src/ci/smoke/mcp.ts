@@ -1,4 +1,5 @@
 import type { Config, McpRevision } from "../config/schema.js";
+import { McpGateError, McpGateErrorCode } from "../mcp/errors.js";
 import { connectAtRevision, listAllTools, revisionClient } from "../mcp/server-info.js";
 
 export type McpSmoke = NonNullable<NonNullable<Config["compose"]["smoke"]>["mcp"]>;
@@ -30,11 +31,11 @@ export async function mcpSmoke(
     try {
       notes.push(...(await smokeAt(url, smoke, `${runId}-${revision}`, revision)));
     } catch (error) {
+      // A revision the server does not speak is named by the error itself.
+      if (error instanceof McpGateError && error.code === McpGateErrorCode.REVISION_NOT_SPOKEN)
+        throw error;
       const message = error instanceof Error ? error.message : String(error);
-      throw new Error(
-        message.includes(revision) ? message : `at MCP revision ${revision}: ${message}`,
-        { cause: error },
-      );
+      throw new Error(`at MCP revision ${revision}: ${message}`, { cause: error });
     }
   }
   return notes;

@@ -140,6 +140,20 @@ describe("mcpSmoke", () => {
     );
   });
 
+  it("names the revision of a failing call even when the run id, which holds it, is in the message", async () => {
+    const attempt = mcpSmoke(
+      url,
+      smoke({
+        calls: [{ tool: "add_note", arguments: { text: "x" }, expect: `y ${RUN_ID_PLACEHOLDER}` }],
+      }),
+      "r",
+      MCP_REVISIONS,
+    );
+    await expect(attempt).rejects.toThrow(
+      'at MCP revision 2026-07-28: add_note did not return "y r-2026-07-28"',
+    );
+  });
+
   it("fails when a call does not return what it should", async () => {
     await expect(
       mcpSmoke(
