@@ -82,13 +82,19 @@ function filesUnder(root: string, dir = root): string[] {
 
 /**
  * A copy of the build context as Docker would send it (`.dockerignore`'s rules applied, the file
- * itself kept) in a temporary directory, with the Dockerfile changed by `edit`. Returns the
- * pipeline arguments that build it: `--context <dir>`.
+ * itself kept) in a temporary directory, with the Dockerfile changed by `edit` and each file of
+ * `sources` (a path relative to the repository) changed by its function. Every edit must change
+ * what it edits. Returns the pipeline arguments that build it: `--context <dir>`.
  */
-export function contextVariant(name: string, edit: (dockerfile: string) => string): string[] {
+export function contextVariant(
+  name: string,
+  edit: (dockerfile: string) => string,
+  sources: Readonly<Record<string, (text: string) => string>> = {},
+): string[] {
   const original = readFileSync(join(repoRoot, "Dockerfile"), "utf8");
   const changed = edit(original);
-  if (changed === original) throw new Error(`variant ${name} changed nothing`);
+  if (changed === original && Object.keys(sources).length === 0)
+    throw new Error(`variant ${name} changed nothing`);
   const rules = readFileSync(join(repoRoot, ".dockerignore"), "utf8")
     .split("\n")
     .map((line) => line.trim())
@@ -100,6 +106,12 @@ export function contextVariant(name: string, edit: (dockerfile: string) => strin
     cpSync(join(repoRoot, file), join(dir, file));
   }
   writeFileSync(join(dir, "Dockerfile"), changed);
+  for (const [file, editSource] of Object.entries(sources)) {
+    const text = readFileSync(join(repoRoot, file), "utf8");
+    const edited = editSource(text);
+    if (edited === text) throw new Error(`variant ${name} changed nothing in ${file}`);
+    writeFileSync(join(dir, file), edited);
+  }
   return ["--context", dir];
 }
 

@@ -37,8 +37,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "conformance-stale-baseline",
     file: "packages/mcp-pipeline/src/ci/mcp/conformance.ts",
-    from: "if (failed.length > 0 || stale.length > 0) {",
-    to: "if (failed.length > 0) {",
+    from: 'const stale = count("unexpectedly-passed");',
+    to: 'const stale = count("unexpectedly-passed").filter(() => false);',
     harm: "a baseline entry that now passes no longer fails the gate, so the baseline rots",
   },
   {
@@ -147,6 +147,34 @@ export const MUTANTS: readonly Mutant[] = [
     from: 'if (to === hint.safe) report(ctx, "compatible"',
     to: 'if (to !== undefined) report(ctx, "compatible"',
     harm: "a tool that becomes destructive is reported as a compatible change",
+  },
+  {
+    id: "smoke-first-revision-only",
+    file: "packages/mcp-pipeline/src/ci/smoke/mcp.ts",
+    from: "for (const revision of revisions) {",
+    to: "for (const revision of revisions.slice(0, 1)) {",
+    harm: "the compose smoke calls the tools under the first claimed revision only",
+  },
+  {
+    id: "revision-differences-ignored",
+    file: "packages/mcp-pipeline/src/ci/mcp/contract-revisions.ts",
+    from: "const undeclared = [...differing].filter((tool) => !allowed.has(tool)).sort();",
+    to: "const undeclared = [...differing].filter(() => false).sort();",
+    harm: "tools that differ between the claimed revisions pass the contract gate undeclared",
+  },
+  {
+    id: "fixture-check-always-set-aside",
+    file: "packages/mcp-pipeline/src/ci/mcp/conformance-plan.ts",
+    from: 'if ("tool" in need && !tools.has(need.tool)) {',
+    to: 'if ("tool" in need) {',
+    harm: "a server that lists the suite's diagnostic tool gets that check set aside instead of counted",
+  },
+  {
+    id: "per-check-baseline-excuses-all",
+    file: "packages/mcp-pipeline/src/ci/mcp/conformance.ts",
+    from: '([id, s]) => s === "FAILURE" && !expected.checks.has(id),',
+    to: '([, s]) => s === "FAILURE" && false,',
+    harm: "a baseline entry naming one check excuses every failing check of the scenario",
   },
   {
     id: "smoke-tool-error-ignored",

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { MCP_REVISIONS } from "../config/schema.js";
 import { commandSmoke } from "../smoke/command.js";
 import { mcpSmoke } from "../smoke/mcp.js";
 import { type Check, describeError } from "./check.js";
@@ -8,7 +9,7 @@ import { sharedStack, stackInputs } from "./stack.js";
  * `compose-smoke`: the compose stack comes up healthy with the built image in
  * it (see stack.ts), then the configured smoke test passes against it — a real
  * MCP client at `mcp.path`, or the project's own command. Failures carry the
- * stack's logs.
+ * stack's logs. The MCP smoke test runs under every revision `mcp.revisions` claims.
  */
 export const composeSmoke: Check = {
   id: "compose-smoke",
@@ -16,6 +17,7 @@ export const composeSmoke: Check = {
     stack: await stackInputs(ctx),
     smoke: ctx.config.compose.smoke,
     path: ctx.config.mcp?.path,
+    revisions: ctx.config.mcp?.revisions,
   }),
   async run(ctx) {
     const up = await sharedStack(ctx);
@@ -26,7 +28,8 @@ export const composeSmoke: Check = {
     try {
       if (smoke?.mcp) {
         const url = new URL(ctx.config.mcp?.path ?? "/mcp", up.base);
-        details.push(...(await mcpSmoke(url, smoke.mcp, runId)));
+        const revisions = ctx.config.mcp?.revisions ?? MCP_REVISIONS;
+        details.push(...(await mcpSmoke(url, smoke.mcp, runId, revisions)));
       }
       if (smoke?.command) {
         details.push(

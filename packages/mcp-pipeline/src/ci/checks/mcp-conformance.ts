@@ -1,12 +1,13 @@
 import { resolve } from "node:path";
 import { fileHash } from "../cache/results.js";
 import {
-  defaultScenarios,
   installedSuite,
+  readRequirementSets,
   renderConformanceMarkdown,
   runConformance,
 } from "../mcp/conformance.js";
-import { inspectMcpServer } from "../mcp/server-info.js";
+import { planConformance, readExpectedFailures } from "../mcp/conformance-plan.js";
+import { inspectEveryRevision } from "../mcp/server-info.js";
 import type { Check } from "./check.js";
 import { sharedStack, stackInputs, withoutStack } from "./stack.js";
 
@@ -18,11 +19,12 @@ export const NOT_MCP = {
 } as const;
 
 /**
- * `mcp-conformance`: the official MCP conformance suite (pinned in the
- * lockfile) against the image's endpoint in the running compose stack — the
- * same `up` as the smoke test. Default scenarios: what every server must pass,
- * plus logging when the server declares it; an expected-failures baseline
- * documents a known gap instead of hiding it.
+ * `mcp-conformance`: the official MCP conformance suite (pinned in the lockfile) against the
+ * image's endpoint in the running compose stack — the same `up` as the smoke test — at every
+ * revision `mcp.revisions` claims, each scenario at its revision's wire. A claimed revision the
+ * server does not speak fails, named. Default scenarios: each revision's required ones that need
+ * none of the suite's fixture tools (conformance-plan.ts); an expected-failures baseline, by
+ * revision, documents a known gap instead of hiding it.
  */
 export const mcpConformance: Check = {
   id: "mcp-conformance",
@@ -40,21 +42,34 @@ export const mcpConformance: Check = {
     const up = await sharedStack(ctx);
     if (up.state !== "up") return withoutStack(up);
     const url = new URL(mcp.path, up.base);
-    const scenarios =
-      mcp.conformance.scenarios ?? defaultScenarios((await inspectMcpServer(url)).capabilities);
     const suite = installedSuite();
+    const probes = await inspectEveryRevision(url, mcp.revisions);
+    const legs = planConformance({
+      servers: probes.flatMap((probe) => (probe.ok ? [probe.info] : [])),
+      claimed: mcp.revisions,
+      configured: mcp.conformance.scenarios,
+      requirements: await readRequirementSets(suite.root),
+    });
+    const baselineFile = mcp.conformance.expectedFailures;
     const result = await runConformance({
       url: url.href,
-      scenarios,
-      expectedFailuresFile: mcp.conformance.expectedFailures,
+      legs,
+      unspoken: probes.flatMap((probe) =>
+        probe.ok ? [] : [{ revision: probe.revision, reason: probe.error.message }],
+      ),
+      baseline:
+        baselineFile === undefined
+          ? undefined
+          : await readExpectedFailures(resolve(ctx.cwd, baselineFile)),
+      baselineName: baselineFile,
       suiteCommand: suite.command,
       cwd: ctx.cwd,
     });
     return {
       status: result.status,
       summary: result.summary,
-      details: [`suite ${suite.version}`, ...result.details],
-      markdown: renderConformanceMarkdown(result.scenarios),
+      details: [`suite ${suite.version}, revisions ${mcp.revisions.join(", ")}`, ...result.details],
+      markdown: renderConformanceMarkdown(result.scenarios, result.unspoken),
     };
   },
 };

@@ -57,6 +57,18 @@ export const DEFAULT_PLATFORMS = ["linux/amd64", "linux/arm64"];
 const platformList = "expected a list of platforms like [linux/amd64, linux/arm64]";
 const SMOKE_COMMAND = "expected a command as a list, e.g. [./smoke.sh, --fast]";
 
+/**
+ * The MCP protocol revisions the MCP gates can verify, newest first: 2026-07-28 is stateless
+ * (`server/discover`, per-request `_meta`), 2025-11-25 the last of the initialize-handshake era.
+ */
+export const MCP_REVISIONS = ["2026-07-28", "2025-11-25"] as const;
+export type McpRevision = (typeof MCP_REVISIONS)[number];
+const revisionList = `expected a list of MCP revisions, some of ${MCP_REVISIONS.join(", ")}`;
+const McpRevisionName = z.enum(MCP_REVISIONS, {
+  error: `expected an MCP revision this pipeline verifies: ${MCP_REVISIONS.join(" or ")}`,
+});
+const scenarioList = () => z.array(text(), { error: "expected a list of scenario names" });
+
 const severityList = `one of ${SEVERITIES.join(", ")}`;
 const TrivySeverities = z
   .array(
@@ -214,11 +226,45 @@ export const Config = z.strictObject({
   mcp: z
     .strictObject({
       path: text().default("/mcp"),
+      /**
+       * The protocol revisions the server claims to speak. Every MCP gate runs under each: the
+       * conformance scenarios at that revision's wire, `tools/list` and the smoke calls with a
+       * client of that revision. A claimed revision the server does not speak fails the gates.
+       * Duplicates are dropped.
+       */
+      revisions: z
+        .array(McpRevisionName, { error: revisionList })
+        .min(1, { error: revisionList })
+        .transform((list) => [...new Set(list)])
+        .default([...MCP_REVISIONS]),
       conformance: z
         .strictObject({
-          /** Scenarios of the official suite; default: what every server must pass. */
-          scenarios: z.array(text(), { error: "expected a list of scenario names" }).optional(),
-          /** A baseline of known failures (`server: [scenario, …]`), reported, never hidden. */
+          /**
+           * Scenarios of the official suite. A list runs each scenario at every claimed revision
+           * whose requirement set has it; a mapping by revision (`2026-07-28: [...]`) sets one
+           * revision's list and leaves the others at their default. Default: every scenario of
+           * the revision's requirement set that needs none of the suite's fixture tools.
+           */
+          scenarios: z
+            .union(
+              [
+                scenarioList(),
+                z.strictObject(
+                  Object.fromEntries(
+                    MCP_REVISIONS.map((revision) => [revision, scenarioList().optional()]),
+                  ) as Record<McpRevision, z.ZodOptional<ReturnType<typeof scenarioList>>>,
+                ),
+              ],
+              {
+                error: `expected a list of scenario names, or lists by revision (${MCP_REVISIONS.join(", ")})`,
+              },
+            )
+            .optional(),
+          /**
+           * A baseline of known failures, reported, never hidden: `server: [scenario, …]` for every
+           * revision, and `<revision>: { server: [...] }` for one; an entry may name one check
+           * (`scenario:check-id`).
+           */
           expectedFailures: text().optional(),
         })
         .prefault({}),
@@ -226,6 +272,14 @@ export const Config = z.strictObject({
         .strictObject({
           /** The committed snapshot of `tools/list`; `mcp-pipeline contract --update` writes it. */
           file: text().default("mcp-contract.json"),
+          /**
+           * Tools whose definition may differ between the claimed revisions (or exist under only
+           * some). Any other difference fails the gate; a listed tool that no longer differs does
+           * too, so the list stays true.
+           */
+          revisionDifferences: z
+            .array(text(), { error: "expected a list of tool names" })
+            .default([]),
         })
         .prefault({}),
       /** The official MCP Registry's listing: the `mcp-registry` gate. */

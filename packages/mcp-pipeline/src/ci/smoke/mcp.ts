@@ -1,6 +1,6 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { Config } from "../config/schema.js";
+import type { Config, McpRevision } from "../config/schema.js";
+import { McpGateError, McpGateErrorCode } from "../mcp/errors.js";
+import { connectAtRevision, listAllTools, revisionClient } from "../mcp/server-info.js";
 
 export type McpSmoke = NonNullable<NonNullable<Config["compose"]["smoke"]>["mcp"]>;
 
@@ -13,24 +13,52 @@ function withRunId<T>(value: T, runId: string): T {
 }
 
 /**
- * A real MCP client over Streamable HTTP: initialize, `tools/list` must
- * include the expected tools, then each configured call in order; a call fails
- * when the tool reports an error or its result lacks the expected text.
- * Returns what happened, one line per step; throws at the first failure.
+ * A real MCP client over Streamable HTTP, once per claimed revision (a client of exactly that
+ * revision): connect, `tools/list` must include the expected tools, then each configured call in
+ * order; a call fails when the tool reports an error or its result lacks the expected text. Each
+ * revision gets its own run id (`<runId>-<revision>`), so one leg cannot pass on the other's
+ * data. Returns what happened, one line per step; throws at the first failure, naming the
+ * revision.
  */
-export async function mcpSmoke(url: URL, smoke: McpSmoke, runId: string): Promise<string[]> {
-  const client = new Client({ name: "pipeline-smoke", version: "1.0.0" });
-  await client.connect(new StreamableHTTPClientTransport(url));
+export async function mcpSmoke(
+  url: URL,
+  smoke: McpSmoke,
+  runId: string,
+  revisions: readonly McpRevision[],
+): Promise<string[]> {
+  const notes: string[] = [];
+  for (const revision of revisions) {
+    try {
+      notes.push(...(await smokeAt(url, smoke, `${runId}-${revision}`, revision)));
+    } catch (error) {
+      // A revision the server does not speak is named by the error itself.
+      if (error instanceof McpGateError && error.code === McpGateErrorCode.REVISION_NOT_SPOKEN)
+        throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new Error(`at MCP revision ${revision}: ${message}`, { cause: error });
+    }
+  }
+  return notes;
+}
+
+async function smokeAt(
+  url: URL,
+  smoke: McpSmoke,
+  runId: string,
+  revision: McpRevision,
+): Promise<string[]> {
+  const client = revisionClient("pipeline-smoke", revision);
+  await connectAtRevision(client, url, revision);
   try {
     const notes: string[] = [];
     const server = client.getServerVersion();
-    notes.push(`initialize: ${server?.name ?? "?"} ${server?.version ?? ""}`.trim());
-    const tools = (await client.listTools()).tools.map((t) => t.name);
+    notes.push(`${revision}: connected to ${server?.name ?? "?"} ${server?.version ?? ""}`.trim());
+    const tools = (await listAllTools(client)).map((t) => t.name);
     const missing = smoke.expectTools.filter((t) => !tools.includes(t));
     if (missing.length)
       throw new Error(`tools/list lacks ${missing.join(", ")} (has ${tools.join(", ")})`);
     notes.push(
-      `tools/list: ${tools.length} tools${missing.length === 0 && smoke.expectTools.length ? ", every expected one" : ""}`,
+      `${revision}: tools/list: ${tools.length} tools${smoke.expectTools.length ? ", every expected one" : ""}`,
     );
     for (const call of withRunId(smoke.calls, runId)) {
       const result = await client.callTool({ name: call.tool, arguments: call.arguments });
@@ -41,7 +69,7 @@ export async function mcpSmoke(url: URL, smoke: McpSmoke, runId: string): Promis
           `${call.tool} did not return ${JSON.stringify(call.expect)}: ${text.slice(0, 400)}`,
         );
       notes.push(
-        `${call.tool}: ok${call.expect !== undefined ? `, returned ${JSON.stringify(call.expect)}` : ""}`,
+        `${revision}: ${call.tool}: ok${call.expect !== undefined ? `, returned ${JSON.stringify(call.expect)}` : ""}`,
       );
     }
     return notes;

@@ -37,7 +37,9 @@ describe("the compose-smoke gate", () => {
   it("fails when the backend's token does not match the server's, with the stack's logs", async () => {
     const run = await gate.run([], { BACKEND_SERVICE_AUTH_TOKEN: "not-the-same-token" });
     const result = await gate.expectTripped(run, "compose-smoke");
-    expect(result.summary).toMatch(/^smoke test failed: create_task reported an error/);
+    expect(result.summary).toMatch(
+      /^smoke test failed: at MCP revision 2026-07-28: create_task reported an error/,
+    );
     expect(result.summary).toMatch(/refused the MCP server's credentials/);
     expect(result.details).toContain("logs:");
   });
@@ -84,7 +86,9 @@ describe("the compose-smoke gate", () => {
       }),
     );
     const result = await gate.expectTripped(run, "compose-smoke");
-    expect(result.summary).toMatch(/^smoke test failed: tools\/list lacks archive_task \(has /);
+    expect(result.summary).toMatch(
+      /^smoke test failed: at MCP revision 2026-07-28: tools\/list lacks archive_task \(has /,
+    );
   });
 
   it("fails when a call's result lacks what it should return: the created task is not listed", async () => {
@@ -96,7 +100,7 @@ describe("the compose-smoke gate", () => {
     );
     const result = await gate.expectTripped(run, "compose-smoke");
     expect(result.summary).toMatch(
-      /^smoke test failed: list_tasks did not return "pipeline smoke [0-9a-f]{8}"/,
+      /^smoke test failed: at MCP revision 2026-07-28: list_tasks did not return "pipeline smoke [0-9a-f]{8}-2026-07-28"/,
     );
   });
 

@@ -344,3 +344,55 @@ describe("loadConfig errors", () => {
     );
   });
 });
+
+describe("loadConfig mcp revisions", () => {
+  it("claims both revisions the pipeline verifies when mcp.revisions is unset", () => {
+    write("pipeline.config.yaml", "mcp:\n  path: /mcp\n");
+    expect(loadConfig({ cwd, env: {} }).mcp).toEqual({
+      path: "/mcp",
+      revisions: ["2026-07-28", "2025-11-25"],
+      conformance: {},
+      contract: { file: "mcp-contract.json", revisionDifferences: [] },
+      registry: { serverJson: "server.json", allowedRegistries: [...UPSTREAM_OCI_REGISTRIES] },
+    });
+  });
+
+  it("reads a narrower claim, dropping duplicates, and YAML's unquoted dates as the revision strings", () => {
+    write("pipeline.config.yaml", "mcp:\n  revisions: [2025-11-25, '2025-11-25']\n");
+    expect(loadConfig({ cwd, env: {} }).mcp?.revisions).toEqual(["2025-11-25"]);
+  });
+
+  it("names the field and the revisions it can verify for one it cannot", () => {
+    write("pipeline.config.yaml", "mcp:\n  revisions: ['2025-06-18']\n");
+    expect(configError({}).message).toBe(
+      'mcp.revisions.0: expected an MCP revision this pipeline verifies: 2026-07-28 or 2025-11-25, got "2025-06-18" (from pipeline.config.yaml)',
+    );
+  });
+
+  it("refuses an empty claim", () => {
+    write("pipeline.config.yaml", "mcp:\n  revisions: []\n");
+    expect(configError({}).message).toMatch(/^mcp\.revisions: expected a list of MCP revisions/);
+  });
+
+  it("takes conformance scenarios as one list or as lists by revision, and nothing else", () => {
+    write(
+      "pipeline.config.yaml",
+      "mcp:\n  conformance:\n    scenarios:\n      '2026-07-28': [caching]\n",
+    );
+    expect(loadConfig({ cwd, env: {} }).mcp?.conformance.scenarios).toEqual({
+      "2026-07-28": ["caching"],
+    });
+    write("pipeline.config.yaml", "mcp:\n  conformance:\n    scenarios: [ping]\n");
+    expect(loadConfig({ cwd, env: {} }).mcp?.conformance.scenarios).toEqual(["ping"]);
+    write(
+      "pipeline.config.yaml",
+      "mcp:\n  conformance:\n    scenarios:\n      '2025-06-18': [ping]\n",
+    );
+    expect(configError({}).field).toMatch(/^mcp\.conformance\.scenarios/);
+  });
+
+  it("reads the tools allowed to differ between revisions", () => {
+    write("pipeline.config.yaml", "mcp:\n  contract:\n    revisionDifferences: [get_task]\n");
+    expect(loadConfig({ cwd, env: {} }).mcp?.contract.revisionDifferences).toEqual(["get_task"]);
+  });
+});

@@ -8,14 +8,20 @@ import {
   spawnTsx,
 } from "../../../../../test/app/support/processes.js";
 import { makeTempDir, TOKEN } from "../../../../../test/app/support/servers.js";
+import { MCP_REVISIONS } from "../../../src/ci/config/schema.js";
 import {
-  BASE_SCENARIOS,
   type ConformanceCheck,
-  defaultScenarios,
   installedSuite,
+  readRequirementSets,
   runConformance,
 } from "../../../src/ci/mcp/conformance.js";
-import { inspectMcpServer } from "../../../src/ci/mcp/server-info.js";
+import {
+  type ConformanceLeg,
+  DEFAULT_SCENARIOS,
+  planConformance,
+  readExpectedFailures,
+} from "../../../src/ci/mcp/conformance-plan.js";
+import { inspectEveryRevision } from "../../../src/ci/mcp/server-info.js";
 
 // The suite's dns-rebinding scenario sends `Host: evil.example.com`; allowing that host through
 // the server's own setting is the configuration mistake the scenario exists to catch.
@@ -32,20 +38,41 @@ async function start(script: string, env: Record<string, string>): Promise<numbe
   return listeningPort(proc);
 }
 
-function run(url: string, expectedFailuresFile?: string): Promise<ConformanceCheck> {
+/** The default plan for the server at `url`, at both revisions, as the gate makes it. */
+async function plan(url: string): Promise<ConformanceLeg[]> {
+  const probes = await inspectEveryRevision(new URL(url), MCP_REVISIONS);
+  return planConformance({
+    servers: probes.flatMap((probe) => (probe.ok ? [probe.info] : [])),
+    claimed: MCP_REVISIONS,
+    configured: undefined,
+    requirements: await readRequirementSets(installedSuite().root),
+  });
+}
+
+async function run(url: string, expectedFailuresFile?: string): Promise<ConformanceCheck> {
   return runConformance({
     url,
-    scenarios: [...BASE_SCENARIOS],
-    expectedFailuresFile,
+    legs: await plan(url),
+    baseline: expectedFailuresFile ? await readExpectedFailures(expectedFailuresFile) : undefined,
+    baselineName: expectedFailuresFile,
     suiteCommand: installedSuite().command,
     env: { ...process.env, npm_config_update_notifier: "false" },
     cwd: REPO_ROOT,
   });
 }
 
-function statuses(check: ConformanceCheck): Record<string, string> {
-  return Object.fromEntries(check.scenarios.map((result) => [result.scenario, result.status]));
+/** `scenario@revision` → status, for the runs whose status is not `passed` (or all of them). */
+function statuses(check: ConformanceCheck, all = false): Record<string, string> {
+  return Object.fromEntries(
+    check.scenarios
+      .filter((result) => all || result.status !== "passed")
+      .map((result) => [`${result.scenario}@${result.revision}`, result.status]),
+  );
 }
+
+const RUNS = MCP_REVISIONS.flatMap((revision) =>
+  DEFAULT_SCENARIOS[revision].map((scenario) => `${scenario}@${revision}`),
+);
 
 beforeAll(async () => {
   dir = await makeTempDir("mcp-conformance-e2e-");
@@ -79,77 +106,89 @@ afterAll(async () => {
 });
 
 describe("runConformance against our MCP server and backend as host processes", () => {
-  it("chooses the four base scenarios for our server, which does not declare logging", async () => {
-    const { capabilities } = await inspectMcpServer(new URL(guardedUrl));
-    expect(capabilities.logging).toBeUndefined();
-    expect(defaultScenarios(capabilities)).toEqual([...BASE_SCENARIOS]);
+  it("plans each revision's default scenarios for our server, which declares neither logging nor prompts", async () => {
+    const legs = await plan(guardedUrl);
+    expect(legs.map((leg) => [leg.revision, leg.scenarios])).toEqual(
+      MCP_REVISIONS.map((revision) => [revision, [...DEFAULT_SCENARIOS[revision]]]),
+    );
   });
 
-  it("passes every default scenario, each with all its checks passing", async () => {
+  it("passes every default scenario at both revisions, setting aside only the fixture checks", async () => {
     const started = performance.now();
     const check = await run(guardedUrl);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     console.info(
       `default scenarios took ${seconds} s`,
-      check.scenarios.map((r) => `${r.scenario} ${r.durationMs} ms`),
+      check.scenarios.map((r) => `${r.scenario}@${r.revision} ${r.durationMs} ms`),
     );
 
     expect(check.status, check.details.join("\n")).toBe("passed");
-    expect(statuses(check)).toEqual({
-      "server-initialize": "passed",
-      ping: "passed",
-      "tools-list": "passed",
-      "dns-rebinding-protection": "passed",
-    });
+    expect(Object.keys(statuses(check, true))).toEqual(RUNS);
+    expect(statuses(check)).toEqual({});
+    const setAside = Object.fromEntries(
+      check.scenarios
+        .filter((r) => r.notApplicable.length > 0)
+        .map((r) => [`${r.scenario}@${r.revision}`, r.notApplicable.length]),
+    );
+    expect(setAside).toEqual({ "server-stateless@2026-07-28": 4, "caching@2026-07-28": 3 });
     for (const result of check.scenarios) {
       expect(result.checks.length, result.scenario).toBeGreaterThan(0);
       expect(
-        result.checks.every((c) => c.status === "SUCCESS"),
-        result.scenario,
-      ).toBe(true);
+        result.checks.some((c) => c.status === "FAILURE" && !result.notApplicable.includes(c.id)),
+        `${result.scenario}@${result.revision}`,
+      ).toBe(false);
     }
-    expect(check.summary).toBe("MCP conformance: 4/4 scenarios passed");
+    expect(check.summary).toBe(
+      `MCP conformance: ${RUNS.length}/${RUNS.length} scenario runs passed at 2026-07-28, 2025-11-25`,
+    );
   });
 
-  it("fails dns-rebinding-protection when the server accepts the attacker's Host, naming the check", async () => {
+  it("fails dns-rebinding-protection at both revisions when the server accepts the attacker's Host, naming the check", async () => {
     const check = await run(unguardedUrl);
 
     expect(check.status).toBe("failed");
     expect(statuses(check)).toEqual({
-      "server-initialize": "passed",
-      ping: "passed",
-      "tools-list": "passed",
-      "dns-rebinding-protection": "failed",
+      "dns-rebinding-protection@2026-07-28": "failed",
+      "dns-rebinding-protection@2025-11-25": "failed",
     });
-    expect(check.summary).toContain("1 failed (dns-rebinding-protection) of 4 scenarios");
+    expect(check.summary).toContain(
+      `2 failed (dns-rebinding-protection@2026-07-28, dns-rebinding-protection@2025-11-25) of ${RUNS.length} scenario runs`,
+    );
     const failing = check.scenarios.find((r) => r.scenario === "dns-rebinding-protection");
     expect(failing?.notes.join("\n")).toMatch(
       /localhost-host-rebinding-rejected: FAILURE: Expected HTTP 4xx .*got 200/,
     );
   });
 
-  it("passes the same run when the expected-failures file lists that scenario, reporting it as an expected failure", async () => {
+  it("passes the same run when the expected-failures file lists that scenario, reporting it as an expected failure at each revision", async () => {
     const baseline = join(dir.path, "conformance-baseline.yml");
     await writeFile(baseline, "server:\n  - dns-rebinding-protection\n");
 
     const check = await run(unguardedUrl, baseline);
 
     expect(check.status, check.details.join("\n")).toBe("passed");
-    expect(statuses(check)).toMatchObject({ "dns-rebinding-protection": "expected-failure" });
+    expect(statuses(check)).toEqual({
+      "dns-rebinding-protection@2026-07-28": "expected-failure",
+      "dns-rebinding-protection@2025-11-25": "expected-failure",
+    });
     expect(check.summary).toBe(
-      "MCP conformance: 3/4 scenarios passed, 1 expected failure (dns-rebinding-protection)",
+      `MCP conformance: ${RUNS.length - 2}/${RUNS.length} scenario runs passed at 2026-07-28, 2025-11-25, 2 expected failures (dns-rebinding-protection@2026-07-28, dns-rebinding-protection@2025-11-25)`,
     );
-    expect(check.details.join("\n")).toContain("~ dns-rebinding-protection: expected failure");
+    expect(check.details.join("\n")).toContain(
+      "~ dns-rebinding-protection@2026-07-28: expected failure",
+    );
   });
 
-  it("fails when the expected-failures file lists a scenario that now passes", async () => {
+  it("fails when the expected-failures file lists, for one revision, a scenario that passes there", async () => {
     const baseline = join(dir.path, "stale-baseline.yml");
-    await writeFile(baseline, "server:\n  - dns-rebinding-protection\n");
+    await writeFile(baseline, '"2025-11-25":\n  server: [dns-rebinding-protection]\n');
 
     const check = await run(guardedUrl, baseline);
 
     expect(check.status).toBe("failed");
-    expect(statuses(check)).toMatchObject({ "dns-rebinding-protection": "unexpectedly-passed" });
+    expect(statuses(check)).toEqual({
+      "dns-rebinding-protection@2025-11-25": "unexpectedly-passed",
+    });
     expect(check.details.join("\n")).toMatch(/passes now, .* remove it from there/);
   });
 });

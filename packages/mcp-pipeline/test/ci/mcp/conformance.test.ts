@@ -1,34 +1,23 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../../../../test/app/support/processes.js";
+import type { McpRevision } from "../../../src/ci/config/schema.js";
 import {
-  BASE_SCENARIOS,
+  CONFORMANCE_SUITE_PACKAGE,
   classifyScenario,
-  declaresLogging,
-  defaultScenarios,
   installedSuite,
-  LOGGING_SCENARIO,
-  parseExpectedFailures,
   renderConformanceMarkdown,
   runConformance,
+  type ScenarioResult,
   type SuiteCheck,
 } from "../../../src/ci/mcp/conformance.js";
-import { McpGateError } from "../../../src/ci/mcp/errors.js";
-import { readLiveServer } from "./live-server.js";
-
-async function capabilitiesOf(server: McpServer) {
-  const client = new Client({ name: "capabilities-test", version: "1.0.0" });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
-  const capabilities = client.getServerCapabilities();
-  await client.close();
-  return capabilities;
-}
+import {
+  type ConformanceLeg,
+  emptyBaseline,
+  parseExpectedFailures,
+} from "../../../src/ci/mcp/conformance-plan.js";
 
 const success = (id: string): SuiteCheck => ({ id, status: "SUCCESS", description: id });
 const failure = (id: string, errorMessage: string): SuiteCheck => ({
@@ -36,66 +25,39 @@ const failure = (id: string, errorMessage: string): SuiteCheck => ({
   status: "FAILURE",
   errorMessage,
 });
-const run = { scenario: "dns-rebinding-protection", output: "", durationMs: 1200 };
+const warning = (id: string): SuiteCheck => ({ id, status: "WARNING", errorMessage: "should" });
+const run = {
+  revision: "2026-07-28" as const,
+  scenario: "dns-rebinding-protection",
+  output: "",
+  durationMs: 1200,
+};
+const whole = { whole: true, checks: new Set<string>() };
+const byCheck = (...ids: string[]) => ({ whole: false, checks: new Set(ids) });
 
-describe("default scenarios", () => {
-  it("adds logging-set-level only for a server whose initialize result declares logging", async () => {
-    const ours = (await readLiveServer()).capabilities;
-    const logging = await capabilitiesOf(
-      new McpServer({ name: "logs", version: "1.0.0" }, { capabilities: { logging: {} } }),
-    );
-    expect(declaresLogging(ours)).toBe(false);
-    expect(defaultScenarios(ours)).toEqual([...BASE_SCENARIOS]);
-    expect(declaresLogging(logging)).toBe(true);
-    expect(defaultScenarios(logging)).toEqual([...BASE_SCENARIOS, LOGGING_SCENARIO]);
-  });
-
-  it("runs the suite the lockfile pins, from node_modules, on this Node", () => {
+describe("the installed suite", () => {
+  it("runs the suite the lockfile pins, the release with both revisions' requirement sets, on this Node", () => {
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as {
       devDependencies: Record<string, string>;
     };
     const suite = installedSuite();
-    expect(suite.version).toBe(pkg.devDependencies["@modelcontextprotocol/conformance"]);
-    expect(suite.command[0]).toBe(process.execPath);
-    expect(suite.command[1]).toMatch(/node_modules\/@modelcontextprotocol\/conformance\//);
-  });
-});
-
-describe("parseExpectedFailures", () => {
-  it("reads the server list of the suite's YAML baseline and ignores the client list", () => {
-    const text = "server:\n  - dns-rebinding-protection\n  - ping\nclient:\n  - sse-retry\n";
-    expect(parseExpectedFailures(text, "b.yml")).toEqual(["dns-rebinding-protection", "ping"]);
-  });
-
-  it("reads an empty file or one with only client entries as no expected failures", () => {
-    expect(parseExpectedFailures("", "b.yml")).toEqual([]);
-    expect(parseExpectedFailures("client: [x]\n", "b.yml")).toEqual([]);
-  });
-
-  it("refuses a plain list and a server entry that is not a list, naming the file", () => {
-    expect(() => parseExpectedFailures("- ping\n", "b.yml")).toThrow(/b\.yml: expected a mapping/);
-    expect(() => parseExpectedFailures("server: ping\n", "b.yml")).toThrow(
-      /b\.yml: server must be a list/,
+    expect(`npm:@modelcontextprotocol/conformance@${suite.version}`).toBe(
+      pkg.devDependencies[CONFORMANCE_SUITE_PACKAGE],
     );
-    expect(() => parseExpectedFailures("server: [\n", "b.yml")).toThrow(McpGateError);
+    expect(suite.command[0]).toBe(process.execPath);
+    expect(suite.command[1]).toMatch(/node_modules\/@modelcontextprotocol\/conformance-2026\//);
   });
 });
 
 describe("classifyScenario", () => {
   it("passes a scenario whose checks all succeed and whose suite exited 0", () => {
-    const result = classifyScenario({
-      ...run,
-      expectedToFail: false,
-      checks: [success("a"), success("b")],
-      exitCode: 0,
-    });
+    const result = classifyScenario({ ...run, checks: [success("a"), success("b")], exitCode: 0 });
     expect(result).toMatchObject({ status: "passed", notes: ["2/2 checks passed"] });
   });
 
   it("fails a scenario with a failing check and names the check and its error", () => {
     const result = classifyScenario({
       ...run,
-      expectedToFail: false,
       checks: [failure("localhost-host-rebinding-rejected", "got 200"), success("b")],
       exitCode: 1,
     });
@@ -109,24 +71,76 @@ describe("classifyScenario", () => {
   it("marks a failing scenario in the baseline as expected, and a passing one as unexpectedly passed", () => {
     const expected = classifyScenario({
       ...run,
-      expectedToFail: true,
+      expected: whole,
       checks: [failure("x", "no")],
-      exitCode: 0,
+      exitCode: 1,
     });
     const stale = classifyScenario({
       ...run,
-      expectedToFail: true,
+      expected: whole,
       checks: [success("x")],
-      exitCode: 1,
+      exitCode: 0,
     });
     expect(expected.status).toBe("expected-failure");
     expect(stale.status).toBe("unexpectedly-passed");
   });
 
+  it("with a per-check entry excuses only that check: another failing check still fails the scenario", () => {
+    const checks = [failure("a", "no"), failure("b", "no"), success("c")];
+    expect(classifyScenario({ ...run, expected: byCheck("a"), checks, exitCode: 1 }).status).toBe(
+      "failed",
+    );
+    expect(
+      classifyScenario({ ...run, expected: byCheck("a", "b"), checks, exitCode: 1 }).status,
+    ).toBe("expected-failure");
+  });
+
+  it("calls a per-check entry stale when that check passes, even if another occurrence of it did not run", () => {
+    const result = classifyScenario({
+      ...run,
+      expected: byCheck("a"),
+      checks: [success("a"), { id: "a", status: "SKIPPED" }, success("b")],
+      exitCode: 0,
+    });
+    expect(result.status).toBe("unexpectedly-passed");
+    expect(result.notes).toContain("a: passes, but the baseline expects it to fail");
+  });
+
+  it("sets aside checks that cannot apply to the server, shows them, and does not count them", () => {
+    const result = classifyScenario({
+      ...run,
+      scenario: "server-stateless",
+      notApplicable: { "needs-fixture": "needs the suite's diagnostic tool test_x" },
+      checks: [success("a"), failure("needs-fixture", "Not testable: no test_x")],
+      exitCode: 1,
+    });
+    expect(result.status).toBe("passed");
+    expect(result.notApplicable).toEqual(["needs-fixture"]);
+    expect(result.notes).toEqual([
+      "1/1 checks passed, 1 not applicable",
+      "needs-fixture: not applicable: needs the suite's diagnostic tool test_x",
+    ]);
+  });
+
+  it("still fails a scenario whose other checks fail when some are not applicable", () => {
+    const result = classifyScenario({
+      ...run,
+      notApplicable: { "needs-fixture": "why" },
+      checks: [failure("real", "broken"), failure("needs-fixture", "Not testable")],
+      exitCode: 1,
+    });
+    expect(result.status).toBe("failed");
+  });
+
+  it("counts warnings in the notes without failing the scenario", () => {
+    const result = classifyScenario({ ...run, checks: [success("a"), warning("w")], exitCode: 0 });
+    expect(result.status).toBe("passed");
+    expect(result.notes[0]).toBe("1/1 checks passed, 1 warnings");
+  });
+
   it("fails when the exit code contradicts the checks, since the reading cannot be trusted", () => {
     const result = classifyScenario({
       ...run,
-      expectedToFail: false,
       checks: [success("x")],
       exitCode: 1,
       output: "\u001b[31mSomething odd\u001b[0m",
@@ -137,24 +151,25 @@ describe("classifyScenario", () => {
 
   it("fails a scenario that timed out or produced no checks, with the suite's output", () => {
     expect(
-      classifyScenario({
-        ...run,
-        expectedToFail: false,
-        checks: undefined,
-        exitCode: 1,
-        output: "Unknown scenario",
-      }).notes,
+      classifyScenario({ ...run, checks: undefined, exitCode: 1, output: "Unknown scenario" })
+        .notes,
     ).toEqual(["the suite reported no checks (exit 1)", "  | Unknown scenario"]);
     expect(
       classifyScenario({
         ...run,
-        expectedToFail: true,
+        expected: whole,
         checks: undefined,
         exitCode: undefined,
         timedOut: true,
       }).status,
     ).toBe("failed");
   });
+});
+
+const leg = (revision: McpRevision, scenarios: string[]): ConformanceLeg => ({
+  revision,
+  scenarios,
+  notApplicable: {},
 });
 
 describe("runConformance without the real suite", () => {
@@ -164,10 +179,10 @@ describe("runConformance without the real suite", () => {
     cwd: REPO_ROOT,
   };
 
-  it("skips when no scenario is configured", async () => {
+  it("skips when no scenario is planned and every revision is spoken", async () => {
     const check = await runConformance({
       ...options,
-      scenarios: [],
+      legs: [leg("2026-07-28", [])],
       suiteCommand: installedSuite().command,
     });
     expect(check).toMatchObject({ status: "skipped", scenarios: [] });
@@ -178,7 +193,7 @@ describe("runConformance without the real suite", () => {
     const suite = ["node", "-e", "console.error('needs Node >= 22'); process.exit(1)", "--"];
     const check = await runConformance({
       ...options,
-      scenarios: ["ping", "tools-list"],
+      legs: [leg("2025-11-25", ["ping", "tools-list"])],
       suiteCommand: suite,
     });
     expect(check.status).toBe("failed");
@@ -192,7 +207,7 @@ describe("runConformance without the real suite", () => {
   it("throws with the cause when the suite command does not exist", async () => {
     const attempt = runConformance({
       ...options,
-      scenarios: ["ping"],
+      legs: [leg("2025-11-25", ["ping"])],
       suiteCommand: ["/nonexistent/conformance"],
     });
     await expect(attempt).rejects.toMatchObject({
@@ -201,107 +216,148 @@ describe("runConformance without the real suite", () => {
       cause: expect.anything(),
     });
   });
-
-  it("refuses a missing expected-failures file before running anything", async () => {
-    const attempt = runConformance({
-      ...options,
-      scenarios: ["ping"],
-      suiteCommand: ["/nonexistent/conformance"],
-      expectedFailuresFile: "no-such-baseline.yml",
-    });
-    await expect(attempt).rejects.toMatchObject({ code: "EXPECTED_FAILURES_INVALID" });
-  });
 });
 
 describe("the gate's verdict, with a stand-in suite that behaves as the real one", () => {
   // Writes `<output-dir>/server-<scenario>-<time>/checks.json` as the suite does, passing the
-  // scenarios named in FAKE_PASSING, and exits the way the suite's baseline logic makes it.
+  // `scenario@revision` runs named in FAKE_PASSING, and exits 1 when a check failed. It records
+  // the revision it was asked to run at in the check's id, so a test can see the wire was passed.
   const suiteScript = [
     "const fs = require('node:fs'), path = require('node:path');",
     "const arg = (name) => { const i = process.argv.indexOf(name); return i < 0 ? undefined : process.argv[i + 1]; };",
-    "const scenario = arg('--scenario'), baseline = arg('--expected-failures');",
-    "const passes = process.env.FAKE_PASSING.split(',').includes(scenario);",
+    "const scenario = arg('--scenario'), revision = arg('--spec-version');",
+    "const passes = process.env.FAKE_PASSING.split(',').includes(scenario + '@' + revision);",
     "const dir = path.join(arg('--output-dir'), 'server-' + scenario + '-' + Date.now());",
     "fs.mkdirSync(dir, { recursive: true });",
-    "fs.writeFileSync(path.join(dir, 'checks.json'), JSON.stringify([{ id: scenario + '-check', status: passes ? 'SUCCESS' : 'FAILURE', errorMessage: passes ? undefined : 'no' }]));",
-    "const listed = baseline !== undefined && fs.readFileSync(baseline, 'utf8').includes('- ' + scenario);",
-    "process.exit(listed ? (passes ? 1 : 0) : (passes ? 0 : 1));",
+    "fs.writeFileSync(path.join(dir, 'checks.json'), JSON.stringify([{ id: 'at-' + revision, status: passes ? 'SUCCESS' : 'FAILURE', errorMessage: passes ? undefined : 'no' }]));",
+    "process.exit(passes ? 0 : 1);",
   ].join("\n");
   const dir = mkdtempSync(join(tmpdir(), "conformance-verdict-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const baseline = (scenarios: string[]) => {
-    const file = join(dir, `baseline-${scenarios.join("-") || "empty"}.yml`);
-    writeFileSync(file, `server:\n${scenarios.map((s) => `  - ${s}\n`).join("")}`);
-    return file;
-  };
-  const verdict = (passing: string[], expectedFailures?: string[]) =>
+  const verdict = (passing: string[], baselineText?: string) =>
     runConformance({
       url: "http://127.0.0.1:9/mcp",
       cwd: dir,
       env: { PATH: process.env.PATH, FAKE_PASSING: passing.join(",") },
-      scenarios: ["ping", "tools-list"],
+      legs: [leg("2026-07-28", ["tools-list"]), leg("2025-11-25", ["ping", "tools-list"])],
       suiteCommand: [process.execPath, "-e", suiteScript, "--"],
-      ...(expectedFailures ? { expectedFailuresFile: baseline(expectedFailures) } : {}),
+      ...(baselineText !== undefined
+        ? { baseline: parseExpectedFailures(baselineText, "b.yml"), baselineName: "b.yml" }
+        : {}),
     });
+  const all = ["tools-list@2026-07-28", "ping@2025-11-25", "tools-list@2025-11-25"];
 
-  it("passes when every scenario passes", async () => {
-    const check = await verdict(["ping", "tools-list"]);
+  it("runs a scenario of both revisions once at each revision's wire, and passes when all pass", async () => {
+    const check = await verdict(all);
     expect(check.status).toBe("passed");
-    expect(check.summary).toBe("MCP conformance: 2/2 scenarios passed");
+    expect(check.summary).toBe(
+      "MCP conformance: 3/3 scenario runs passed at 2026-07-28, 2025-11-25",
+    );
+    expect(check.scenarios.map((r) => [r.scenario, r.revision, r.checks[0]?.id])).toEqual([
+      ["tools-list", "2026-07-28", "at-2026-07-28"],
+      ["ping", "2025-11-25", "at-2025-11-25"],
+      ["tools-list", "2025-11-25", "at-2025-11-25"],
+    ]);
   });
 
-  it("fails on a scenario that fails outside the baseline", async () => {
-    const check = await verdict(["ping"]);
+  it("fails on a scenario that fails at one revision only, naming the revision", async () => {
+    const check = await verdict(["ping@2025-11-25", "tools-list@2025-11-25"]);
     expect(check.status).toBe("failed");
-    expect(check.summary).toBe("MCP conformance: 1 failed (tools-list) of 2 scenarios");
+    expect(check.summary).toBe(
+      "MCP conformance: 1 failed (tools-list@2026-07-28) of 3 scenario runs",
+    );
   });
 
-  it("passes a failure the baseline expects", async () => {
-    const check = await verdict(["ping"], ["tools-list"]);
+  it("passes a failure the baseline expects at that revision, and not at the other", async () => {
+    const passing = ["ping@2025-11-25", "tools-list@2025-11-25"];
+    const check = await verdict(passing, '"2026-07-28":\n  server: [tools-list]\n');
     expect(check.status).toBe("passed");
-    expect(check.summary).toContain("1 expected failure (tools-list)");
+    expect(check.summary).toContain("1 expected failure (tools-list@2026-07-28)");
+    // Control: the same entry for every revision is stale at 2025-11-25, where it passes.
+    const flat = await verdict(passing, "server: [tools-list]\n");
+    expect(flat.status).toBe("failed");
+    expect(flat.summary).toBe(
+      "MCP conformance: 1 stale in the baseline (tools-list@2025-11-25) of 3 scenario runs",
+    );
+    expect(flat.details).toContain(
+      "! tools-list@2025-11-25: passes now, but b.yml says it fails: remove it from there",
+    );
   });
 
-  it("fails when a scenario the baseline says fails now passes, until the entry is removed", async () => {
-    const stale = await verdict(["ping", "tools-list"], ["tools-list"]);
-    expect(stale.status).toBe("failed");
-    expect(stale.summary).toBe(
-      "MCP conformance: 1 stale in the baseline (tools-list) of 2 scenarios",
+  it("fails, naming it, when a claimed revision is not spoken, while the others still run", async () => {
+    const check = await runConformance({
+      url: "http://127.0.0.1:9/mcp",
+      cwd: dir,
+      env: { PATH: process.env.PATH, FAKE_PASSING: "ping@2025-11-25" },
+      legs: [leg("2025-11-25", ["ping"])],
+      unspoken: [{ revision: "2026-07-28", reason: "server/discover did not offer it" }],
+      suiteCommand: [process.execPath, "-e", suiteScript, "--"],
+    });
+    expect(check.status).toBe("failed");
+    expect(check.summary).toBe(
+      "MCP conformance: the server does not speak 2026-07-28, which mcp.revisions claims; 1/1 scenario run passed at 2025-11-25",
     );
-    expect(stale.details).toContain(
-      `! tools-list: passes now, but ${join(dir, "baseline-tools-list.yml")} says it fails: remove it from there`,
-    );
-    // Control: the same results with the entry removed pass.
-    expect((await verdict(["ping", "tools-list"], [])).status).toBe("passed");
+    expect(check.scenarios.map((r) => r.status)).toEqual(["passed"]);
   });
 });
 
 describe("renderConformanceMarkdown", () => {
-  it("renders one row per scenario with its result, first notes and time", () => {
+  const result = (
+    revision: McpRevision,
+    scenario: string,
+    status: ScenarioResult["status"],
+    extra: Partial<ScenarioResult> = {},
+  ): ScenarioResult => ({
+    revision,
+    scenario,
+    status,
+    checks: [],
+    notApplicable: [],
+    notes: ["1/1 checks passed"],
+    durationMs: 3400,
+    ...extra,
+  });
+
+  it("renders a revision × scenario table, then each run's notes and time", () => {
     const markdown = renderConformanceMarkdown([
-      {
-        scenario: "ping",
-        status: "passed",
-        checks: [],
-        notes: ["1/1 checks passed"],
-        durationMs: 3400,
-      },
-      {
-        scenario: "dns-rebinding-protection",
-        status: "expected-failure",
-        checks: [],
+      result("2026-07-28", "server-stateless", "passed", { notApplicable: ["a", "b"] }),
+      result("2026-07-28", "tools-list", "passed"),
+      result("2025-11-25", "tools-list", "expected-failure", {
         notes: ["1/2 checks passed", "x: FAILURE: a | b"],
         durationMs: 4870,
-      },
+      }),
     ]);
     expect(markdown).toBe(
       [
-        "| scenario | result | notes | time |",
-        "| --- | --- | --- | --- |",
-        "| `ping` | passed | 1/1 checks passed | 3.4 s |",
-        "| `dns-rebinding-protection` | expected-failure | 1/2 checks passed; x: FAILURE: a \\| b | 4.9 s |",
+        "| scenario | 2026-07-28 | 2025-11-25 |",
+        "| --- | --- | --- |",
+        "| `server-stateless` | ✓ passed (2 n/a) | — |",
+        "| `tools-list` | ✓ passed | ~ expected-failure |",
+        "",
+        "| revision | scenario | result | notes | time |",
+        "| --- | --- | --- | --- | --- |",
+        "| 2026-07-28 | `server-stateless` | passed | 1/1 checks passed | 3.4 s |",
+        "| 2026-07-28 | `tools-list` | passed | 1/1 checks passed | 3.4 s |",
+        "| 2025-11-25 | `tools-list` | expected-failure | 1/2 checks passed; x: FAILURE: a \\| b | 4.9 s |",
         "",
       ].join("\n"),
     );
+  });
+
+  it("shows a claimed revision the server does not speak as a column of runs that did not happen, with why", () => {
+    const markdown = renderConformanceMarkdown(
+      [result("2025-11-25", "ping", "passed")],
+      [{ revision: "2026-07-28", reason: "server/discover did not offer it" }],
+    );
+    expect(markdown).toContain("| scenario | 2026-07-28 | 2025-11-25 |");
+    expect(markdown).toContain("| `ping` | not run | ✓ passed |");
+    expect(markdown).toContain("**2026-07-28: not spoken.** server/discover did not offer it");
+  });
+});
+
+describe("an empty baseline", () => {
+  it("expects nothing at any revision", () => {
+    const baseline = emptyBaseline();
+    expect(baseline["2026-07-28"].size + baseline["2025-11-25"].size).toBe(0);
   });
 });

@@ -26,14 +26,18 @@ describe("the mcp-conformance gate on the running image", () => {
     expect(check(run, "mcp-conformance").status).toBe("passed");
   });
 
-  it("fails on dns-rebinding-protection when the server accepts any Host", async () => {
+  it("fails on dns-rebinding-protection at both revisions when the server accepts any Host", async () => {
     const run = await gate.run([], WIDE_OPEN);
     const conformance = await gate.expectTripped(run, "mcp-conformance");
-    expect(conformance.summary).toMatch(/1 failed \(dns-rebinding-protection\)/);
-    expect(conformance.markdown).toMatch(/dns-rebinding-protection/);
+    expect(conformance.summary).toMatch(
+      /2 failed \(dns-rebinding-protection@2026-07-28, dns-rebinding-protection@2025-11-25\)/,
+    );
+    expect(conformance.markdown).toMatch(
+      /\| `dns-rebinding-protection` \| ✗ failed \| ✗ failed \|/,
+    );
   });
 
-  it("passes the same run when the baseline lists that scenario, reporting it as an expected failure", async () => {
+  it("passes the same run when the baseline lists that scenario, reporting it as an expected failure at each revision", async () => {
     const baseline = join(scratchDir("conformance-baseline"), "conformance-baseline.yml");
     writeFileSync(baseline, "server:\n  - dns-rebinding-protection\n");
     const run = await gate.run(
@@ -47,7 +51,7 @@ describe("the mcp-conformance gate on the running image", () => {
     );
     expect(run.exitCode, run.output.slice(-3000)).toBe(0);
     expect(check(run, "mcp-conformance").summary).toMatch(
-      /3\/4 scenarios passed, 1 expected failure \(dns-rebinding-protection\)/,
+      /2 expected failures \(dns-rebinding-protection@2026-07-28, dns-rebinding-protection@2025-11-25\)/,
     );
   });
 });

@@ -1,6 +1,9 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import type { ServerCapabilities, Tool } from "@modelcontextprotocol/sdk/types.js";
+import {
+  Client,
+  InMemoryTransport,
+  type ServerCapabilities,
+  type Tool,
+} from "@modelcontextprotocol/client";
 import { BackendClient } from "../../../../../app/mcp/backend-client.js";
 import { createServer } from "../../../../../app/mcp/server.js";
 import { silentLogger } from "../../../../../app/shared/logger.js";
