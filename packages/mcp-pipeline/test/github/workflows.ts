@@ -149,3 +149,42 @@ export function grantedPermissions(workflow: Workflow, jobId: string): Permissio
   if (!job) throw new Error(`${workflow.file} has no job ${jobId}`);
   return job.permissions ?? workflow.permissions ?? {};
 }
+
+/** A secret a reusable workflow declares that a publishing caller does not pass, with the step that reads it. */
+export interface MissingSecret {
+  workflow: string;
+  job: string;
+  secret: string;
+  step: string;
+}
+
+/**
+ * Secrets a called workflow declares (`on.workflow_call.secrets`) but a caller
+ * job that publishes does not pass: inside the call they are silently empty
+ * (for cosign-key, signing falls back to keyless or fails). Verify-only jobs
+ * pass none on purpose: pull requests, forks' above all, get no secrets.
+ */
+export function missingSecrets(workflow: Workflow): MissingSecret[] {
+  const missing: MissingSecret[] = [];
+  for (const [id, job] of Object.entries(workflow.jobs)) {
+    if (!job.uses?.startsWith("./.github/workflows/") || !publishes(workflow, job)) continue;
+    if (job.secrets === "inherit") continue;
+    const called = loadWorkflow(job.uses.slice("./.github/workflows/".length));
+    const declared = Object.keys(
+      ((called.on.workflow_call ?? {}) as { secrets?: Record<string, unknown> }).secrets ?? {},
+    );
+    for (const secret of declared) {
+      if (job.secrets?.[secret] !== undefined) continue;
+      const reader = jobSteps(job).find(({ step }) =>
+        JSON.stringify(step.env ?? {}).includes(`secrets.${secret}`),
+      );
+      missing.push({
+        workflow: workflow.file,
+        job: id,
+        secret,
+        step: reader ? stepLabel(reader.step) : "(none reads it)",
+      });
+    }
+  }
+  return missing;
+}

@@ -6,8 +6,22 @@ import { REPO_ROOT } from "../paths.js";
 
 /** The repository: `npm run` entry points run here, on its app. */
 export const repoRoot = REPO_ROOT;
+/**
+ * The environment without what a GitHub Actions job gives its steps: the run's
+ * context (`GITHUB_REF`, `GITHUB_EVENT_NAME`, …), its token, step summary and
+ * OIDC request. The tests' own pipeline runs decide those for themselves; on
+ * a pull request an inherited `GITHUB_REF=refs/pull/N/merge` made every
+ * control run that must publish verify only, and each of them appended its
+ * report to the job's 1 MiB step summary.
+ */
+export function withoutGitHubContext(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(base).filter(([name]) => !/^(GITHUB_|ACTIONS_|RUNNER_)/.test(name)),
+  );
+}
+
 export const paths = toolchainPaths();
-export const env = toolchainEnv(paths);
+export const env = toolchainEnv(paths, withoutGitHubContext(process.env));
 
 /**
  * Runs one of the project's npm entry points exactly as a user would, without
@@ -21,7 +35,7 @@ export function runEntry(
 ) {
   return execa("node", [join(repoRoot, "scripts", "bootstrap.mjs"), ...args], {
     cwd: repoRoot,
-    env: options.clean ? extraEnv : { ...process.env, ...extraEnv },
+    env: options.clean ? extraEnv : { ...withoutGitHubContext(process.env), ...extraEnv },
     extendEnv: false,
     reject: false,
     all: true,
