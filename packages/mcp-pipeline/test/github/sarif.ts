@@ -1,3 +1,4 @@
+import { Ajv } from "ajv";
 import schema from "./fixtures/sarif-schema-2.1.0.json" with { type: "json" };
 
 /**
@@ -9,4 +10,19 @@ import schema from "./fixtures/sarif-schema-2.1.0.json" with { type: "json" };
 export function sarifSchema(): Record<string, unknown> {
   const { $schema: _draft, id, ...rest } = schema as Record<string, unknown>;
   return { $id: id, ...rest };
+}
+
+/** The first few schema violations of a SARIF document ("" path is the root); empty when valid. */
+export function validateSarif(doc: unknown): string[] {
+  const ajv = new Ajv({
+    strict: false,
+    validateSchema: false,
+    // The schema's `language` pattern has a stray `]` that only non-Unicode regular expressions accept.
+    unicodeRegExp: false,
+  });
+  const validate = ajv.compile(sarifSchema());
+  if (validate(doc)) return [];
+  return (validate.errors ?? [])
+    .slice(0, 5)
+    .map((e) => `${e.instancePath || "/"} ${e.message ?? "is invalid"}`);
 }

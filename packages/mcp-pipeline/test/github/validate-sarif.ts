@@ -2,8 +2,7 @@
 // simulation (the runner has no node_modules of ours): validates a SARIF file against the
 // SARIF 2.1.0 schema and copies it where the simulation keeps it. Exit 1 names the first errors.
 import { copyFileSync, readFileSync } from "node:fs";
-import { Ajv } from "ajv";
-import { sarifSchema } from "./sarif.js";
+import { validateSarif } from "./sarif.js";
 
 const [file, keep] = process.argv.slice(2);
 if (!file || !keep) {
@@ -17,12 +16,3 @@ if (errors.length > 0) {
 }
 copyFileSync(file, keep);
 process.stdout.write(`${file}: valid SARIF 2.1.0, kept as ${keep}\n`);
-
-function validateSarif(doc: unknown): string[] {
-  const ajv = new Ajv({ strict: false, allErrors: false, validateSchema: false });
-  const validate = ajv.compile(sarifSchema());
-  if (validate(doc)) return [];
-  return (validate.errors ?? [])
-    .slice(0, 5)
-    .map((e) => `${e.instancePath || "/"} ${e.message ?? "is invalid"}`);
-}
