@@ -27,6 +27,7 @@ import { ensureAct } from "./act.js";
 import { type ActJob, parseActLog } from "./act-log.js";
 import { expectations, type SimEvent } from "./expectations.js";
 import { ensureRunnerUser, RUNNER_USER, type RunnerUser, seedToolCache } from "./runner.js";
+import { publishTestTrivyDb } from "./trivy-db.js";
 import { loadWorkflow, thirdPartyActions } from "./workflows.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
@@ -322,9 +323,15 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     progress("[sim] release mirror …");
     const mirror = await buildReleaseMirror(paths.bin, join(sim.root, "mirror"));
     server = await serveMirror(mirror.dir);
-    seedEngineConfig(sim, readState(paths)?.registry.mirror ?? undefined);
+    const pullMirror = readState(paths)?.registry.mirror ?? undefined;
+    seedEngineConfig(sim, pullMirror);
     await execa("chown", ["-R", `${RUNNER_USER}:${RUNNER_USER}`, sim.root]);
     internet = { DOWNLOAD_MIRROR: server.url, DOWNLOAD_MIRROR_COSIGN_KEY: mirror.key.public };
+    if (pullMirror) {
+      // Trivy runs on the host: it reaches the mirror on loopback, where plain HTTP is allowed.
+      const loopback = `127.0.0.1:${pullMirror.split(":")[1]}`;
+      internet.TRIVY_DB_REPOSITORY = await publishTestTrivyDb(loopback, toolchainEnv(paths));
+    }
   }
   const code = await runAct(
     join(sim.bin, "act"),
