@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseActLog } from "./act-log.js";
 import { expectations, jobExpectations } from "./expectations.js";
+import { judgePublished } from "./ghcr.js";
 import { loadWorkflow } from "./workflows.js";
 
 const line = (fields: Record<string, unknown>) => JSON.stringify({ level: "info", ...fields });
@@ -132,5 +133,32 @@ describe("judging a simulated run", () => {
     for (const f of ["report.md", "report.json", "sbom.cdx.json"])
       writeFileSync(join(dirs.record, "release", f), "x");
     expect(expectations({ event: "tag", fork: false, jobs: [] }, jobs, dirs, 0).other).toEqual([]);
+  });
+});
+
+describe("judging what a run published to the GHCR stand-in", () => {
+  const d = "sha256:aaaa";
+  it("passes a pull request that published nothing and fails one that published anything", () => {
+    expect(judgePublished(new Map(), [])).toEqual([]);
+    expect(judgePublished(new Map([["edge", d]]), [])).toEqual([
+      "published edge but must publish nothing",
+    ]);
+  });
+
+  it("requires exactly the wanted tags on one digest with a signature beside it", () => {
+    const signed = new Map([
+      ["edge", d],
+      ["sha-1234567", d],
+      ["sha256-aaaa.sig", "sha256:s"],
+    ]);
+    expect(judgePublished(signed, ["edge", "sha-1234567"])).toEqual([]);
+    const unsigned = new Map([
+      ["edge", d],
+      ["sha-1234567", "sha256:bbbb"],
+    ]);
+    expect(judgePublished(unsigned, ["edge", "sha-1234567"])).toEqual([
+      "the tags point at 2 digests, must be one",
+      "sha256:aaaa is not signed (no sha256-aaaa.sig)",
+    ]);
   });
 });

@@ -26,6 +26,7 @@ import { buildReleaseMirror, type MirrorServer, serveMirror } from "../toolchain
 import { ensureAct } from "./act.js";
 import { type ActJob, parseActLog } from "./act-log.js";
 import { expectations, type SimEvent } from "./expectations.js";
+import { type GhcrStandIn, judgePublished, publishedTags, startGhcr } from "./ghcr.js";
 import { ensureRunnerUser, RUNNER_USER, type RunnerUser, seedToolCache } from "./runner.js";
 import { publishTestTrivyDb } from "./trivy-db.js";
 import { loadWorkflow, thirdPartyActions } from "./workflows.js";
@@ -196,12 +197,26 @@ function seedEngineConfig(sim: Layout, pullMirror: string | undefined): void {
   );
 }
 
+/** The tags an event must publish: none for pull requests, edge and sha-<7> on main, the semver set for a tag. */
+function mustPublish(event: SimEvent, sha: string, tag: string): string[] {
+  if (event === "pull_request") return [];
+  if (event === "push") return ["edge", `sha-${sha.slice(0, 7)}`];
+  // The bare major is skipped for 0.x (src/ci/git/tags.ts).
+  const [major, minor] = tag.slice(1).split(".");
+  return [tag.slice(1), `${major}.${minor}`, ...(major === "0" ? [] : [`${major}`]), "latest"];
+}
+
 function workflowFor(event: SimEvent): string {
   return event === "tag" ? "release.yml" : "ci.yml";
 }
 
 /** act's arguments: host mode, the stand-ins for every pinned third-party action, the event and secrets. */
-function actArgs(opts: SimOptions, sim: Layout, secrets: Record<string, string>): string[] {
+function actArgs(
+  opts: SimOptions,
+  sim: Layout,
+  secrets: Record<string, string>,
+  actor: string,
+): string[] {
   const workflow = workflowFor(opts.event);
   const args = [
     opts.event === "pull_request" ? "pull_request" : "push",
@@ -215,7 +230,7 @@ function actArgs(opts: SimOptions, sim: Layout, secrets: Record<string, string>)
     "--action-offline-mode",
     "--json",
     "--actor",
-    "simulation",
+    actor,
   ];
   for (const { repo, ref } of thirdPartyActions([workflow, "pipeline.yml"])) {
     const standIn = STAND_INS[repo];
@@ -309,11 +324,11 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     `[sim] ${opts.event}${opts.fork ? " (fork)" : ""} at ${sha.slice(0, 7)} as ${user.name} (uid ${user.uid}), Node ${node}, in ${sim.root}`,
   );
 
-  const secrets: Record<string, string> = {
-    GITHUB_TOKEN: opts.fork
-      ? `read-only-${randomBytes(8).toString("hex")}`
-      : `ghs_${randomBytes(16).toString("hex")}`,
+  let secrets: Record<string, string> = {
+    GITHUB_TOKEN: `read-only-${randomBytes(8).toString("hex")}`,
   };
+  let actor = "simulation";
+  let ghcr: GhcrStandIn | undefined;
   // The internet a hosted runner has, stood in for: release downloads from the release mirror the
   // online test serves (made from this machine's toolchain), Docker Hub from the local pull mirror.
   // Only the check job goes without (it runs no setup).
@@ -332,14 +347,25 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       const loopback = `127.0.0.1:${pullMirror.split(":")[1]}`;
       internet.TRIVY_DB_REPOSITORY = await publishTestTrivyDb(loopback, toolchainEnv(paths));
     }
+    // GHCR: the tests' token-auth registry; the repository's secrets hold a cosign key pair.
+    // A fork's pull request gets no secrets and a token that cannot push.
+    ghcr = await startGhcr(join(sim.root, "cosign"), join(paths.bin, "cosign"));
+    internet.REGISTRY = ghcr.registry.address;
+    if (!opts.fork) {
+      secrets = ghcr.secrets;
+      actor = ghcr.actor;
+    }
   }
   const code = await runAct(
     join(sim.bin, "act"),
     sim,
-    actArgs(opts, sim, secrets),
+    actArgs(opts, sim, secrets, actor),
     runnerEnv(sim, internet),
     progress,
   ).finally(() => server?.close());
+  const published = ghcr
+    ? await publishedTags(ghcr.registry).finally(() => ghcr?.close())
+    : undefined;
   const file = workflowFor(opts.event);
   const workflow = loadWorkflow(
     file,
@@ -347,6 +373,8 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   );
   const jobs = parseActLog(readFileSync(sim.log, "utf8"), workflow, opts.jobs);
   const results = expectations(opts, jobs, sim, code);
+  if (published)
+    results.other.push(...judgePublished(published, mustPublish(opts.event, sha, tag)));
   const ok = [...results.perJob.values()].every((v) => v === "") && results.other.length === 0;
   if (opts.keep === "never" || (ok && !opts.keep))
     rmSync(sim.root, { recursive: true, force: true });
