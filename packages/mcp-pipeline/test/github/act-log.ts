@@ -26,9 +26,14 @@ interface Entry {
  * Reads act's `--json` log: per job, its result (the `🏁 Job …` line), the
  * time from its first to its last line, and the first failed step. A job of
  * `workflow` with no line at all was skipped (act logs skips only at debug
- * level). A job that calls a reusable workflow reports under its own id.
+ * level). A job that calls a reusable workflow reports under its own id (the caller's).
  */
 export function parseActLog(text: string, workflow: Workflow, only: string[] = []): ActJob[] {
+  const callers = new Map(
+    Object.entries(workflow.jobs)
+      .filter(([, job]) => job.uses !== undefined)
+      .map(([id, job]) => [job.name ?? id, id]),
+  );
   const byJob = new Map<
     string,
     { first: number; last: number; result?: string; failedStep?: string; name?: string }
@@ -42,8 +47,10 @@ export function parseActLog(text: string, workflow: Workflow, only: string[] = [
       continue;
     }
     if (!entry.jobID) continue;
-    // A called workflow's job is logged as `<caller>/<called job>`.
-    const id = entry.jobID.split("/")[0] ?? entry.jobID;
+    // A called workflow's job is logged with the called job's id, and `job` as
+    // `<caller's name>/<called job id>/<called job's name>`; others as `<workflow>/<name>`.
+    const caller = callers.get(entry.job?.split("/")[0] ?? "");
+    const id = caller ?? entry.jobID;
     const at = entry.time ? Date.parse(entry.time) : Date.now();
     const job = byJob.get(id) ?? { first: at, last: at };
     job.last = Math.max(job.last, at);

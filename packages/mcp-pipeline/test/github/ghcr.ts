@@ -41,7 +41,7 @@ export async function startGhcr(dir: string, cosign: string): Promise<GhcrStandI
 }
 
 async function get(registry: TokenRegistry, name: string, path: string, init: RequestInit = {}) {
-  return fetch(`http://127.0.0.1:${registry.address.split(":")[1]}/v2/${name}/${path}`, {
+  return fetch(`http://${registry.address}/v2/${name}/${path}`, {
     ...init,
     headers: {
       Authorization: `Bearer ${registry.pullToken(name)}`,

@@ -15,12 +15,13 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { build } from "esbuild";
 import { execa } from "execa";
 import { toolchainEnv } from "../../src/toolchain/env.js";
 import { toolchainPaths } from "../../src/toolchain/paths.js";
 import { readState } from "../../src/toolchain/state.js";
+import { versions } from "../../src/toolchain/versions.js";
 import { REPO_ROOT } from "../paths.js";
 import { buildReleaseMirror, type MirrorServer, serveMirror } from "../toolchain/release-mirror.js";
 import { ensureAct } from "./act.js";
@@ -82,6 +83,8 @@ function layout(root: string) {
     source: join(root, "source.git"),
     workdir: join(root, "repo"),
     home: join(root, "home"),
+    /** What each job's fresh HOME starts as (the checkout stand-in copies it). */
+    homeTemplate: join(root, "home-template"),
     artifacts: join(root, "artifacts"),
     sarif: join(root, "sarif"),
     record: join(root, "record"),
@@ -187,7 +190,7 @@ async function prepareActions(sim: Layout): Promise<void> {
  */
 function seedEngineConfig(sim: Layout, pullMirror: string | undefined): void {
   if (!pullMirror) return;
-  const dir = join(sim.home, ".config", "dagger");
+  const dir = join(sim.homeTemplate, ".config", "dagger");
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, "engine.json"),
@@ -204,6 +207,13 @@ function mustPublish(event: SimEvent, sha: string, tag: string): string[] {
   // The bare major is skipped for 0.x (src/ci/git/tags.ts).
   const [major, minor] = tag.slice(1).split(".");
   return [tag.slice(1), `${major}.${minor}`, ...(major === "0" ? [] : [`${major}`]), "latest"];
+}
+
+/** Removes the Dagger engine containers the jobs of one simulation started (one per job). */
+async function removeEngines(simId: string): Promise<void> {
+  const ids = await execa("docker", ["ps", "-aq", "--filter", `name=gh-sim-${simId}-`]);
+  const list = ids.stdout.split(/\s+/).filter(Boolean);
+  if (list.length > 0) await execa("docker", ["rm", "-f", ...list], { reject: false });
 }
 
 function workflowFor(event: SimEvent): string {
@@ -257,6 +267,9 @@ function runnerEnv(sim: Layout, extra: Record<string, string>): Record<string, s
     GH_SIM_ARTIFACTS: sim.artifacts,
     GH_SIM_SARIF: sim.sarif,
     GH_SIM_RECORD: sim.record,
+    GH_SIM_HOME_TEMPLATE: sim.homeTemplate,
+    GH_SIM_ID: basename(sim.root),
+    GH_SIM_DAGGER_VERSION: versions.dagger,
     ...extra,
   };
   // This machine reaches the npm registry through a TLS-inspecting proxy whose CA is in the system bundle.
@@ -316,7 +329,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const branch = opts.event === "pull_request" ? "feature" : "main";
   const sha = await commitUnderTest(sim, branch, opts.event === "tag" ? tag : undefined, opts.edit);
   writeFileSync(sim.event, JSON.stringify(eventPayload(opts, sha, tag), null, 2));
-  for (const dir of [sim.home, sim.artifacts, sim.sarif, sim.record])
+  for (const dir of [sim.home, sim.homeTemplate, sim.artifacts, sim.sarif, sim.record])
     mkdirSync(dir, { recursive: true });
   await execa("chown", ["-R", `${RUNNER_USER}:${RUNNER_USER}`, sim.root]);
   await execa("chmod", ["755", sim.root]);
@@ -362,7 +375,10 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     actArgs(opts, sim, secrets, actor),
     runnerEnv(sim, internet),
     progress,
-  ).finally(() => server?.close());
+  ).finally(async () => {
+    await server?.close();
+    await removeEngines(basename(sim.root));
+  });
   const published = ghcr
     ? await publishedTags(ghcr.registry).finally(() => ghcr?.close())
     : undefined;

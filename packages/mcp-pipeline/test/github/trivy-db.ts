@@ -45,7 +45,8 @@ export async function publishTestTrivyDb(
       env: { ...env, GOFLAGS: "-mod=mod" },
     });
     const archive = join(dir, "db.tar.gz");
-    await execa("tar", ["-czf", archive, "-C", join(dir, "db"), "trivy.db", "metadata.json"]);
+    // The generator takes a Trivy cache directory and writes <cache>/db/{trivy.db,metadata.json}.
+    await execa("tar", ["-czf", archive, "-C", join(dir, "db", "db"), "trivy.db", "metadata.json"]);
     const layer = readFileSync(archive);
     const config = "{}";
     const manifest = JSON.stringify({
