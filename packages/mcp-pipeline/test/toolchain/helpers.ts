@@ -41,3 +41,21 @@ export function runEntry(
     all: true,
   });
 }
+
+/**
+ * The git context the control runs publish from: the checkout's own when HEAD is on a branch
+ * (the default branch in CI's fresh clone), else — a detached HEAD, as actions/checkout leaves a
+ * pull request's merge commit — the default branch's, given the way GitHub Actions gives it.
+ * Never the job's own context: a pull request's would make every control run verify only.
+ */
+export async function controlRunContext(cwd: string = repoRoot): Promise<NodeJS.ProcessEnv> {
+  const branch = await execa("git", ["symbolic-ref", "-q", "HEAD"], { cwd, reject: false });
+  if (branch.exitCode === 0) return {};
+  const sha = (await execa("git", ["rev-parse", "HEAD"], { cwd })).stdout.trim();
+  return {
+    GITHUB_REF: "refs/heads/main",
+    GITHUB_SHA: sha,
+    GITHUB_EVENT_NAME: "push",
+    GITHUB_DEFAULT_BRANCH: "main",
+  };
+}
