@@ -20,6 +20,7 @@ import { build } from "esbuild";
 import { execa } from "execa";
 import { toolchainEnv } from "../../src/toolchain/env.js";
 import { toolchainPaths } from "../../src/toolchain/paths.js";
+import { TOKEN_REGISTRY_ADDRESS } from "../../src/toolchain/registry-config.js";
 import { readState } from "../../src/toolchain/state.js";
 import { versions } from "../../src/toolchain/versions.js";
 import { REPO_ROOT } from "../paths.js";
@@ -185,7 +186,8 @@ async function prepareActions(sim: Layout): Promise<void> {
 
 /**
  * The runner's Dagger engine config, naming the local pull mirror as Docker Hub's mirror: the
- * runner pulls `node:24-bookworm-slim` from Docker Hub, this machine cannot. Setup merges its
+ * runner pulls `node:24-bookworm-slim` from Docker Hub, this machine cannot; and GHCR's stand-in
+ * as plain HTTP. Setup merges its
  * own registries into it, as into any user's config.
  */
 function seedEngineConfig(sim: Layout, pullMirror: string | undefined): void {
@@ -195,7 +197,12 @@ function seedEngineConfig(sim: Layout, pullMirror: string | undefined): void {
   writeFileSync(
     join(dir, "engine.json"),
     JSON.stringify({
-      registries: { "docker.io": { mirrors: [pullMirror] }, [pullMirror]: { http: true } },
+      registries: {
+        "docker.io": { mirrors: [pullMirror] },
+        [pullMirror]: { http: true },
+        // GHCR's stand-in speaks plain HTTP (GHCR itself is HTTPS).
+        [TOKEN_REGISTRY_ADDRESS]: { http: true },
+      },
     }),
   );
 }

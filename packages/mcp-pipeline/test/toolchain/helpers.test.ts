@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { controlRunContext, withoutGitHubContext } from "./helpers.js";
 
 describe("the tests' environment on GitHub Actions", () => {
-  it("drops the pull request's ref, event, token, step summary and OIDC request, and keeps the rest", () => {
+  it("drops the pull request's ref, event, token, step summary and OIDC request, the pipeline's registry and signing settings, and keeps the rest", () => {
     const job = {
       PATH: "/usr/bin",
       CI: "true",
@@ -18,6 +18,10 @@ describe("the tests' environment on GitHub Actions", () => {
       ACTIONS_ID_TOKEN_REQUEST_URL: "https://token",
       RUNNER_TEMP: "/tmp/runner",
       AIRGAP: "0",
+      REGISTRY: "ghcr.io",
+      REGISTRY_PASSWORD: "x",
+      PIPELINE_PLATFORMS: "linux/amd64",
+      COSIGN_KEY: "-----BEGIN",
     };
     expect(withoutGitHubContext(job)).toEqual({ PATH: "/usr/bin", CI: "true", AIRGAP: "0" });
   });

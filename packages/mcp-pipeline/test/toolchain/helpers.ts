@@ -7,16 +7,19 @@ import { REPO_ROOT } from "../paths.js";
 /** The repository: `npm run` entry points run here, on its app. */
 export const repoRoot = REPO_ROOT;
 /**
- * The environment without what a GitHub Actions job gives its steps: the run's
- * context (`GITHUB_REF`, `GITHUB_EVENT_NAME`, …), its token, step summary and
- * OIDC request. The tests' own pipeline runs decide those for themselves; on
- * a pull request an inherited `GITHUB_REF=refs/pull/N/merge` made every
- * control run that must publish verify only, and each of them appended its
- * report to the job's 1 MiB step summary.
+ * The environment without what the caller's job or shell says about where and how to publish: a
+ * GitHub Actions job's context (`GITHUB_REF`, `GITHUB_EVENT_NAME`, …, its token, step summary and
+ * OIDC request) and the pipeline's own settings (`REGISTRY*`, `PIPELINE_*`, `COSIGN_*`). The
+ * tests' pipeline runs decide those for themselves; on a pull request an inherited
+ * `GITHUB_REF=refs/pull/N/merge` made every control run that must publish verify only, each run
+ * appended its report to the job's 1 MiB step summary, and an exported `REGISTRY` sent the
+ * control runs' credentials question to the wrong registry.
  */
 export function withoutGitHubContext(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(
-    Object.entries(base).filter(([name]) => !/^(GITHUB_|ACTIONS_|RUNNER_)/.test(name)),
+    Object.entries(base).filter(
+      ([name]) => !/^(GITHUB_|ACTIONS_|RUNNER_|REGISTRY|PIPELINE_|COSIGN_)/.test(name),
+    ),
   );
 }
 
