@@ -29,9 +29,9 @@ export async function ensureRunnerUser(): Promise<RunnerUser> {
   if (process.getuid?.() !== 0)
     throw new Error("The GitHub simulation creates the runner user and must run as root.");
   if (!existsSync("/usr/bin/sudo")) {
-    await execa("apt-get", ["install", "-y", "-q", "sudo"], {
-      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-    });
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    await execa("apt-get", ["update", "-q"], { env });
+    await execa("apt-get", ["install", "-y", "-q", "sudo"], { env });
   }
   let uid = await idOf(RUNNER_USER);
   const created = uid === undefined;
@@ -64,9 +64,12 @@ export async function removeRunnerUser(user: RunnerUser): Promise<void> {
  */
 export async function seedToolCache(toolCache: string, nodeBinDir: string): Promise<string> {
   const release = dirname(nodeBinDir);
-  const version = basename(release)
-    .replace(/^v/, "")
-    .replace(/-linux-x64$/, "");
+  const match = /^v(\d+\.\d+\.\d+)-linux-x64$/.exec(basename(release));
+  if (!match?.[1])
+    throw new Error(
+      `${release} is not an official Node.js release directory (v<version>-linux-x64): run through \`npm run\`, which brings one`,
+    );
+  const version = match[1];
   const dest = join(toolCache, "node", version, "x64");
   if (!existsSync(join(dest, "bin", "node"))) {
     mkdirSync(dirname(dest), { recursive: true });
