@@ -216,6 +216,25 @@ function mustPublish(event: SimEvent, sha: string, tag: string): string[] {
   return [tag.slice(1), `${major}.${minor}`, ...(major === "0" ? [] : [`${major}`]), "latest"];
 }
 
+/**
+ * Stops what the jobs left running as the runner user under this simulation's directory (the
+ * local registry a job's setup starts): a hosted runner's machine goes away with the job; this
+ * one does not. Only processes whose command line names the simulation's directory.
+ */
+async function stopLeftovers(root: string): Promise<void> {
+  const ps = await execa("ps", ["-u", RUNNER_USER, "-o", "pid=,args="], { reject: false });
+  for (const line of ps.stdout.split("\n")) {
+    const [pid, ...args] = line.trim().split(/\s+/);
+    if (pid && args.join(" ").includes(`${root}/`)) {
+      try {
+        process.kill(Number(pid), "SIGTERM");
+      } catch {
+        // Gone already.
+      }
+    }
+  }
+}
+
 /** Removes the Dagger engine containers the jobs of one simulation started (one per job). */
 async function removeEngines(simId: string): Promise<void> {
   const ids = await execa("docker", ["ps", "-aq", "--filter", `name=gh-sim-${simId}-`]);
@@ -385,6 +404,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   ).finally(async () => {
     await server?.close();
     await removeEngines(basename(sim.root));
+    await stopLeftovers(sim.root);
   });
   const published = ghcr
     ? await publishedTags(ghcr.registry).finally(() => ghcr?.close())
