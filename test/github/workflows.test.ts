@@ -239,12 +239,15 @@ describe("GitHub workflows", () => {
     expect(wf("release.yml").on).toEqual({ push: { tags: ["v*.*.*"] } });
   });
 
-  it("cancels superseded runs", () => {
+  it("cancels superseded runs, on the default branch only by queueing (never between publish and sign)", () => {
     for (const file of ["ci.yml", "release.yml"]) {
       const concurrency = wf(file).concurrency;
       expect(concurrency?.group, file).toContain(expr("github.workflow"));
-      expect(concurrency?.["cancel-in-progress"], file).toBe(true);
     }
+    expect(wf("release.yml").concurrency?.["cancel-in-progress"]).toBe(true);
+    expect(wf("ci.yml").concurrency?.["cancel-in-progress"]).toBe(
+      expr("github.event_name == 'pull_request'"),
+    );
     expect(wf("ci.yml").concurrency?.group).toContain("github.event.pull_request.number");
   });
 

@@ -117,3 +117,19 @@ export const baseImages = {
   debian: "debian:bookworm-slim",
   node: "node:24-bookworm-slim",
 } as const;
+
+/**
+ * Go tools only the tests use, built on demand by the test that needs them
+ * (not by `setup`: adopters never run them) with the same pinned, go.sum-checked
+ * machinery, into the same bin/.
+ */
+export const testGoTools = [
+  {
+    /** nektos/act runs this repository's GitHub workflows on a simulated runner (`npm run test:github`). */
+    name: "act",
+    module: "github.com/nektos/act",
+    pkg: "github.com/nektos/act",
+    version: "0.2.89",
+    versionArgs: ["--version"],
+  },
+] as const;

@@ -18,7 +18,7 @@ import { tryDocker } from "../../src/ci/docker/docker.js";
 import type { PipelineReport } from "../../src/ci/report/schema.js";
 import { basicAuth } from "../../src/host/registry-api.js";
 import { readRegistryAuth } from "../../src/toolchain/state.js";
-import { env, paths, repoRoot, runEntry } from "../toolchain/helpers.js";
+import { controlRunContext, env, paths, repoRoot, runEntry } from "../toolchain/helpers.js";
 
 export const auth = readRegistryAuth(paths);
 
@@ -181,7 +181,7 @@ export async function runPipeline(
       "--report-dir",
       reportDir,
     ],
-    { ...env, ...extraEnv },
+    { ...env, ...(await controlRunContext()), ...extraEnv },
   );
   const output = String(res.all ?? "");
   const leftovers = await containersOf(`${image}:pipeline`);

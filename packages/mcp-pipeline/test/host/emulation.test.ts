@@ -55,7 +55,7 @@ function machine(overrides: Partial<EmulationHost>): EmulationHost {
     host,
     binfmtDir: fakeBinfmt(`machine-${Math.random().toString(36).slice(2)}`),
     confDir: join(scratch, "no-conf"),
-    isRoot: true,
+    privilege: "root",
     hasApt: false,
     ...overrides,
   };
@@ -155,7 +155,7 @@ describe("binfmt_misc handlers", () => {
 
 describe("the emulation step", () => {
   it("refuses without root, naming the platform, the reason and three ways to fix it", async () => {
-    const err = await stepError(machine({ isRoot: false }));
+    const err = await stepError(machine({ privilege: "none" }));
     expect(err.code).toBe(ToolchainErrorCode.Unsupported);
     expect(err.message).toMatch(/linux\/\w+ binaries cannot run here \(no qemu-\w+ handler/);
     expect(err.message).toMatch(/needs root/);
@@ -191,6 +191,22 @@ describe("the emulation step", () => {
     expect(readFileSync(join(binfmtDir, "register"), "utf8")).toBe(`${line}F`);
     // A plain directory is not the kernel: the check afterwards fails and says why.
     expect(err.code).toBe(ToolchainErrorCode.NotReady);
+    expect(err.message).toMatch(new RegExp(`${handler} was registered, but`));
+  });
+
+  it("registers through sudo when the user is not root but has passwordless sudo, as on a GitHub-hosted runner", async () => {
+    // privilege "sudo" writes each control file with `tee` through runAsRoot (run directly
+    // here, where the tests are root): the same writes reach the files as when root.
+    const confDir = join(scratch, "conf-sudo");
+    mkdirSync(confDir, { recursive: true });
+    const line = `:${handler}:M::\\x7fELF::/usr/bin/qemu-static:OP`;
+    writeFileSync(join(confDir, `${handler}.conf`), `${line}\n`);
+    const binfmtDir = fakeBinfmt("sudo", { status: "disabled", handler: REGISTERED("PO") });
+    const err = await stepError(machine({ confDir, binfmtDir, privilege: "sudo" }));
+    expect(readFileSync(join(binfmtDir, "status"), "utf8")).toBe("1");
+    expect(readFileSync(join(binfmtDir, handler), "utf8")).toBe("-1");
+    expect(readFileSync(join(binfmtDir, "register"), "utf8")).toBe(`${line}F`);
+    expect(err.message).not.toMatch(/needs root/);
     expect(err.message).toMatch(new RegExp(`${handler} was registered, but`));
   });
 

@@ -6,8 +6,25 @@ import { REPO_ROOT } from "../paths.js";
 
 /** The repository: `npm run` entry points run here, on its app. */
 export const repoRoot = REPO_ROOT;
+/**
+ * The environment without what the caller's job or shell says about where and how to publish: a
+ * GitHub Actions job's context (`GITHUB_REF`, `GITHUB_EVENT_NAME`, …, its token, step summary and
+ * OIDC request) and the pipeline's own settings (`REGISTRY*`, `PIPELINE_*`, `COSIGN_*`). The
+ * tests' pipeline runs decide those for themselves; on a pull request an inherited
+ * `GITHUB_REF=refs/pull/N/merge` made every control run that must publish verify only, each run
+ * appended its report to the job's 1 MiB step summary, and an exported `REGISTRY` sent the
+ * control runs' credentials question to the wrong registry.
+ */
+export function withoutGitHubContext(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(base).filter(
+      ([name]) => !/^(GITHUB_|ACTIONS_|RUNNER_|REGISTRY|PIPELINE_|COSIGN_)/.test(name),
+    ),
+  );
+}
+
 export const paths = toolchainPaths();
-export const env = toolchainEnv(paths);
+export const env = toolchainEnv(paths, withoutGitHubContext(process.env));
 
 /**
  * Runs one of the project's npm entry points exactly as a user would, without
@@ -21,9 +38,27 @@ export function runEntry(
 ) {
   return execa("node", [join(repoRoot, "scripts", "bootstrap.mjs"), ...args], {
     cwd: repoRoot,
-    env: options.clean ? extraEnv : { ...process.env, ...extraEnv },
+    env: options.clean ? extraEnv : { ...withoutGitHubContext(process.env), ...extraEnv },
     extendEnv: false,
     reject: false,
     all: true,
   });
+}
+
+/**
+ * The git context the control runs publish from: the checkout's own when HEAD is on a branch
+ * (the default branch in CI's fresh clone), else — a detached HEAD, as actions/checkout leaves a
+ * pull request's merge commit — the default branch's, given the way GitHub Actions gives it.
+ * Never the job's own context: a pull request's would make every control run verify only.
+ */
+export async function controlRunContext(cwd: string = repoRoot): Promise<NodeJS.ProcessEnv> {
+  const branch = await execa("git", ["symbolic-ref", "-q", "HEAD"], { cwd, reject: false });
+  if (branch.exitCode === 0) return {};
+  const sha = (await execa("git", ["rev-parse", "HEAD"], { cwd })).stdout.trim();
+  return {
+    GITHUB_REF: "refs/heads/main",
+    GITHUB_SHA: sha,
+    GITHUB_EVENT_NAME: "push",
+    GITHUB_DEFAULT_BRANCH: "main",
+  };
 }

@@ -15,7 +15,7 @@ import { toolchainPaths } from "../../src/toolchain/paths.js";
 import { portOwner } from "../../src/toolchain/ports.js";
 import { readRegistries } from "../../src/toolchain/state.js";
 import { versions } from "../../src/toolchain/versions.js";
-import { paths as realPaths, runEntry } from "./helpers.js";
+import { paths as realPaths, runEntry, withoutGitHubContext } from "./helpers.js";
 
 /** Variables a sandbox never inherits: they would point it at the machine's own toolchain. */
 const INHERITED_NOT = [
@@ -48,7 +48,7 @@ export class Sandbox {
     this.root = mkdtempSync(join(tmpdir(), `toolchain-${name}-`));
     this.engineContainer = `toolchain-test-engine-${randomBytes(4).toString("hex")}`;
     const base = Object.fromEntries(
-      Object.entries(process.env).filter(([k]) => !INHERITED_NOT.includes(k)),
+      Object.entries(withoutGitHubContext(process.env)).filter(([k]) => !INHERITED_NOT.includes(k)),
     );
     // The machine's toolchain must not answer for a tool this sandbox lacks.
     const path = (base.PATH ?? "")

@@ -2,10 +2,10 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BINFMT_CONF_DIR, BINFMT_DIR, emulationStatus, handlerName } from "../../host/emulation.js";
 import { ToolchainError, ToolchainErrorCode } from "../../host/errors.js";
-import { run } from "../../host/exec.js";
 import { ARCHES, type Arch, foreignArches, hostArch } from "../../host/platforms.js";
 import { aptInstall } from "../apt.js";
 import type { Step, StepContext } from "../context.js";
+import { canBeRoot, runAsRoot } from "../privilege.js";
 import { isDebianLike } from "./docker-engine.js";
 
 /** The facts about the machine the step acts on; tests point them elsewhere. */
@@ -14,7 +14,12 @@ export interface EmulationHost {
   binfmtDir: string;
   /** Where `qemu-user-static` keeps its registration lines (`qemu-<arch>.conf`). */
   confDir: string;
-  isRoot: boolean;
+  /**
+   * How the step acts as root: `root` writes to binfmt_misc itself; `sudo` goes
+   * through passwordless `sudo -n` (the `runner` user of GitHub-hosted runners);
+   * `none` cannot register anything.
+   */
+  privilege: "root" | "sudo" | "none";
   /** Debian/Ubuntu: `qemu-user-static` can be installed with apt. */
   hasApt: boolean;
 }
@@ -52,6 +57,25 @@ function registrationLine(machine: EmulationHost, arch: Arch): string {
   return flags.includes("F") ? line : `${line}F`;
 }
 
+/** Writes a binfmt_misc control file as root: directly, or through `sudo -n tee`. */
+async function writeAsRoot(
+  ctx: StepContext,
+  machine: EmulationHost,
+  file: string,
+  text: string,
+): Promise<void> {
+  if (machine.privilege === "root") {
+    writeFileSync(file, text);
+    return;
+  }
+  await runAsRoot("tee", [file], {
+    input: text,
+    env: ctx.env,
+    logFile: ctx.logFile,
+    why: `Registering an emulator in ${machine.binfmtDir}`,
+  });
+}
+
 async function register(ctx: StepContext, machine: EmulationHost, arch: Arch): Promise<void> {
   const dir = machine.binfmtDir;
   if (!existsSync(confFile(machine, arch))) {
@@ -66,20 +90,21 @@ async function register(ctx: StepContext, machine: EmulationHost, arch: Arch): P
   }
   if (!existsSync(join(dir, "status"))) {
     ctx.note(`mount binfmt_misc on ${dir}`);
-    await run("mount", ["-t", "binfmt_misc", "binfmt_misc", dir], {
+    await runAsRoot("mount", ["-t", "binfmt_misc", "binfmt_misc", dir], {
       env: ctx.env,
       logFile: ctx.logFile,
+      why: "Mounting binfmt_misc",
     });
   }
   if (readFileSync(join(dir, "status"), "utf8").trim() !== "enabled") {
-    writeFileSync(join(dir, "status"), "1");
+    await writeAsRoot(ctx, machine, join(dir, "status"), "1");
   }
   const handler = join(dir, handlerName(arch));
   // A handler that is there but failed the check (disabled, no F flag, broken
   // interpreter) is replaced: the kernel refuses a second one of the same name.
-  if (existsSync(handler)) writeFileSync(handler, "-1");
+  if (existsSync(handler)) await writeAsRoot(ctx, machine, handler, "-1");
   ctx.note(`register ${handlerName(arch)} (F flag)`);
-  writeFileSync(join(dir, "register"), registrationLine(machine, arch));
+  await writeAsRoot(ctx, machine, join(dir, "register"), registrationLine(machine, arch));
 }
 
 /**
@@ -105,7 +130,7 @@ export function emulationStep(machine: EmulationHost): Step {
       for (const arch of arches) {
         const status = await emulationStatus(arch, machine.binfmtDir, ctx.paths.root);
         if (status.ok) continue;
-        if (!machine.isRoot) {
+        if (machine.privilege === "none") {
           throw new ToolchainError(
             ToolchainErrorCode.Unsupported,
             `${ARCHES[arch].platform} binaries cannot run here (${status.reason}), and registering an emulator needs root.`,
@@ -127,12 +152,13 @@ export function emulationStep(machine: EmulationHost): Step {
 }
 
 /** This machine, read when the step runs (an unsupported architecture fails the step, not the import). */
-function thisMachine(): EmulationHost {
+async function thisMachine(env: NodeJS.ProcessEnv): Promise<EmulationHost> {
+  const privilege = process.getuid?.() === 0 ? "root" : (await canBeRoot(env)) ? "sudo" : "none";
   return {
     host: hostArch(),
     binfmtDir: BINFMT_DIR,
     confDir: BINFMT_CONF_DIR,
-    isRoot: process.getuid?.() === 0,
+    privilege,
     hasApt: isDebianLike(),
   };
 }
@@ -141,6 +167,6 @@ function thisMachine(): EmulationHost {
 export const emulation: Step = {
   id: "emulation",
   title: "Emulation of the other platform (qemu-user-static, binfmt_misc)",
-  isDone: (ctx) => emulationStep(thisMachine()).isDone(ctx),
-  run: (ctx) => emulationStep(thisMachine()).run(ctx),
+  isDone: async (ctx) => emulationStep(await thisMachine(ctx.env)).isDone(ctx),
+  run: async (ctx) => emulationStep(await thisMachine(ctx.env)).run(ctx),
 };

@@ -1,0 +1,172 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseActLog } from "./act-log.js";
+import { expectations, jobExpectations } from "./expectations.js";
+import { judgePublished } from "./ghcr.js";
+import { loadWorkflow } from "./workflows.js";
+
+const line = (fields: Record<string, unknown>) => JSON.stringify({ level: "info", ...fields });
+const at = (s: number) => new Date(Date.UTC(2026, 11, 2, 10, 0, s)).toISOString();
+
+// act --json lines as v0.2.89 writes them (fields from pkg/runner/logger.go and job_executor.go).
+const LOG = [
+  "Using docker host 'unix:///var/run/docker.sock'",
+  line({
+    jobID: "check",
+    job: "typecheck, lint, unit tests",
+    msg: "⭐ Run Set up job",
+    time: at(0),
+  }),
+  line({
+    jobID: "check",
+    step: "npm ci --no-audit --no-fund",
+    stage: "Main",
+    stepResult: "success",
+    time: at(30),
+  }),
+  line({ jobID: "check", jobResult: "success", msg: "🏁  Job succeeded", time: at(90) }),
+  line({
+    jobID: "pipeline",
+    job: "pipeline (verify only)/pipeline/build, verify, publish",
+    msg: "⭐ Run Set up job",
+    time: at(91),
+  }),
+  line({
+    jobID: "pipeline",
+    job: "pipeline (verify only)/pipeline/build, verify, publish",
+    step: "Pipeline",
+    stage: "Main",
+    stepResult: "failure",
+    time: at(200),
+  }),
+  line({
+    jobID: "pipeline",
+    job: "pipeline (verify only)/pipeline/build, verify, publish",
+    step: "Upload report and SBOM",
+    stage: "Main",
+    stepResult: "failure",
+    time: at(201),
+  }),
+  line({
+    jobID: "pipeline",
+    job: "pipeline (verify only)/pipeline/build, verify, publish",
+    jobResult: "failure",
+    msg: "🏁  Job failed",
+    time: at(202),
+  }),
+  "Error: Job 'build, verify, publish' failed",
+].join("\n");
+
+describe("reading act's JSON log", () => {
+  const workflow = loadWorkflow("ci.yml");
+
+  it("gives each job its result, time and first failed step, a called workflow's under its caller, and never-started jobs as skipped", () => {
+    expect(parseActLog(LOG, workflow)).toEqual([
+      { id: "check", name: "typecheck, lint, unit tests", result: "success", seconds: 90 },
+      { id: "test", name: "npm test (unit and end-to-end)", result: "skipped" },
+      {
+        id: "verify",
+        name: "pipeline (verify only)",
+        result: "failure",
+        seconds: 111,
+        failedStep: "Pipeline",
+      },
+      { id: "publish", name: "pipeline (publish edge)", result: "skipped" },
+    ]);
+  });
+
+  it("reports a job that started but never finished as cancelled", () => {
+    const cut = LOG.split("\n").slice(0, 3).join("\n");
+    expect(parseActLog(cut, workflow, ["check"])).toMatchObject([
+      { id: "check", result: "cancelled" },
+    ]);
+  });
+});
+
+describe("judging a simulated run", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "gh-sim-judge-"));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  const dirs = {
+    sarif: join(scratch, "sarif"),
+    record: join(scratch, "record"),
+    artifacts: scratch,
+  };
+  mkdirSync(dirs.sarif);
+  mkdirSync(dirs.record);
+
+  it("requires a pull request to verify without publishing, and to keep the SARIF", () => {
+    expect(jobExpectations("pull_request")).toEqual({
+      check: "success",
+      test: "success",
+      verify: "success",
+      publish: "skipped",
+    });
+    const jobs = [
+      { id: "check", name: "c", result: "success" },
+      { id: "test", name: "t", result: "success" },
+      { id: "verify", name: "v", result: "success" },
+      { id: "publish", name: "p", result: "success" },
+    ];
+    const judged = expectations({ event: "pull_request", fork: false, jobs: [] }, jobs, dirs, 0);
+    expect(judged.perJob.get("publish")).toBe("must be skipped");
+    expect(judged.other).toEqual(["no SARIF was kept from the verify job"]);
+  });
+
+  it("fails a fork's pull request that uploaded SARIF", () => {
+    writeFileSync(join(dirs.sarif, "trivy-image.sarif"), "{}");
+    const jobs = [{ id: "verify", name: "v", result: "success" }];
+    const judged = expectations(
+      { event: "pull_request", fork: true, jobs: ["verify"] },
+      jobs,
+      dirs,
+      0,
+    );
+    expect(judged.other).toEqual(["a fork's pull request uploaded SARIF"]);
+  });
+
+  it("requires the tag's release to be created with the report as notes and the report and SBOM attached", () => {
+    const jobs = [
+      { id: "pipeline", name: "p", result: "success" },
+      { id: "github-release", name: "r", result: "success" },
+    ];
+    const before = expectations({ event: "tag", fork: false, jobs: [] }, jobs, dirs, 0);
+    expect(before.other).toContain("gh release create was not called");
+    writeFileSync(
+      join(dirs.record, "gh.jsonl"),
+      `${JSON.stringify(["release", "create", "v0.1.0", "--notes-file", "pipeline-report/report.md"])}\n`,
+    );
+    mkdirSync(join(dirs.record, "release"));
+    for (const f of ["report.md", "report.json", "sbom.cdx.json"])
+      writeFileSync(join(dirs.record, "release", f), "x");
+    expect(expectations({ event: "tag", fork: false, jobs: [] }, jobs, dirs, 0).other).toEqual([]);
+  });
+});
+
+describe("judging what a run published to the GHCR stand-in", () => {
+  const d = "sha256:aaaa";
+  it("passes a pull request that published nothing and fails one that published anything", () => {
+    expect(judgePublished(new Map(), [])).toEqual([]);
+    expect(judgePublished(new Map([["edge", d]]), [])).toEqual([
+      "published edge but must publish nothing",
+    ]);
+  });
+
+  it("requires exactly the wanted tags on one digest with a signature beside it", () => {
+    const signed = new Map([
+      ["edge", d],
+      ["sha-1234567", d],
+      ["sha256-aaaa.sig", "sha256:s"],
+    ]);
+    expect(judgePublished(signed, ["edge", "sha-1234567"])).toEqual([]);
+    const unsigned = new Map([
+      ["edge", d],
+      ["sha-1234567", "sha256:bbbb"],
+    ]);
+    expect(judgePublished(unsigned, ["edge", "sha-1234567"])).toEqual([
+      "the tags point at 2 digests, must be one",
+      "sha256:aaaa is not signed (no sha256-aaaa.sig)",
+    ]);
+  });
+});

@@ -1,0 +1,89 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { execa } from "execa";
+import { MANIFEST_ACCEPT } from "../../src/host/registry-api.js";
+import { startTokenRegistry, type TokenRegistry } from "../ci/support/token-registry.js";
+
+/** The image name pipeline.config.yaml gives this repository's image. */
+export const IMAGE_NAME = "todo-mcp";
+
+/** GHCR as the simulated runner sees it: the tests' token-auth registry, and a cosign key pair as repository secrets. */
+export interface GhcrStandIn {
+  registry: TokenRegistry;
+  /** Secrets the simulated repository has. */
+  secrets: Record<string, string>;
+  /** The actor (GITHUB_ACTOR, the registry user). */
+  actor: string;
+  close(): Promise<void>;
+}
+
+/** Starts the token-auth registry standing in for GHCR and makes the repository's signing key. */
+export async function startGhcr(dir: string, cosign: string): Promise<GhcrStandIn> {
+  const registry = await startTokenRegistry();
+  mkdirSync(dir, { recursive: true });
+  const password = randomBytes(12).toString("hex");
+  await execa(cosign, ["generate-key-pair"], {
+    cwd: dir,
+    env: { ...process.env, COSIGN_PASSWORD: password },
+  });
+  return {
+    registry,
+    actor: registry.username,
+    secrets: {
+      // On GitHub the job's GITHUB_TOKEN is what GHCR accepts from GITHUB_ACTOR.
+      GITHUB_TOKEN: registry.password,
+      COSIGN_KEY: readFileSync(join(dir, "cosign.key"), "utf8"),
+      COSIGN_PASSWORD: password,
+    },
+    close: () => registry.close(),
+  };
+}
+
+async function get(registry: TokenRegistry, name: string, path: string, init: RequestInit = {}) {
+  return fetch(`http://${registry.address}/v2/${name}/${path}`, {
+    ...init,
+    headers: {
+      Authorization: `Bearer ${registry.pullToken(name)}`,
+      Accept: MANIFEST_ACCEPT,
+      ...(init.headers ?? {}),
+    },
+  });
+}
+
+/** The tags of `name` in the stand-in, and the digest each points at. */
+export async function publishedTags(
+  registry: TokenRegistry,
+  name = IMAGE_NAME,
+): Promise<Map<string, string>> {
+  const list = await get(registry, name, "tags/list");
+  if (list.status === 404) return new Map();
+  const { tags } = (await list.json()) as { tags?: string[] | null };
+  const out = new Map<string, string>();
+  for (const tag of tags ?? []) {
+    const head = await get(registry, name, `manifests/${tag}`, { method: "HEAD" });
+    out.set(tag, head.headers.get("docker-content-digest") ?? "");
+  }
+  return out;
+}
+
+/**
+ * What a run must have published: nothing at all (`want` empty), or exactly the tags in `want`
+ * on one digest, with a cosign signature beside it. Returns the problems.
+ */
+export function judgePublished(tags: Map<string, string>, want: string[]): string[] {
+  const images = [...tags.keys()].filter((t) => !t.startsWith("sha256-"));
+  if (want.length === 0)
+    return tags.size === 0
+      ? []
+      : [`published ${[...tags.keys()].join(", ")} but must publish nothing`];
+  const problems: string[] = [];
+  if (images.sort().join(",") !== [...want].sort().join(","))
+    problems.push(`published tags ${images.join(", ") || "(none)"}, must be ${want.join(", ")}`);
+  const digests = new Set(images.map((t) => tags.get(t)));
+  if (digests.size > 1) problems.push(`the tags point at ${digests.size} digests, must be one`);
+  const digest = [...digests][0] ?? "";
+  if (digest && !tags.has(`${digest.replace(":", "-")}.sig`))
+    problems.push(`${digest} is not signed (no ${digest.replace(":", "-")}.sig)`);
+  return problems;
+}
