@@ -27,14 +27,24 @@ export function stepOutput(trace: string, message: string): string[] {
   const failed = /process ".*" did not complete successfully/s.exec(message)?.[0];
   if (!failed) return [];
   const lines = stripVTControlCharacters(trace).split("\n");
-  const span = lines.find((line) => line.includes(failed))?.match(/^\s*(\d+)\s*:/)?.[1];
-  if (span === undefined) return [];
-  const out: string[] = [];
-  for (const line of lines) {
-    const m = /^\s*(\d+)\s*:\s*[┆\s]*\[[\d.]+m?s\]\s*\|\s?(.*)$/.exec(line);
-    if (m && m[1] === span) out.push(m[2] ?? "");
+  // Several platforms run the same step: every span whose error names it is a candidate, and
+  // the first that printed anything is the one reported.
+  const spans = [
+    ...new Set(
+      lines
+        .filter((line) => line.includes(failed))
+        .flatMap((line) => line.match(/^\s*(\d+)\s*:/)?.[1] ?? []),
+    ),
+  ];
+  for (const span of spans) {
+    const out: string[] = [];
+    for (const line of lines) {
+      const m = /^\s*(\d+)\s*:\s*[┆\s]*\[[\d.]+m?s\]\s*\|\s?(.*)$/.exec(line);
+      if (m && m[1] === span) out.push(m[2] ?? "");
+    }
+    if (out.length > 0) return out.slice(-OUTPUT_LINES);
   }
-  return out.slice(-OUTPUT_LINES);
+  return [];
 }
 
 /**

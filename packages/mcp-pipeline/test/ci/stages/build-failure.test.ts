@@ -40,6 +40,15 @@ describe("stepOutput", () => {
     expect(stepOutput(TRACE, MESSAGE)).toEqual(["bundling went wrong on purpose", "second line"]);
   });
 
+  it("takes the output of the platform whose span printed it, when another platform's failed first and silent", () => {
+    const silent =
+      '\u001b[95m9   : \u001b[0m\u001b[90;2m┆ \u001b[0m\u001b[33m! process "/bin/sh -c echo \\"bundling went wrong on purpose\\" >&2 && exit 3" did not complete successfully: exit code: 3\u001b[0m';
+    expect(stepOutput(`${silent}\n${TRACE}`, MESSAGE)).toEqual([
+      "bundling went wrong on purpose",
+      "second line",
+    ]);
+  });
+
   it("finds nothing when the trace lacks the failing step", () => {
     expect(stepOutput(TRACE.split("\n").slice(0, 2).join("\n"), MESSAGE)).toEqual([]);
   });
