@@ -264,29 +264,10 @@ function prepareSigning(input: SignInput): DigestRef {
  * cosign or the OIDC token is missing; CosignError for any other cosign failure.
  */
 export async function signImage(input: SignInput): Promise<SignResult> {
-  const ref = prepareSigning(input);
-  const args = withFlags(
-    signArgs(ref, input.mode, input.tlogUpload, input.registry, input.recursive),
-    sigstoreFlags(input.sigstore, input.mode.kind === "keyless"),
+  const { ref, signed } = await runSigning(input, (r) =>
+    signArgs(r, input.mode, input.tlogUpload, input.registry, input.recursive),
   );
-  const run = await runCosign(
-    args,
-    input,
-    signingEnv(input.mode),
-    secretsOf(input, modeSecrets(input.mode)),
-    input.mode.kind === "keyless",
-  );
-  if (run.exitCode !== 0) throw signingFailure(run, args, input);
-  return {
-    ref: ref.ref,
-    digest: ref.digest,
-    mode: input.mode.kind,
-    tlogUpload: input.tlogUpload,
-    tlog: tlogEntryOf(run.stderr),
-    command: ["cosign", ...args],
-    durationMs: run.durationMs,
-    signatureRef: cosignArtifactRef(ref, "sig"),
-  };
+  return { ...signed, signatureRef: cosignArtifactRef(ref, "sig") };
 }
 
 /**
@@ -297,29 +278,43 @@ export async function signImage(input: SignInput): Promise<SignResult> {
  * @throws the same errors as signImage.
  */
 export async function attest(input: AttestInput): Promise<AttestResult> {
-  const ref = prepareSigning(input);
-  const args = withFlags(
-    attestArgs(ref, input.predicateFile, input.type, input.mode, input.tlogUpload, input.registry),
-    sigstoreFlags(input.sigstore, input.mode.kind === "keyless"),
+  const { ref, signed } = await runSigning(input, (r) =>
+    attestArgs(r, input.predicateFile, input.type, input.mode, input.tlogUpload, input.registry),
   );
+  return {
+    ...signed,
+    type: input.type,
+    predicateType: PREDICATE_TYPE_URI[input.type],
+    attestationRef: cosignArtifactRef(ref, "att"),
+  };
+}
+
+/** Runs one signing command (`sign` or `attest`) for a digest and reads what every one reports. */
+async function runSigning(
+  input: SignInput,
+  argsFor: (ref: DigestRef) => string[],
+): Promise<{ ref: DigestRef; signed: SignedArtifact }> {
+  const ref = prepareSigning(input);
+  const keyless = input.mode.kind === "keyless";
+  const args = withFlags(argsFor(ref), sigstoreFlags(input.sigstore, keyless));
   const run = await runCosign(
     args,
     input,
     signingEnv(input.mode),
     secretsOf(input, modeSecrets(input.mode)),
-    input.mode.kind === "keyless",
+    keyless,
   );
   if (run.exitCode !== 0) throw signingFailure(run, args, input);
   return {
-    ref: ref.ref,
-    digest: ref.digest,
-    mode: input.mode.kind,
-    tlogUpload: input.tlogUpload,
-    tlog: tlogEntryOf(run.stderr),
-    command: ["cosign", ...args],
-    durationMs: run.durationMs,
-    type: input.type,
-    predicateType: PREDICATE_TYPE_URI[input.type],
-    attestationRef: cosignArtifactRef(ref, "att"),
+    ref,
+    signed: {
+      ref: ref.ref,
+      digest: ref.digest,
+      mode: input.mode.kind,
+      tlogUpload: input.tlogUpload,
+      tlog: tlogEntryOf(run.stderr),
+      command: ["cosign", ...args],
+      durationMs: run.durationMs,
+    },
   };
 }
