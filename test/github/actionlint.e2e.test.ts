@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
-import { toolchainPaths } from "../../packages/mcp-pipeline/src/toolchain/paths.js";
+import { toolchainPaths } from "../../packages/mcp-pipeline/src/toolchain/settings.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const ACTIONLINT = join(toolchainPaths(process.env).bin, "actionlint");

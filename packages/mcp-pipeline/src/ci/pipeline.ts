@@ -7,9 +7,8 @@ import { buildStage } from "./run/build.js";
 import { asPipelineFailure } from "./run/failure.js";
 import { preflightStage } from "./run/preflight.js";
 import { publishStage } from "./run/publish.js";
-import { type Run, startRun } from "./run/run.js";
+import { runStage, type Stage, startRun } from "./run/run.js";
 import { signStage } from "./run/sign.js";
-import type { Stage } from "./run/stage.js";
 import { verifyStage } from "./run/verify.js";
 
 /** The stages, in order; each decides for itself whether this run has work for it. */
@@ -26,28 +25,6 @@ export interface PipelineOutcome {
   report: PipelineReport;
   /** True when every gate that ran passed (skipped ones do not count against it). */
   passed: boolean;
-}
-
-/** Runs one stage with a progress line, and records how it ended in the run's stage table. */
-async function runStage(run: Run, stage: Stage): Promise<void> {
-  if (run.failure && !stage.always) return;
-  const name = stage.name(run);
-  let progress: ProgressLine | undefined;
-  try {
-    const skipped = stage.skip(run);
-    if (skipped !== false) {
-      if (skipped) process.stderr.write(`pipeline: ${skipped}\n`);
-      return;
-    }
-    progress = new ProgressLine(`[${name}]`);
-    const status = await stage.run(run, progress);
-    const durationMs = progress.finish(status);
-    if (!stage.always) run.stages.push({ name, status, durationMs });
-  } catch (err) {
-    run.stages.push({ name, status: "error", durationMs: progress?.finish("ERROR") ?? 0 });
-    if (stage.always) throw err;
-    run.failure = asPipelineFailure(err, run.req.config.reportDir, run.secrets);
-  }
 }
 
 /**

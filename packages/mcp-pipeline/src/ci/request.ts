@@ -1,21 +1,20 @@
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { Command, InvalidArgumentError, Option } from "commander";
-import { CHECK_IDS } from "./checks/index.js";
-import { type RunEnvironment, readEnvironment } from "./config/environment.js";
-import { type ConfigOverrides, loadConfig } from "./config/load.js";
+import { ToolchainError } from "../host/errors.js";
+import {
+  type EngineRegistries,
+  type RegistryAuth,
+  readToolchainRecord,
+  type ToolchainRecord,
+} from "../toolchain/state.js";
+import { overridesFrom, parseArgs, type Stage } from "./command.js";
+import { loadConfig } from "./config/load.js";
 import type { Config } from "./config/schema.js";
-import { EnvironmentError } from "./errors.js";
+import { EnvironmentError, GitContextError } from "./errors.js";
+import type { GitContext } from "./git/tags.js";
 
 // What a run is asked to do: the command line, the configuration and the environment, read once.
 // Both entry points read it this way: `main.ts` (under Dagger) and `replay.ts` (before it).
-
-/**
- * What `mcp-pipeline <stage>` runs; each of build, verify, publish includes the stages
- * before it. `contract` builds, brings the stack up and compares (or, with `updateContract`,
- * rewrites) the MCP tool contract.
- */
-export const STAGES = ["all", "build", "verify", "publish", "contract"] as const;
-export type Stage = (typeof STAGES)[number];
 
 export interface PipelineRequest {
   stage: Stage;
@@ -35,167 +34,188 @@ export interface PipelineRequest {
   sign?: boolean | undefined;
 }
 
-interface Options {
-  config?: string;
-  image?: string;
-  dockerfile?: string;
-  context?: string;
-  target?: string;
-  buildArg: string[];
-  sizeBudget?: string;
-  compressedBudget?: string;
-  healthTimeout?: string;
-  severity?: string;
-  registry?: string;
-  repository?: string;
-  username?: string;
-  tag: string[];
-  publish: boolean;
-  skip: string[];
-  update?: boolean;
-  cache: boolean;
-  sign: boolean;
-  reportDir?: string;
+/**
+ * Everything the pipeline takes from its environment, read once at the edge
+ * (with the configuration); nothing below `main` reads `process.env`.
+ */
+export interface RunEnvironment {
+  /** A CI run (`CI=true` or `GITHUB_ACTIONS=true`): the repository is only read, never written. */
+  ci: boolean;
+  /** Air-gapped: no tool may try to download anything (`AIRGAP`, else what setup recorded). */
+  offline: boolean;
+  /** `REGISTRY_PASSWORD`, else `GITHUB_TOKEN` on GitHub Actions; only ever passed on as a secret. */
+  registryPassword: string | undefined;
+  /** The local authenticated registry `mcp-pipeline setup` provides, when it ran. */
+  localRegistry: RegistryAuth | undefined;
+  /** CA bundle handed to the image build as the `npm_ca` secret (`NPM_CA_FILE`). */
+  npmCaFile: string | undefined;
+  /** `GITHUB_STEP_SUMMARY`: where the Markdown report is appended. */
+  stepSummaryFile: string | undefined;
+  /** The git context GitHub Actions describes (`GITHUB_REF`, `GITHUB_SHA`, …), when it does. */
+  githubGit: GitContext | undefined;
+  /** `https://github.com/<owner>/<repo>` on GitHub Actions. */
+  githubRepositoryUrl: string | undefined;
+  /** `PIPELINE_DEFAULT_BRANCH`, when set: the branch tagged `edge`. */
+  defaultBranch: string | undefined;
+  /**
+   * Where `mcp-pipeline` shows the summary once Dagger has finished
+   * (`PIPELINE_SUMMARY_FILE`), and whether in colour; printed directly otherwise.
+   */
+  summary: { file: string; color: boolean } | undefined;
+  /** `PIPELINE_TRACE_LOG`: Dagger's plain trace as it is written, to quote a failing build step. */
+  traceLog: string | undefined;
+  /** Where passed check results are kept for reuse (in the toolchain cache). */
+  resultsDir: string;
+  /**
+   * The Dagger engine's registry settings (mirrors, plain HTTP) from the engine.json the CLI
+   * gives it: where the replay check resolves base images, as the engine would.
+   */
+  registryHosts: EngineRegistries;
+  /** This run's name in cached results: GitHub's run id and attempt, else a time stamp. */
+  runId: string;
+  signing: SigningEnvironment;
+  /** The pinned versions of the tools the run uses, for provenance. */
+  toolVersions: ToolchainRecord["toolVersions"];
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
-/** The command line of a pipeline run: `mcp-pipeline [stage] [options]`. */
-export function pipelineCommand(): Command {
-  return new Command("mcp-pipeline")
-    .description(
-      "Build the image with Dagger, verify it (non-root, size, health, Trivy, compose smoke), publish it, report.",
-    )
-    .argument(
-      "[stage]",
-      `what to run: ${STAGES.join(" | ")} (each includes the stages before it)`,
-      "all",
-    )
-    .option(
-      "-c, --config <file>",
-      "config file (default: pipeline.config.yaml|yml|json when present)",
-    )
-    .option("--image <name>", "local image name, without tag (image.name)")
-    .option("--dockerfile <path>", "Dockerfile, relative to the context (image.dockerfile)")
-    .option("--context <dir>", "build context (image.context)")
-    .option("--target <stage>", "Dockerfile stage to build (image.target)")
-    .option(
-      "--build-arg <KEY=VALUE>",
-      "extra build argument, repeatable (image.buildArgs)",
-      collect,
-      [],
-    )
-    .option(
-      "--size-budget <MB>",
-      "uncompressed size budget in MB of 10^6 bytes (sizeBudget.uncompressedMB)",
-    )
-    .option("--compressed-budget <MB>", "compressed size budget in MB (sizeBudget.compressedMB)")
-    .option(
-      "--health-timeout <seconds>",
-      "how long the container may take to turn healthy (health.timeoutSeconds)",
-    )
-    .option(
-      "--severity <list>",
-      "Trivy severities that fail the gate, e.g. HIGH,CRITICAL (trivy.severities)",
-    )
-    .option("--registry <host>", "registry to log in to (registry.address; env REGISTRY)")
-    .option("--repository <repo>", "repository to push to, without tag (registry.repository)")
-    .option(
-      "--username <user>",
-      "registry user (registry.username; env REGISTRY_USERNAME, GITHUB_ACTOR)",
-    )
-    .option("--tag <tag>", "extra tag to publish, repeatable (tags.extra)", collect, [])
-    .option("--no-publish", "verify only; never push, whatever the ref")
-    .addOption(
-      new Option("--skip <check>", "skip a check, repeatable")
-        .choices([...CHECK_IDS])
-        // After choices(), which would otherwise keep only the last value.
-        .argParser(collectCheckIds)
-        .default([]),
-    )
-    .option(
-      "--update",
-      "with the contract stage: write the running image's tool contract as the snapshot",
-    )
-    .option(
-      "--no-cache",
-      "run every check, even those whose inputs have not changed since they passed",
-    )
-    .option(
-      "--no-sign",
-      "publish without signing (sign.enabled: false); the signature check says so",
-    )
-    .option("--report-dir <dir>", "where report.json, report.md, SARIF and SBOM go (reportDir)")
-    .addHelpText(
-      "after",
-      `
-Secrets come from the environment only: REGISTRY_PASSWORD (or GITHUB_TOKEN on GitHub Actions).
-With no registry configured, publish goes to the local authenticated registry from \`mcp-pipeline setup\`.
-Exit codes: 0 all gates passed, 1 a gate failed or the image did not build (nothing is published),
-2 bad configuration or environment (the message names what to fix).`,
-    )
-    .exitOverride()
-    .showHelpAfterError();
+/** What decides how the published image is signed, read once here. */
+export interface SigningEnvironment {
+  /** On GitHub Actions with `id-token: write`: the OIDC token cosign signs keylessly with. */
+  githubOidc: boolean;
+  /** `COSIGN_KEY` (the encrypted PEM, or a path to it) and `COSIGN_PASSWORD`, when given. */
+  key: { pem: string; password: string } | { file: string; password: string } | undefined;
+  /** The key pair `mcp-pipeline setup` made for the local registry, when it did. */
+  localKey: { file: string; publicKey: string; password: string } | undefined;
+  /** GitHub's variables the keyless identity is computed from. */
+  github: Readonly<Record<string, string | undefined>>;
+  /** What cosign's process gets: PATH, HOME, proxies, the OIDC request variables; no other secret. */
+  cosignEnv: NodeJS.ProcessEnv;
 }
 
-/** `--skip`: a gate id from the check table, collected; anything else is refused by name. */
-function collectCheckIds(value: string, previous: string[]): string[] {
-  if (!CHECK_IDS.includes(value))
-    throw new InvalidArgumentError(`Allowed choices are ${CHECK_IDS.join(", ")}.`);
-  return [...previous, value];
+const COSIGN_ENV = [
+  "PATH",
+  "HOME",
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "NO_PROXY",
+  "https_proxy",
+  "http_proxy",
+  "no_proxy",
+  "SSL_CERT_FILE",
+  "SIGSTORE_ROOT_FILE",
+  "TUF_ROOT",
+  "ACTIONS_ID_TOKEN_REQUEST_URL",
+  "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+] as const;
+
+function readSigning(
+  env: Readonly<Record<string, string | undefined>>,
+): Omit<SigningEnvironment, "localKey"> {
+  const key = env.COSIGN_KEY;
+  const password = env.COSIGN_PASSWORD ?? "";
+  return {
+    githubOidc:
+      env.GITHUB_ACTIONS === "true" &&
+      Boolean(env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN),
+    key: key
+      ? key.includes("-----BEGIN")
+        ? { pem: key, password }
+        : { file: key, password }
+      : undefined,
+    github: Object.fromEntries(
+      ["GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_REF", "GITHUB_WORKFLOW_REF"].map((n) => [
+        n,
+        env[n],
+      ]),
+    ),
+    cosignEnv: Object.fromEntries(
+      COSIGN_ENV.filter((n) => env[n] !== undefined).map((n) => [n, env[n]]),
+    ),
+  };
 }
 
-export function parseArgs(
-  argv: string[],
-  options: { quiet?: boolean } = {},
-): { stage: Stage; opts: Options } {
-  const program = pipelineCommand();
-  // Quiet: a caller that only tries its luck leaves help and usage errors to the real run.
-  if (options.quiet)
-    program.configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
-  program.parse(argv);
-  const stage = program.args[0] ?? "all";
-  if (!(STAGES as readonly string[]).includes(stage)) {
-    throw new EnvironmentError(
-      `unknown stage ${JSON.stringify(stage)}: expected one of ${STAGES.join(", ")}`,
+const value = (env: Readonly<Record<string, string | undefined>>, name: string) => {
+  const raw = env[name]?.trim();
+  return raw === undefined || raw === "" ? undefined : raw;
+};
+
+/**
+ * Reads the GitHub Actions context from the environment: `GITHUB_REF`, `GITHUB_SHA`,
+ * `GITHUB_EVENT_NAME`, `GITHUB_BASE_REF`, and the default branch from `GITHUB_DEFAULT_BRANCH`
+ * (not set by GitHub itself; a workflow can pass `github.event.repository.default_branch`),
+ * else `main`. Returns undefined when `GITHUB_REF` is unset, i.e. outside Actions.
+ * Throws GitContextError when `GITHUB_REF` is set but `GITHUB_SHA` is not.
+ */
+export function gitContextFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): GitContext | undefined {
+  const ref = value(env, "GITHUB_REF");
+  if (ref === undefined) return undefined;
+  const sha = value(env, "GITHUB_SHA");
+  if (sha === undefined) {
+    throw new GitContextError(
+      `GITHUB_REF is set (${ref}) but GITHUB_SHA is not; set both or neither`,
     );
   }
-  return { stage: stage as Stage, opts: program.opts<Options>() };
+  return {
+    ref,
+    sha,
+    defaultBranch: value(env, "GITHUB_DEFAULT_BRANCH") ?? "main",
+    eventName: value(env, "GITHUB_EVENT_NAME"),
+    baseRef: value(env, "GITHUB_BASE_REF"),
+  };
 }
 
-function overridesFrom(opts: Options): ConfigOverrides {
-  const num = (v: string | undefined) =>
-    v === undefined ? undefined : Number.isNaN(Number(v)) ? v : Number(v);
-  const buildArgs = Object.fromEntries(
-    opts.buildArg.map((a) => {
-      const at = a.indexOf("=");
-      if (at <= 0)
-        throw new EnvironmentError(`--build-arg ${JSON.stringify(a)}: expected KEY=VALUE`);
-      return [a.slice(0, at), a.slice(at + 1)];
-    }),
-  );
+/** Reads the run's environment once; bad values throw an EnvironmentError naming the variable. */
+export function readEnvironment(env: Readonly<Record<string, string | undefined>>): RunEnvironment {
+  const npmCaFile = value(env, "NPM_CA_FILE");
+  if (npmCaFile !== undefined && !existsSync(npmCaFile)) {
+    throw new EnvironmentError(
+      `NPM_CA_FILE names ${npmCaFile}, which does not exist; point it at a PEM bundle or unset it`,
+    );
+  }
+  const repository = value(env, "GITHUB_REPOSITORY");
+  const runId = value(env, "GITHUB_RUN_ID");
+  const summaryFile = value(env, "PIPELINE_SUMMARY_FILE");
+  const fromVariables = {
+    ci: env.CI === "true" || env.CI === "1" || env.GITHUB_ACTIONS === "true",
+    // Not trimmed: a password is used exactly as given.
+    registryPassword: env.REGISTRY_PASSWORD || env.GITHUB_TOKEN || undefined,
+    npmCaFile,
+    stepSummaryFile: value(env, "GITHUB_STEP_SUMMARY"),
+    githubGit: gitContextFromEnv(env),
+    githubRepositoryUrl: repository
+      ? `${value(env, "GITHUB_SERVER_URL") ?? "https://github.com"}/${repository}`
+      : undefined,
+    defaultBranch: value(env, "PIPELINE_DEFAULT_BRANCH"),
+    summary: summaryFile
+      ? { file: summaryFile, color: value(env, "PIPELINE_SUMMARY_COLOR") === "1" }
+      : undefined,
+    traceLog: value(env, "PIPELINE_TRACE_LOG"),
+    runId: runId
+      ? `github-${runId}-${value(env, "GITHUB_RUN_ATTEMPT") ?? "1"}`
+      : `local-${new Date()
+          .toISOString()
+          .replace(/[-:]/g, "")
+          .replace(/\.\d+Z$/, "Z")}`,
+    signing: readSigning(env),
+  };
+  let record: ToolchainRecord;
+  try {
+    record = readToolchainRecord(env);
+  } catch (err) {
+    if (err instanceof ToolchainError) throw new EnvironmentError(err.message, { cause: err });
+    throw err;
+  }
   return {
-    image: {
-      name: opts.image,
-      dockerfile: opts.dockerfile,
-      context: opts.context,
-      target: opts.target,
-      ...(opts.buildArg.length ? { buildArgs } : {}),
-    },
-    sizeBudget: {
-      uncompressedMB: num(opts.sizeBudget) as number,
-      compressedMB: num(opts.compressedBudget) as number,
-    },
-    health: { timeoutSeconds: num(opts.healthTimeout) as number },
-    trivy: {
-      severities: opts.severity?.split(",").map((s) => s.trim().toUpperCase()) as
-        | Config["trivy"]["severities"]
-        | undefined,
-    },
-    registry: { address: opts.registry, repository: opts.repository, username: opts.username },
-    tags: opts.tag.length ? { extra: opts.tag } : {},
-    reportDir: opts.reportDir,
-  } as ConfigOverrides;
+    ...fromVariables,
+    offline: record.offline,
+    localRegistry: record.localRegistry,
+    resultsDir: record.resultsDir,
+    registryHosts: record.engineRegistries,
+    signing: { ...fromVariables.signing, localKey: record.localCosignKey },
+    toolVersions: record.toolVersions,
+  };
 }
 
 /** The request `argv` makes in `cwd`: arguments parsed, configuration and environment loaded. */
@@ -206,6 +226,7 @@ export function readRequest(
   options: { quiet?: boolean } = {},
 ): PipelineRequest {
   const { stage, opts } = parseArgs(argv, options);
+  const environment = readEnvironment(env);
   const loaded = loadConfig({
     cwd,
     file: opts.config,
@@ -217,7 +238,7 @@ export function readRequest(
   return {
     stage,
     config,
-    environment: readEnvironment(env),
+    environment,
     cwd,
     publish: opts.publish,
     skip: opts.skip,

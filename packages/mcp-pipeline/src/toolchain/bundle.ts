@@ -16,7 +16,7 @@ import { sha256File } from "./checksums.js";
 import type { Step, StepContext } from "./context.js";
 import { DAGGER_ENGINE_IMAGE } from "./dagger-engine-image.js";
 import { installBinary } from "./download.js";
-import type { ToolchainPaths } from "./paths.js";
+import type { ToolchainPaths } from "./settings.js";
 import { readProvenance, recordProvenance } from "./state.js";
 import { keptBaseImages } from "./steps/base-images.js";
 import { baseImages, goTools, versions } from "./versions.js";

@@ -1,6 +1,4 @@
-import type { Mode } from "./mode.js";
-import type { ToolchainPaths } from "./paths.js";
-import type { ToolchainSettings } from "./settings.js";
+import type { Mode, ToolchainPaths, ToolchainSettings } from "./settings.js";
 
 /** What a run of setup needs beyond the tools themselves. */
 export interface SetupNeeds {

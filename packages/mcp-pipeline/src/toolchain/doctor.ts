@@ -6,8 +6,8 @@ import { basicAuth, manifestDigest } from "../host/registry-api.js";
 import { renderTable } from "../host/terminal.js";
 import { DAGGER_ENGINE_IMAGE, engineImageVersion } from "./dagger-engine-image.js";
 import { toolchainEnv } from "./env.js";
-import { detectMode, type Mode } from "./mode.js";
-import type { ToolchainPaths } from "./paths.js";
+import { detectMode } from "./mode.js";
+import type { Mode, ToolchainPaths } from "./settings.js";
 import { type ToolchainSettings, usesSharedEngine } from "./settings.js";
 import {
   type Provenance,

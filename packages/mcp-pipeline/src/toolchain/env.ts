@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import type { ToolchainPaths } from "./paths.js";
+import type { ToolchainPaths } from "./settings.js";
 
 /** The system CA bundle on Debian/Ubuntu; where a TLS-inspecting proxy's CA is installed. */
 const SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";

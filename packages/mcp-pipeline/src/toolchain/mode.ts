@@ -1,21 +1,7 @@
-export type Mode = "airgap" | "online";
+import { forcedMode, type Mode } from "./settings.js";
 
 /** Docker Hub's registry API answers 401 to anyone who can reach it. */
 const PROBE_URL = "https://registry-1.docker.io/v2/";
-
-/**
- * The mode `AIRGAP` forces: `1`/`true` air-gapped, `0`/`false` online, unset
- * undefined. Anything else throws, naming the variable.
- */
-export function forcedMode(env: Readonly<Record<string, string | undefined>>): Mode | undefined {
-  const forced = env.AIRGAP?.trim();
-  if (forced === undefined || forced === "") return undefined;
-  if (forced === "1" || forced === "true") return "airgap";
-  if (forced === "0" || forced === "false") return "online";
-  throw new Error(
-    `AIRGAP must be 1 or 0 (got ${JSON.stringify(forced)}); unset it to detect automatically`,
-  );
-}
 
 /**
  * Decides whether the public registries are reachable. `AIRGAP=1` forces the

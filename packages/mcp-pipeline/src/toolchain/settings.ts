@@ -13,6 +13,72 @@ const HttpUrl = z
   .url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" })
   .transform((u) => u.replace(/\/+$/, ""));
 
+// Everything the toolchain takes from the environment: where it lives, the mode `AIRGAP` forces,
+// and the validated settings (mirrors, ports, the engine to use).
+
+/** Where the toolchain lives: outside the repo, so every clone on a machine shares it. */
+export interface ToolchainPaths {
+  root: string;
+  bin: string;
+  logs: string;
+  goBuild: string;
+  rootfs: string;
+  downloads: string;
+  registry: string;
+  state: string;
+  /** `toolchain.json`: what setup produced, read by the pipeline and the tests. */
+  stateFile: string;
+  /** Credentials of the authenticated registry (mode 0600). */
+  registryAuthFile: string;
+  /** The local signing key pair's encrypted private key (mode 0600), from `cosign generate-key-pair`. */
+  cosignKeyFile: string;
+  /** Its public key: what `cosign verify --key` takes. */
+  cosignPublicKeyFile: string;
+  /** The password of `cosignKeyFile` (mode 0600). */
+  cosignCredentialsFile: string;
+}
+
+/**
+ * Resolves the cache layout. `MCP_PIPELINE_CACHE` moves it; otherwise it sits
+ * under `$XDG_CACHE_HOME` (or `~/.cache`). `MCP_PIPELINE_BIN` moves only the binaries.
+ */
+export function toolchainPaths(env: NodeJS.ProcessEnv = process.env): ToolchainPaths {
+  const root =
+    env.MCP_PIPELINE_CACHE ?? join(env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "mcp-pipeline");
+  return {
+    root,
+    // MCP_PIPELINE_BIN points the tools elsewhere (doctor's tests use it to hide one).
+    bin: env.MCP_PIPELINE_BIN ?? join(root, "bin"),
+    logs: join(root, "logs"),
+    goBuild: join(root, "go-build"),
+    rootfs: join(root, "rootfs"),
+    downloads: join(root, "downloads"),
+    registry: join(root, "registry"),
+    state: join(root, "state"),
+    stateFile: join(root, "state", "toolchain.json"),
+    registryAuthFile: join(root, "state", "registry-auth.json"),
+    cosignKeyFile: join(root, "state", "cosign.key"),
+    cosignPublicKeyFile: join(root, "state", "cosign.pub"),
+    cosignCredentialsFile: join(root, "state", "cosign-credentials.json"),
+  };
+}
+
+export type Mode = "airgap" | "online";
+
+/**
+ * The mode `AIRGAP` forces: `1`/`true` air-gapped, `0`/`false` online, unset
+ * undefined. Anything else throws, naming the variable.
+ */
+export function forcedMode(env: Readonly<Record<string, string | undefined>>): Mode | undefined {
+  const forced = env.AIRGAP?.trim();
+  if (forced === undefined || forced === "") return undefined;
+  if (forced === "1" || forced === "true") return "airgap";
+  if (forced === "0" || forced === "false") return "online";
+  throw new Error(
+    `AIRGAP must be 1 or 0 (got ${JSON.stringify(forced)}); unset it to detect automatically`,
+  );
+}
+
 /** Environment variables the toolchain reads, each with the field it fills. */
 const VARIABLES = {
   downloadMirror: "DOWNLOAD_MIRROR",

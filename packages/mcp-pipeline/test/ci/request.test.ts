@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CHECK_IDS, CHECKS, SIGNATURE_CHECK_ID } from "../../src/ci/checks/index.js";
-import { parseArgs } from "../../src/ci/request.js";
+import { parseArgs } from "../../src/ci/command.js";
 
 const argv = (...args: string[]) => ["node", "mcp-pipeline", ...args];
 

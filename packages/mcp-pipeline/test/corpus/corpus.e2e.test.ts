@@ -7,7 +7,7 @@ import { parse } from "yaml";
 import { tryDocker } from "../../src/ci/docker/docker.js";
 import type { PipelineReport } from "../../src/ci/report/schema.js";
 import { readRepository } from "../../src/init/detect.js";
-import { toolchainPaths } from "../../src/toolchain/paths.js";
+import { toolchainPaths } from "../../src/toolchain/settings.js";
 import { PACKAGE_ROOT } from "../paths.js";
 import { type NpmRegistry, publishPackage, startNpmRegistry } from "../support/npm-registry.js";
 

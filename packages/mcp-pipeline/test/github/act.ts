@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { run } from "../../src/host/exec.js";
 import { installBinary } from "../../src/toolchain/download.js";
 import { buildWithWrapper } from "../../src/toolchain/go.js";
-import type { ToolchainPaths } from "../../src/toolchain/paths.js";
+import type { ToolchainPaths } from "../../src/toolchain/settings.js";
 import { recordBuild } from "../../src/toolchain/steps/go-tools.js";
 import { testGoTools } from "../../src/toolchain/versions.js";
 

@@ -11,8 +11,7 @@ import {
 import { ToolchainError, ToolchainErrorCode } from "../../src/host/errors.js";
 import { foreignArches, hostArch } from "../../src/host/platforms.js";
 import type { StepContext } from "../../src/toolchain/context.js";
-import { toolchainPaths } from "../../src/toolchain/paths.js";
-import { loadSettings } from "../../src/toolchain/settings.js";
+import { loadSettings, toolchainPaths } from "../../src/toolchain/settings.js";
 import { type EmulationHost, emulationStep } from "../../src/toolchain/steps/emulation.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "emulation-test-"));

@@ -8,9 +8,8 @@ import { ToolchainError, ToolchainErrorCode } from "../../src/host/errors.js";
 import { sha256Of } from "../../src/toolchain/checksums.js";
 import type { StepContext } from "../../src/toolchain/context.js";
 import { downloadVerified } from "../../src/toolchain/download.js";
-import { toolchainPaths } from "../../src/toolchain/paths.js";
 import type { ReleaseAsset } from "../../src/toolchain/releases.js";
-import { loadSettings } from "../../src/toolchain/settings.js";
+import { loadSettings, toolchainPaths } from "../../src/toolchain/settings.js";
 import { readProvenance } from "../../src/toolchain/state.js";
 import { installRelease } from "../../src/toolchain/steps/go-tools.js";
 

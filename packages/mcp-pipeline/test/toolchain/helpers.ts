@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { execa } from "execa";
 import { toolchainEnv } from "../../src/toolchain/env.js";
-import { toolchainPaths } from "../../src/toolchain/paths.js";
+import { toolchainPaths } from "../../src/toolchain/settings.js";
 import { REPO_ROOT } from "../paths.js";
 
 /** The repository: `npm run` entry points run here, on its app. */

@@ -11,8 +11,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { toolchainPaths } from "../../src/toolchain/paths.js";
 import { portOwner } from "../../src/toolchain/ports.js";
+import { toolchainPaths } from "../../src/toolchain/settings.js";
 import { readRegistries } from "../../src/toolchain/state.js";
 import { versions } from "../../src/toolchain/versions.js";
 import { paths as realPaths, runEntry, withoutGitHubContext } from "./helpers.js";

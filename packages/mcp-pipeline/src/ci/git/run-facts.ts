@@ -1,6 +1,6 @@
-import type { RunEnvironment } from "../config/environment.js";
 import type { Config } from "../config/schema.js";
 import { readServerName } from "../mcp/server-json.js";
+import type { RunEnvironment } from "../request.js";
 import { commitTime, resolveGitContext, sourceUrl } from "./context.js";
 import { type ComputedTags, computeTags, type GitContext } from "./tags.js";
 

@@ -1,6 +1,6 @@
-import type { RunEnvironment } from "../config/environment.js";
 import type { Config } from "../config/schema.js";
 import { EnvironmentError } from "../errors.js";
+import type { RunEnvironment } from "../request.js";
 
 /** Where and as whom to publish. */
 export interface PublishTarget {

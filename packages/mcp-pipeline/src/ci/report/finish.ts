@@ -1,8 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { storeRun } from "../cache/runs.js";
 import { firstLine, reportError } from "../run/failure.js";
-import type { Run } from "../run/run.js";
-import type { Stage } from "../run/stage.js";
+import type { Run, Stage } from "../run/run.js";
 import { redact } from "./redact.js";
 import { appendStepSummary, writeReport } from "./report.js";
 import type { PipelineReport } from "./schema.js";

@@ -2,7 +2,7 @@ import { ExecError, GraphQLRequestError } from "@dagger.io/dagger";
 import { replayable, runKey } from "../replay/key.js";
 import { build } from "../stages/build.js";
 import { buildErrorFrom } from "../stages/build-failure.js";
-import type { Stage } from "./stage.js";
+import type { Stage } from "./run.js";
 
 /** `build`: every configured platform's image with Dagger, loaded into Docker and measured. */
 export const buildStage: Stage = {

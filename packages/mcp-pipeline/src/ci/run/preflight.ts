@@ -1,5 +1,5 @@
 import { composeTarget, STACK_CHECKS } from "../checks/stack.js";
-import type { Stage } from "./stage.js";
+import type { Stage } from "./run.js";
 
 /**
  * Before anything is built: a check that will run but cannot be configured (a compose file

@@ -1,8 +1,8 @@
 import { PublishError } from "../errors.js";
 import { platformDigests, publish } from "../stages/publish.js";
 import { firstLine } from "./failure.js";
+import type { Stage } from "./run.js";
 import { gateFailed, isPlainHttp } from "./run.js";
-import type { Stage } from "./stage.js";
 
 /** `publish`: only when every gate passed, every tag on one digest, to the run's target. */
 export const publishStage: Stage = {

@@ -1,6 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ProgressLine } from "../../host/progress.js";
 import type { RunStamp } from "../cache/results.js";
 import { resolveRunEnv } from "../config/run-env.js";
 import type { PipelineError } from "../errors.js";
@@ -11,6 +12,7 @@ import type { PipelineReport, StageSummary } from "../report/schema.js";
 import type { PipelineRequest } from "../request.js";
 import type { Built } from "../stages/build.js";
 import type { PublishResult } from "../stages/publish.js";
+import { asPipelineFailure } from "./failure.js";
 
 /**
  * One run of the pipeline as its stages see it: the request, what git says, where it publishes,
@@ -43,6 +45,24 @@ export interface Run {
   failure?: PipelineError | undefined;
   built?: Built;
   published?: PublishResult;
+}
+
+/**
+ * One stage of the pipeline: build, verify, publish, sign. The pipeline runs them in order;
+ * each decides from the run whether it has work (`skip`), does it, and says how it ended.
+ */
+export interface Stage {
+  /** Runs even after an earlier stage failed (the report). */
+  always?: boolean;
+  /** The name in the summary's stage table; it may depend on the run (verify or contract). */
+  name(run: Run): string;
+  /**
+   * Why the stage does not run this time, or false when it does. A reason other than "" is
+   * printed; "" skips silently (nothing was asked of it).
+   */
+  skip(run: Run): string | false;
+  /** Does the stage's work on `run`; resolves to its status in the summary. */
+  run(run: Run, progress: ProgressLine): Promise<string>;
 }
 
 /** Everything a run knows before its first stage: git's facts, the publish target, secrets. */
@@ -85,6 +105,32 @@ export async function startRun(req: PipelineRequest): Promise<Run> {
     },
     stages: [],
   };
+}
+
+/**
+ * Runs one stage of `run` with a progress line, and records how it ended in the run's stage
+ * table. A stage that throws sets the run's failure (only the stages that always run follow);
+ * one that always runs throws on.
+ */
+export async function runStage(run: Run, stage: Stage): Promise<void> {
+  if (run.failure && !stage.always) return;
+  const name = stage.name(run);
+  let progress: ProgressLine | undefined;
+  try {
+    const skipped = stage.skip(run);
+    if (skipped !== false) {
+      if (skipped) process.stderr.write(`pipeline: ${skipped}\n`);
+      return;
+    }
+    progress = new ProgressLine(`[${name}]`);
+    const status = await stage.run(run, progress);
+    const durationMs = progress.finish(status);
+    if (!stage.always) run.stages.push({ name, status, durationMs });
+  } catch (err) {
+    run.stages.push({ name, status: "error", durationMs: progress?.finish("ERROR") ?? 0 });
+    if (stage.always) throw err;
+    run.failure = asPipelineFailure(err, run.req.config.reportDir, run.secrets);
+  }
 }
 
 /** Whether cosign must speak plain HTTP to a registry: the local ones and loopback. */

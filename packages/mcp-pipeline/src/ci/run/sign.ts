@@ -6,8 +6,8 @@ import { SIGNATURE_CHECK_ID } from "../checks/index.js";
 import { sourceUrl } from "../git/context.js";
 import type { ProvenanceInput } from "../sign/provenance.js";
 import { baseImageDigests, signAndVerify, signingPlan } from "../stages/sign.js";
+import type { Stage } from "./run.js";
 import { isPlainHttp, type Run } from "./run.js";
-import type { Stage } from "./stage.js";
 
 /** What the SLSA provenance of the published image says: how, from what and by what it was built. */
 async function provenanceOf(run: Run, finishedOn: Date): Promise<ProvenanceInput> {

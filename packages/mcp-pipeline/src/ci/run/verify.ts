@@ -6,8 +6,8 @@ import type { CheckResult } from "../checks/check.js";
 import { mcpContract, updateContract } from "../checks/mcp-contract.js";
 import { previousRelease } from "../git/context.js";
 import { verify } from "../stages/verify.js";
+import type { Stage } from "./run.js";
 import { gateFailed } from "./run.js";
-import type { Stage } from "./stage.js";
 
 /** `verify` (or `contract`): every gate on every platform's image, all at once. */
 export const verifyStage: Stage = {

@@ -10,10 +10,10 @@ import { ToolchainError, ToolchainErrorCode } from "../../host/errors.js";
 import { run, which } from "../../host/exec.js";
 import { aptInstall } from "../apt.js";
 import type { Step, StepContext } from "../context.js";
-import type { ToolchainPaths } from "../paths.js";
 import { describeOwner, nextFreePort, type PortOwner, portOwner } from "../ports.js";
 import { runAsRoot } from "../privilege.js";
 import { REGISTRY_BRIDGE_HOST, REGISTRY_PORTS } from "../registry-config.js";
+import type { ToolchainPaths } from "../settings.js";
 import {
   type RegistriesState,
   type RegistryAuth,

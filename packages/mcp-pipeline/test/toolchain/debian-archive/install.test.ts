@@ -9,8 +9,7 @@ import {
   DEBIAN_ARCHIVE_KEYRING,
   installFromDebianArchive,
 } from "../../../src/toolchain/debian-archive/install.js";
-import { toolchainPaths } from "../../../src/toolchain/paths.js";
-import { loadSettings } from "../../../src/toolchain/settings.js";
+import { loadSettings, toolchainPaths } from "../../../src/toolchain/settings.js";
 import { goToolSteps, tryDebianArchive } from "../../../src/toolchain/steps/go-tools.js";
 import { goTools, versions } from "../../../src/toolchain/versions.js";
 import { FakeArchive } from "./fake-archive.js";

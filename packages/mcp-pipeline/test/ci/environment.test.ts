@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { gitContextFromEnv } from "../../../src/ci/config/environment.js";
-import { computeTags } from "../../../src/ci/git/tags.js";
+import { computeTags } from "../../src/ci/git/tags.js";
+import { gitContextFromEnv } from "../../src/ci/request.js";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 
