@@ -1,13 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { lookupRun, storeRun } from "../../../src/ci/cache/runs.js";
 import { docker, tryDocker } from "../../../src/ci/docker/docker.js";
-import type { RunKey } from "../../../src/ci/replay/key.js";
-import type { PipelineReport } from "../../../src/ci/report/schema.js";
+import { key, report, reportDir } from "./fixtures.js";
 
 let root: string;
 beforeEach(() => {
@@ -33,34 +32,6 @@ async function image(ref: string): Promise<string> {
   return (await docker(["image", "inspect", "--format", "{{.Id}}", ref])).trim();
 }
 
-const report = (ok = true): PipelineReport => ({
-  ok,
-  image: { ref: "x:pipeline", digest: null, sizeBytes: 10, compressedBytes: 5 },
-  checks: [
-    { id: "trivy", status: ok ? "passed" : "failed", summary: "s", details: [], durationMs: 1200 },
-  ],
-  published: [],
-  error: null,
-});
-
-const key = (
-  name: string,
-  parts: Record<string, unknown> = { build: { context: name } },
-): RunKey => ({
-  key: Buffer.from(name).toString("hex").repeat(64).slice(0, 64),
-  parts,
-});
-
-/** A report directory holding what a run wrote beside its report. */
-function reportDir(name: string): string {
-  const dir = join(root, name);
-  mkdirSync(join(dir, "sarif"), { recursive: true });
-  writeFileSync(join(dir, "report.json"), "{}");
-  writeFileSync(join(dir, "sbom.cdx.json"), '{"sbom":1}');
-  writeFileSync(join(dir, "sarif", "trivy.sarif"), '{"sarif":1}');
-  return dir;
-}
-
 describe("storeRun and lookupRun against Docker's image ids", () => {
   it("give back a passed run, its files restored, while Docker still has its image", async () => {
     const ref = `replay-record-${randomBytes(3).toString("hex")}:pipeline`;
@@ -72,7 +43,7 @@ describe("storeRun and lookupRun against Docker's image ids", () => {
       from,
       report: report(),
       images: [{ ref, id }],
-      reportDir: reportDir("first"),
+      reportDir: reportDir(root, "first"),
     });
 
     const fresh = join(root, "second");
@@ -93,7 +64,7 @@ describe("storeRun and lookupRun against Docker's image ids", () => {
       from: { run: "r", at: "t" },
       report: report(),
       images: [{ ref, id }],
-      reportDir: reportDir("first"),
+      reportDir: reportDir(root, "first"),
     });
     expect(
       await lookupRun({ dir: root, key: key("a"), reportDir: join(root, "x") }),

@@ -1,10 +1,9 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { lookupRun, storeRun } from "../../../src/ci/cache/runs.js";
-import type { RunKey } from "../../../src/ci/replay/key.js";
-import type { PipelineReport } from "../../../src/ci/report/schema.js";
+import { key, report, reportDir } from "./fixtures.js";
 
 // Records of runs that hold no images, so Docker is never asked; runs.e2e.test.ts covers the
 // image checks against a real Docker.
@@ -15,34 +14,6 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-const report = (ok = true): PipelineReport => ({
-  ok,
-  image: { ref: "x:pipeline", digest: null, sizeBytes: 10, compressedBytes: 5 },
-  checks: [
-    { id: "trivy", status: ok ? "passed" : "failed", summary: "s", details: [], durationMs: 1200 },
-  ],
-  published: [],
-  error: null,
-});
-
-const key = (
-  name: string,
-  parts: Record<string, unknown> = { build: { context: name } },
-): RunKey => ({
-  key: Buffer.from(name).toString("hex").repeat(64).slice(0, 64),
-  parts,
-});
-
-/** A report directory holding what a run wrote beside its report. */
-function reportDir(name: string): string {
-  const dir = join(root, name);
-  mkdirSync(join(dir, "sarif"), { recursive: true });
-  writeFileSync(join(dir, "report.json"), "{}");
-  writeFileSync(join(dir, "sbom.cdx.json"), '{"sbom":1}');
-  writeFileSync(join(dir, "sarif", "trivy.sarif"), '{"sarif":1}');
-  return dir;
-}
-
 describe("storeRun and lookupRun", () => {
   it("keeps no run that did not pass", async () => {
     storeRun({
@@ -51,7 +22,7 @@ describe("storeRun and lookupRun", () => {
       from: { run: "r", at: "t" },
       report: report(false),
       images: [],
-      reportDir: reportDir("first"),
+      reportDir: reportDir(root, "first"),
     });
     expect(await lookupRun({ dir: root, key: key("b"), reportDir: join(root, "x") })).toEqual({
       miss: "no run of this image has passed here yet",
@@ -63,7 +34,7 @@ describe("storeRun and lookupRun", () => {
       from: { run: "r", at: "t" },
       report: report(true),
       images: [],
-      reportDir: reportDir("first"),
+      reportDir: reportDir(root, "first"),
     });
     expect(
       await lookupRun({ dir: root, key: key("b"), reportDir: join(root, "x") }),
@@ -78,7 +49,7 @@ describe("storeRun and lookupRun", () => {
         from: { run, at: "t" },
         report: report(ok),
         images: [],
-        reportDir: reportDir(`report-${run}`),
+        reportDir: reportDir(root, `report-${run}`),
       });
     store(true, "passed");
     store(false, "failed");
@@ -94,7 +65,7 @@ describe("storeRun and lookupRun", () => {
       from: { run: "r", at: "t" },
       report: report(),
       images: [],
-      reportDir: reportDir("first"),
+      reportDir: reportDir(root, "first"),
     });
     rmSync(join(root, "runs", key("c").key, "files", "sbom.cdx.json"));
     expect(await lookupRun({ dir: root, key: key("c"), reportDir: join(root, "x") })).toEqual({
@@ -116,7 +87,7 @@ describe("storeRun and lookupRun", () => {
         from: { run, at: "t" },
         report: report(),
         images: [],
-        reportDir: reportDir("first"),
+        reportDir: reportDir(root, "first"),
       });
     keep("d", "local-7", parts("app", "1", 1));
     await new Promise((resolve) => setTimeout(resolve, 15));
@@ -146,7 +117,7 @@ describe("storeRun and lookupRun", () => {
         from: { run: name, at: "t" },
         report: report(),
         images: [],
-        reportDir: reportDir("first"),
+        reportDir: reportDir(root, "first"),
       });
       await new Promise((resolve) => setTimeout(resolve, 15));
     }
