@@ -91,7 +91,9 @@ export type PublishSettings = z.infer<typeof PublishSettings>;
 
 /** The environment settings as one, or a PublishInputError naming the variable and what was expected. */
 export function parseSettings(env: NodeJS.ProcessEnv): PublishSettings {
-  const parsed = PublishSettings.safeParse(env);
+  // A workflow passes an unset variable or secret as "": that is no value, not a bad one.
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
+  const parsed = PublishSettings.safeParse(given);
   if (parsed.success) return parsed.data;
   const [issue] = parsed.error.issues;
   throw new PublishInputError(
