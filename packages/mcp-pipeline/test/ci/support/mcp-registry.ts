@@ -10,6 +10,7 @@ import { execa, type ResultPromise } from "execa";
 import { SignJWT } from "jose";
 import { testProcessMark } from "../../../../../test/app/support/processes.js";
 import { freePort } from "../../../src/ci/docker/free-port.js";
+import { which } from "../../../src/host/exec.js";
 import { toolchainEnv } from "../../../src/toolchain/env.js";
 import { toolchainPaths } from "../../../src/toolchain/paths.js";
 import {
@@ -110,6 +111,10 @@ export async function startMcpRegistry(): Promise<McpRegistryFixture> {
   const pgBin = postgresBinDir(env);
   if (!pgBin)
     throw new Error("PostgreSQL is not installed: run `npm run setup -- --with-mcp-registry`");
+  if (!which("docker-registry", env))
+    throw new Error(
+      "docker-registry is not installed: run `npm run setup -- --with-local-registry`",
+    );
   const dir = mkdtempSync(join(tmpdir(), "mcp-registry-test-"));
   if (process.getuid?.() === 0) chownSync(dir, PG_USER.uid, PG_USER.gid);
   const procs: Proc[] = [];
