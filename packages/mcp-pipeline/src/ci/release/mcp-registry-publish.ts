@@ -264,7 +264,13 @@ async function login(
 async function readEntry(
   url: string,
 ): Promise<{ version: string; identifiers: string[] } | undefined> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+  } catch (err) {
+    const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+    throw new RegistryRefusedError(`could not read ${url}: ${cause}`, cause, { cause: err });
+  }
   if (res.status === 404) return undefined;
   if (!res.ok)
     throw new RegistryRefusedError(`reading ${url} answered HTTP ${res.status}`, await res.text());

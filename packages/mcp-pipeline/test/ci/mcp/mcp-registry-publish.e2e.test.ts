@@ -211,14 +211,27 @@ describe("mcp-pipeline mcp-registry-publish against a real MCP Registry", () => 
     expect(res.all).toContain('version must be a specific version, not a range: "^1.3.0"');
   });
 
-  it("fails when the login may not publish the name (anonymous), in the registry's words", async () => {
+  it("fails when the login may not publish the name (anonymous), in the registry's words; re-run with the owner's login, the same release is listed", async () => {
     const digest = await registry.pushImage(REPO, "1.4.0", { [LABEL]: NAME });
-    const res = await publish(releasedRepo({ version: "1.4.0", digest }), {
-      MCP_REGISTRY_AUTH: "none",
-    });
+    const dir = releasedRepo({ version: "1.4.0", digest });
+    const res = await publish(dir, { MCP_REGISTRY_AUTH: "none" });
     expect(res.exitCode, res.all).toBe(1);
-    expect(res.all).toContain("You do not have permission to publish this server");
+    expect(res.all).toContain(
+      "You do not have permission to publish this server. You have permission to publish: io.modelcontextprotocol.anonymous/*. Attempting to publish: io.github.mcp-pipeline/todo.",
+    );
     expect((await entry("1.4.0")).status).toBe(404);
+    const report = () =>
+      JSON.parse(
+        readFileSync(join(dir, "pipeline-report", "report.json"), "utf8"),
+      ) as PipelineReport;
+    expect(report().mcpRegistry?.entry).toBeNull();
+
+    const rerun = await publish(dir, { MCP_REGISTRY_TOKEN: await ownerToken() });
+    expect(rerun.exitCode, rerun.all).toBe(0);
+    expect((await entry("1.4.0")).body?.server.packages[0]?.identifier).toBe(
+      `${OCI_HOST}/${REPO}:1.4.0@${digest}`,
+    );
+    expect(report().mcpRegistry?.entry).toBe(registryEntryUrl(NAME, "1.4.0", registry.url));
   });
 
   it("fails on a token the registry did not sign, in its words, without printing the token", async () => {
