@@ -51,7 +51,8 @@ export async function ensureMcpRegistryTools(
     binaries: missing.map((binary) => mcpRegistryModule[binary]),
     dir,
     ldflags,
-    replace,
+    // Only the registry needs the replacement; the publisher alone is built from upstream's pins.
+    replace: missing.includes("registry") ? replace : [],
     env: ctx.env,
     logFile: ctx.logFile,
     note: ctx.note,
