@@ -73,7 +73,7 @@ export const PublishSettings = z
         code: "custom",
         path: ["MCP_REGISTRY_AUTH"],
         message:
-          "says nothing and there is no way to log in: on GitHub Actions give the job `id-token: write` (github-oidc); elsewhere set MCP_REGISTRY_TOKEN to a registry token, or MCP_REGISTRY_AUTH=none for a registry with anonymous publishing",
+          "is unset and nothing else says how to log in: on GitHub Actions give the job `id-token: write` (github-oidc); elsewhere set MCP_REGISTRY_TOKEN to a registry token, or MCP_REGISTRY_AUTH=none for a registry with anonymous publishing",
       });
       return z.NEVER;
     }

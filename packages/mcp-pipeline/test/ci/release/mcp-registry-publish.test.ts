@@ -36,7 +36,7 @@ describe("parseSettings", () => {
 
   it("names the variable and what it expects for a value it cannot use", () => {
     expect(() => parseSettings({})).toThrow(
-      /^\$MCP_REGISTRY_AUTH says nothing and there is no way to log in/,
+      /^\$MCP_REGISTRY_AUTH is unset and nothing else says how to log in/,
     );
     expect(() => parseSettings({ MCP_REGISTRY_AUTH: "password" })).toThrow(
       "$MCP_REGISTRY_AUTH expected one of github-oidc, token, none",
@@ -132,7 +132,7 @@ describe("mcpRegistryPublish: bad input sends nothing and exits 2", () => {
   it("refuses before anything runs when there is no way to log in", async () => {
     const res = await publishIn(repo(released), {});
     expect(res).toMatchObject({ code: EXIT.badInput, asked: false });
-    expect(res.stderr).toContain("$MCP_REGISTRY_AUTH says nothing");
+    expect(res.stderr).toContain("$MCP_REGISTRY_AUTH is unset");
   });
 
   it("gets as far as the publisher with a good release (the control)", async () => {
