@@ -191,6 +191,27 @@ describe("mcp-pipeline mcp-registry-publish against a real MCP Registry", () => 
     expect((await entry("1.1.0")).status).toBe(200);
   });
 
+  it("reads one platform's label only: an index whose arm64 image lacks it is accepted, its amd64 image's wrong label refused (the gate reads every platform)", async () => {
+    const arm64Unlabelled = await registry.pushIndex(REPO, "1.7.0", {
+      amd64: { [LABEL]: NAME },
+      arm64: {},
+    });
+    const accepted = await publish(releasedRepo({ version: "1.7.0", digest: arm64Unlabelled }), {
+      MCP_REGISTRY_TOKEN: await ownerToken(),
+    });
+    expect(accepted.exitCode, accepted.all).toBe(0);
+
+    const amd64Wrong = await registry.pushIndex(REPO, "1.8.0", {
+      amd64: { [LABEL]: "io.github.someone/else" },
+      arm64: { [LABEL]: NAME },
+    });
+    const refused = await publish(releasedRepo({ version: "1.8.0", digest: amd64Wrong }), {
+      MCP_REGISTRY_TOKEN: await ownerToken(),
+    });
+    expect(refused.exitCode, refused.all).toBe(1);
+    expect(refused.all).toContain("got 'io.github.someone/else'");
+  });
+
   it("fails on an image without the label, in the registry's words", async () => {
     const digest = await registry.pushImage(REPO, "1.2.0", {});
     const res = await publish(releasedRepo({ version: "1.2.0", digest }), {

@@ -38,6 +38,12 @@ export interface McpRegistryFixture {
   url: string;
   /** Pushes a one-layer image with these labels as `OCI_HOST/<repo>:<tag>`; its manifest digest. */
   pushImage(repo: string, tag: string, labels: Record<string, string>): Promise<string>;
+  /** Pushes an index of one image per architecture, each with its labels; the index's digest. */
+  pushIndex(
+    repo: string,
+    tag: string,
+    byArch: Record<string, Record<string, string>>,
+  ): Promise<string>;
   /** A registry token (as the registry would issue one after a login) with these permissions. */
   token(permissions: { action: "publish" | "edit"; resource: string }[]): Promise<string>;
   /** The registry's log so far. */
@@ -97,6 +103,66 @@ async function waitFor(what: string, proc: Proc, ready: () => Promise<boolean>):
 
 const sha256 = (data: Buffer | string) =>
   `sha256:${createHash("sha256").update(data).digest("hex")}`;
+
+interface Pushed {
+  digest: string;
+  descriptor: { mediaType: string; digest: string; size: number };
+}
+
+/** Writes images to a registry through the distribution API: blobs, then the manifest. */
+function ociWriter(base: string) {
+  async function blob(repo: string, data: Buffer): Promise<void> {
+    const started = await fetch(`${base}/v2/${repo}/blobs/uploads/`, { method: "POST" });
+    const location = new URL(started.headers.get("location") ?? "", base);
+    location.searchParams.set("digest", sha256(data));
+    const put = await fetch(location, { method: "PUT", body: data });
+    if (!put.ok) throw new Error(`blob upload answered ${put.status}`);
+  }
+  return {
+    /** A one-layer linux image for `arch` with these labels; pushed by digest, not tagged. */
+    async image(repo: string, arch: string, labels: Record<string, string>): Promise<string> {
+      const layer = gzipSync(Buffer.alloc(1024));
+      const config = Buffer.from(
+        JSON.stringify({
+          architecture: arch,
+          os: "linux",
+          config: { Labels: labels },
+          rootfs: { type: "layers", diff_ids: [sha256(Buffer.alloc(1024))] },
+        }),
+      );
+      await blob(repo, layer);
+      await blob(repo, config);
+      return JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        config: {
+          mediaType: "application/vnd.oci.image.config.v1+json",
+          digest: sha256(config),
+          size: config.length,
+        },
+        layers: [
+          {
+            mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+            digest: sha256(layer),
+            size: layer.length,
+          },
+        ],
+      });
+    },
+    /** PUTs a manifest under `ref` (a tag or its digest). */
+    async manifest(repo: string, ref: string, body: string): Promise<Pushed> {
+      const mediaType = "application/vnd.oci.image.manifest.v1+json";
+      const put = await fetch(`${base}/v2/${repo}/manifests/${ref}`, {
+        method: "PUT",
+        headers: { "Content-Type": mediaType },
+        body,
+      });
+      if (!put.ok) throw new Error(`manifest upload answered ${put.status}: ${await put.text()}`);
+      const digest = sha256(body);
+      return { digest, descriptor: { mediaType, digest, size: Buffer.byteLength(body) } };
+    },
+  };
+}
 
 /** Starts PostgreSQL, the OCI registry, the proxy and the MCP Registry; `stop()` ends them all. */
 export async function startMcpRegistry(): Promise<McpRegistryFixture> {
@@ -237,49 +303,31 @@ export async function startMcpRegistry(): Promise<McpRegistryFixture> {
       type: "pkcs8",
     });
 
+    const images = ociWriter(ociUrl);
+
     return {
       url,
-      async pushImage(repo, tag, labels) {
-        const layer = gzipSync(Buffer.alloc(1024));
-        const diffId = sha256(Buffer.alloc(1024));
-        const config = Buffer.from(
-          JSON.stringify({
-            architecture: "amd64",
-            os: "linux",
-            config: { Labels: labels },
-            rootfs: { type: "layers", diff_ids: [diffId] },
-          }),
-        );
-        for (const blob of [layer, config]) {
-          const start = await fetch(`${ociUrl}/v2/${repo}/blobs/uploads/`, { method: "POST" });
-          const location = new URL(start.headers.get("location") ?? "", ociUrl);
-          location.searchParams.set("digest", sha256(blob));
-          const put = await fetch(location, { method: "PUT", body: blob });
-          if (!put.ok) throw new Error(`blob upload answered ${put.status}`);
+      pushImage: async (repo, tag, labels) =>
+        (await images.manifest(repo, tag, await images.image(repo, "amd64", labels))).digest,
+      async pushIndex(repo, tag, byArch) {
+        const manifests = [];
+        for (const [arch, labels] of Object.entries(byArch)) {
+          const body = await images.image(repo, arch, labels);
+          const { descriptor } = await images.manifest(repo, sha256(body), body);
+          manifests.push({ ...descriptor, platform: { architecture: arch, os: "linux" } });
         }
-        const manifest = JSON.stringify({
+        const index = JSON.stringify({
           schemaVersion: 2,
-          mediaType: "application/vnd.oci.image.manifest.v1+json",
-          config: {
-            mediaType: "application/vnd.oci.image.config.v1+json",
-            digest: sha256(config),
-            size: config.length,
-          },
-          layers: [
-            {
-              mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
-              digest: sha256(layer),
-              size: layer.length,
-            },
-          ],
+          mediaType: "application/vnd.oci.image.index.v1+json",
+          manifests,
         });
         const put = await fetch(`${ociUrl}/v2/${repo}/manifests/${tag}`, {
           method: "PUT",
-          headers: { "Content-Type": "application/vnd.oci.image.manifest.v1+json" },
-          body: manifest,
+          headers: { "Content-Type": "application/vnd.oci.image.index.v1+json" },
+          body: index,
         });
-        if (!put.ok) throw new Error(`manifest upload answered ${put.status}: ${await put.text()}`);
-        return sha256(manifest);
+        if (!put.ok) throw new Error(`index upload answered ${put.status}: ${await put.text()}`);
+        return sha256(index);
       },
       token: (permissions) =>
         new SignJWT({ auth_method: "github-oidc", auth_method_sub: "mcp-pipeline", permissions })
