@@ -11,6 +11,7 @@ import { SignJWT } from "jose";
 import { testProcessMark } from "../../../../../test/app/support/processes.js";
 import { freePort } from "../../../src/ci/docker/free-port.js";
 import { which } from "../../../src/host/exec.js";
+import { MANIFEST_ACCEPT } from "../../../src/host/registry-api.js";
 import { toolchainEnv } from "../../../src/toolchain/env.js";
 import { toolchainPaths } from "../../../src/toolchain/paths.js";
 import {
@@ -44,6 +45,15 @@ export interface McpRegistryFixture {
     tag: string,
     byArch: Record<string, Record<string, string>>,
   ): Promise<string>;
+  /**
+   * Copies an image (an index and its images, or one image) by digest from a registry on loopback
+   * to `OCI_HOST/<repo>:<tag>`, byte for byte, so its digest is the same there.
+   */
+  mirrorImage(
+    source: { address: string; repository: string; digest: string; authorization?: string },
+    repo: string,
+    tag: string,
+  ): Promise<void>;
   /** A registry token (as the registry would issue one after a login) with these permissions. */
   token(permissions: { action: "publish" | "edit"; resource: string }[]): Promise<string>;
   /** The registry's log so far. */
@@ -118,7 +128,17 @@ function ociWriter(base: string) {
     const put = await fetch(location, { method: "PUT", body: data });
     if (!put.ok) throw new Error(`blob upload answered ${put.status}`);
   }
+  async function put(repo: string, ref: string, mediaType: string, body: Buffer): Promise<void> {
+    const res = await fetch(`${base}/v2/${repo}/manifests/${ref}`, {
+      method: "PUT",
+      headers: { "Content-Type": mediaType },
+      body,
+    });
+    if (!res.ok) throw new Error(`manifest upload answered ${res.status}: ${await res.text()}`);
+  }
   return {
+    blob,
+    put,
     /** A one-layer linux image for `arch` with these labels; pushed by digest, not tagged. */
     async image(repo: string, arch: string, labels: Record<string, string>): Promise<string> {
       const layer = gzipSync(Buffer.alloc(1024));
@@ -328,6 +348,34 @@ export async function startMcpRegistry(): Promise<McpRegistryFixture> {
         });
         if (!put.ok) throw new Error(`index upload answered ${put.status}: ${await put.text()}`);
         return sha256(index);
+      },
+      async mirrorImage(source, repo, tag) {
+        const headers = source.authorization ? { Authorization: source.authorization } : {};
+        const get = async (path: string, accept = MANIFEST_ACCEPT) => {
+          const res = await fetch(`http://${source.address}/v2/${source.repository}/${path}`, {
+            headers: { Accept: accept, ...headers },
+          });
+          if (!res.ok) throw new Error(`GET ${path} from ${source.address} answered ${res.status}`);
+          return {
+            body: Buffer.from(await res.arrayBuffer()),
+            type: res.headers.get("content-type") ?? "",
+          };
+        };
+        const copyManifest = async (digest: string, ref: string): Promise<void> => {
+          const { body, type } = await get(`manifests/${digest}`);
+          const doc = JSON.parse(body.toString()) as {
+            manifests?: { digest: string }[];
+            config?: { digest: string };
+            layers?: { digest: string }[];
+          };
+          for (const child of doc.manifests ?? []) await copyManifest(child.digest, child.digest);
+          for (const { digest: d } of [...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])])
+            await images.blob(repo, (await get(`blobs/${d}`, "*/*")).body);
+          await images.put(repo, ref, type, body);
+        };
+        await copyManifest(source.digest, source.digest);
+        const { body, type } = await get(`manifests/${source.digest}`);
+        await images.put(repo, tag, type, body);
       },
       token: (permissions) =>
         new SignJWT({ auth_method: "github-oidc", auth_method_sub: "mcp-pipeline", permissions })
