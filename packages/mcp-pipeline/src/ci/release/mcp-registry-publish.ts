@@ -14,6 +14,7 @@ import {
 } from "../mcp/registry-publish.js";
 import { MCP_REGISTRY_URL, registryEntryUrl, serverJsonPath } from "../mcp/server-json.js";
 import { withFindIt } from "../report/markdown.js";
+import { appendStepSummary } from "../report/report.js";
 import type { PipelineReport } from "../report/schema.js";
 
 // `mcp-pipeline mcp-registry-publish`: after a release's image is published and signed, list its
@@ -340,6 +341,10 @@ export async function publishToMcpRegistry(
     );
   }
   recordEntry(reportDir, report, server.name, entry);
+  await appendStepSummary(
+    `### MCP Registry\n\n\`${server.name}\` ${server.version} is listed: ${entry} (${server.identifiers.join(", ")})\n`,
+    deps.env.GITHUB_STEP_SUMMARY || undefined,
+  );
   say(`listed: ${entry}`);
   return {
     name: server.name,

@@ -124,7 +124,8 @@ describe("mcp-pipeline mcp-registry-publish against a real MCP Registry", () => 
     const digest = await registry.pushImage(REPO, "1.0.0", { [LABEL]: NAME });
     const dir = releasedRepo({ version: "1.0.0", digest });
     const token = await ownerToken();
-    const res = await publish(dir, { MCP_REGISTRY_TOKEN: token });
+    const summary = join(dir, "step-summary.md");
+    const res = await publish(dir, { MCP_REGISTRY_TOKEN: token, GITHUB_STEP_SUMMARY: summary });
     expect(res.exitCode, res.all).toBe(0);
     expect(res.all).not.toContain(token);
 
@@ -147,6 +148,7 @@ describe("mcp-pipeline mcp-registry-publish against a real MCP Registry", () => 
     expect(notes).toContain(`- Image: \`${OCI_HOST}/${REPO}@${digest}\``);
     // What only the run knew is kept: the stage table is still there.
     expect(notes).toContain("| ✅ | publish | passed |");
+    expect(readFileSync(summary, "utf8")).toContain(`\`${NAME}\` 1.0.0 is listed: ${url}`);
   });
 
   it("does nothing when a re-run finds the release already listed with its image", async () => {
