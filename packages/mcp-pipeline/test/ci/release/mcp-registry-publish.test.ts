@@ -2,11 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  EXIT,
-  mcpRegistryPublish,
-  parseSettings,
-} from "../../../src/ci/release/mcp-registry-publish.js";
+import { EXIT, mcpRegistryPublish } from "../../../src/ci/release/mcp-registry-publish.js";
+import { parseSettings } from "../../../src/ci/release/mcp-registry-settings.js";
 
 describe("parseSettings", () => {
   it("logs in with a token when one is given, else with GitHub's OIDC token on Actions", () => {
