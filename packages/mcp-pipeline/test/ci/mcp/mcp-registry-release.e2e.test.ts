@@ -89,7 +89,10 @@ describe("a release of this repository's app, listed in a real MCP Registry", ()
     });
     await expectPublished(run);
     const digest = run.report.image.digest ?? "";
-    expect(run.report.published).toContain(`${run.repository}:${VERSION}`);
+    // Each published reference is `repository:tag@digest`.
+    expect(run.report.published, run.report.published.join(", ")).toContain(
+      `${run.repository}:${VERSION}@${digest}`,
+    );
     expect(run.report.mcpRegistry).toEqual({ name: NAME, entry: null });
     const token = await registry.token([
       { action: "publish", resource: "io.github.mcp-pipeline/*" },
@@ -132,6 +135,6 @@ describe("a release of this repository's app, listed in a real MCP Registry", ()
     const notes = readFileSync(join(dir, "pipeline-report", "report.md"), "utf8");
     expect(notes).toContain(`- MCP Registry: \`${NAME}\`, ${entry}`);
     expect(notes).toContain(`- Image: \`${OCI_HOST}/${repo}@${digest}\``);
-    expect(notes).toMatch(/\| ✅ \| publish \|/);
+    expect(notes).toMatch(/\| • \| publish \| done \| /);
   });
 });
