@@ -140,7 +140,7 @@ function findIt(report: PipelineReport): string[] {
     out.push(
       mcpRegistry.entry
         ? `- MCP Registry: \`${inlineCode(mcpRegistry.name)}\`, ${mcpRegistry.entry}`
-        : `- MCP Registry name: \`${inlineCode(mcpRegistry.name)}\` (server.json; not published to the registry by this run)`,
+        : `- MCP Registry name: \`${inlineCode(mcpRegistry.name)}\` (server.json; not listed in an MCP Registry yet: a release lists it with \`mcp-registry-publish\`)`,
     );
   }
   out.push(

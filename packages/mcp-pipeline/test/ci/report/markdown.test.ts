@@ -67,7 +67,7 @@ describe("renderMarkdown", () => {
       mcpRegistry: { name: "io.github.o/r", entry: null },
     };
     expect(renderMarkdown(published)).toContain(
-      "### Find it\n\n- MCP Registry name: `io.github.o/r` (server.json; not published to the registry by this run)\n- Image: `127.0.0.1:5000/o/r@sha256:7cb6f406ea18dd15fd6bc29f23646e28f63cce9e29390a41f8e97c32e8c6ee07`\n",
+      "### Find it\n\n- MCP Registry name: `io.github.o/r` (server.json; not listed in an MCP Registry yet: a release lists it with `mcp-registry-publish`)\n- Image: `127.0.0.1:5000/o/r@sha256:7cb6f406ea18dd15fd6bc29f23646e28f63cce9e29390a41f8e97c32e8c6ee07`\n",
     );
   });
 
@@ -98,7 +98,7 @@ describe("renderMarkdown", () => {
       mcpRegistry: { name: "io.github.o/r", entry: null },
     };
     const before = renderMarkdown(report, { durationMs: 95_000 });
-    expect(before).toContain("- MCP Registry name: `io.github.o/r` (server.json; not published");
+    expect(before).toContain("- MCP Registry name: `io.github.o/r` (server.json; not listed");
     const entry = "https://registry.example/v0.1/servers/io.github.o%2Fr/versions/1.0.0";
     const after = withFindIt(before, { ...report, mcpRegistry: { name: "io.github.o/r", entry } });
     expect(after).toBe(
