@@ -5,6 +5,7 @@ import { Command } from "commander";
 import { execa } from "execa";
 import { z } from "zod";
 import { loadConfig } from "../config/load.js";
+import { ConfigError } from "../errors.js";
 import {
   isDuplicateVersion,
   type PublishableServer,
@@ -329,7 +330,7 @@ Exit codes: 0 listed, 1 the registry refused, 2 bad input (nothing was sent).
     const code = (err as { code?: string }).code;
     if (code === "commander.helpDisplayed" || code === "commander.version") return EXIT.ok;
     if (code?.startsWith("commander.")) return EXIT.badInput;
-    if (err instanceof PublishInputError || (err as Error).name === "ConfigError") {
+    if (err instanceof PublishInputError || err instanceof ConfigError) {
       deps.err(`mcp-registry: nothing was published: ${(err as Error).message}\n`);
       return EXIT.badInput;
     }

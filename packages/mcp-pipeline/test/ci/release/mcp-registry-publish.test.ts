@@ -126,6 +126,15 @@ describe("mcpRegistryPublish: bad input sends nothing and exits 2", () => {
     expect(res.stderr).toContain("declares no MCP server");
   });
 
+  it("names the field of a configuration it cannot read", async () => {
+    const res = await publishIn(
+      repo(released, "image:\n  name: todo\nmcp:\n  path: 5\n  nonsense: 1\n"),
+    );
+    expect(res).toMatchObject({ code: EXIT.badInput, asked: false });
+    expect(res.stderr).toMatch(/nothing was published: .*mcp/);
+    expect(res.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it("refuses before anything runs when there is no way to log in", async () => {
     const res = await publishIn(repo(released), {});
     expect(res).toMatchObject({ code: EXIT.badInput, asked: false });
