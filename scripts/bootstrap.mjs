@@ -82,8 +82,9 @@ switch (command) {
     status = run(rest[0], rest.slice(1), { cwd });
     break;
   case "test":
-    // The end-to-end tests publish to the local authenticated registry.
-    status = run(cli, ["setup", "--with-local-registry"]);
+    // The end-to-end tests publish images to the local authenticated registry, and server.json
+    // to an MCP Registry of their own (built here, with PostgreSQL installed).
+    status = run(cli, ["setup", "--with-local-registry", "--with-mcp-registry"]);
     // GH_SIM_TEST_FILTER (vitest filters, space-separated) narrows the whole suite while developing
     // the GitHub simulation (npm run test:github), whose workflows run `npm test` as written.
     if (status === 0) {

@@ -107,7 +107,10 @@ describe("GitHub workflows", () => {
     expect(
       PIPELINE_STEP.startsWith(documentedPipelineCommand().replace("npx ", "npx --no-install ")),
     ).toBe(true);
-    const pipelineSteps = allSteps().filter((s) => s.run?.includes("mcp-pipeline"));
+    // The release's listing in the MCP Registry is another command (the test below).
+    const pipelineSteps = allSteps().filter(
+      (s) => s.run?.includes("mcp-pipeline") && !s.run.includes("mcp-registry-publish"),
+    );
     expect(pipelineSteps).toHaveLength(1);
     expect(pipelineSteps[0]?.run?.trim()).toBe(PIPELINE_STEP);
     expect(steps(wf("pipeline.yml"))).toContain(pipelineSteps[0]);
@@ -116,6 +119,18 @@ describe("GitHub workflows", () => {
       Object.values(wf(file).jobs).filter((j) => j.uses === "./.github/workflows/pipeline.yml");
     expect(callers("ci.yml")).toHaveLength(2);
     expect(callers("release.yml")).toHaveLength(1);
+  });
+
+  it("lists the release in the MCP Registry from the released report, with the registry's settings and no other secret", () => {
+    const jobSteps = wf("release.yml").jobs["mcp-registry"]?.steps ?? [];
+    const list = jobSteps.find((s) => s.run?.includes("mcp-registry-publish"));
+    expect(list?.run?.trim()).toBe("npx --no-install mcp-pipeline mcp-registry-publish");
+    expect(list?.env).toEqual({
+      MCP_REGISTRY_URL: expr("vars.MCP_REGISTRY_URL"),
+      MCP_REGISTRY_TOKEN: expr("secrets.MCP_REGISTRY_TOKEN"),
+    });
+    const download = jobSteps.find((s) => s.uses?.startsWith("actions/download-artifact@"));
+    expect(download?.with).toEqual({ name: "pipeline-report", path: "pipeline-report" });
   });
 
   it("gives the pipeline step the token, the default branch, the online toolchain and the caller's secrets", () => {

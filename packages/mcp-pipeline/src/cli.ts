@@ -29,7 +29,15 @@ export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
 /** What `ci/replay.ts` exits with when there is nothing to replay: the pipeline then runs for real. */
 const REPLAY_MISS = 75;
 
-const COMMANDS = ["setup", "doctor", "init", "release", "exec", "help"] as const;
+const COMMANDS = [
+  "setup",
+  "doctor",
+  "init",
+  "release",
+  "mcp-registry-publish",
+  "exec",
+  "help",
+] as const;
 
 const paths = toolchainPaths();
 const cwd = process.cwd();
@@ -128,15 +136,27 @@ Configuration: pipeline.config.yaml in the current directory (docs/configuration
       "--with-local-registry",
       "also start the local authenticated registry (what end-to-end tests publish to)",
     )
+    .option(
+      "--with-mcp-registry",
+      "also build the MCP Registry and mcp-publisher and install PostgreSQL (what end-to-end tests publish server.json to)",
+    )
     .option("--export-bundle <file>", "then write every binary and image it built into one archive")
     .option(
       "--from-bundle <file>",
       "install from an offline bundle (verified against its manifest) instead of building",
     )
     .action(
-      async (opts: { withLocalRegistry?: boolean; exportBundle?: string; fromBundle?: string }) => {
+      async (opts: {
+        withLocalRegistry?: boolean;
+        withMcpRegistry?: boolean;
+        exportBundle?: string;
+        fromBundle?: string;
+      }) => {
         const { mode } = await runSetup(
-          { authRegistry: opts.withLocalRegistry === true || publishesLocally(process.env) },
+          {
+            authRegistry: opts.withLocalRegistry === true || publishesLocally(process.env),
+            mcpRegistry: opts.withMcpRegistry === true,
+          },
           opts.fromBundle,
         );
         if (opts.exportBundle) {
@@ -189,6 +209,22 @@ Configuration: pipeline.config.yaml in the current directory (docs/configuration
     .argument("[args...]")
     .action((args: string[]) => {
       process.exitCode = runWithToolchain(process.execPath, [entry("ci/release/main"), ...args]);
+    });
+
+  cli
+    .command("mcp-registry-publish")
+    .description(
+      "after a release, list its server.json in an MCP Registry (mcp-publisher), pinned to the released digest",
+    )
+    .helpOption(false)
+    .passThroughOptions()
+    .allowUnknownOption()
+    .argument("[args...]")
+    .action((args: string[]) => {
+      process.exitCode = runWithToolchain(process.execPath, [
+        entry("ci/release/mcp-registry-main"),
+        ...args,
+      ]);
     });
 
   cli

@@ -4,6 +4,8 @@ import type { Mode, ToolchainPaths, ToolchainSettings } from "./settings.js";
 export interface SetupNeeds {
   /** The htpasswd-protected registry: for `npm test`, and when the pipeline publishes locally. */
   authRegistry: boolean;
+  /** The MCP Registry, mcp-publisher and PostgreSQL the tests publish server.json to (`npm test`). */
+  mcpRegistry?: boolean;
 }
 
 /** What every set-up step receives. */

@@ -49,6 +49,11 @@ export interface WrapperBuild {
   /** Extra requirements (same-version SDKs) and local replacements (`path => ./dir`). */
   extraRequire?: string[];
   localReplace?: Record<string, { dir: string; files: Record<string, string> }>;
+  /**
+   * Replace directives of our own (`old version => new version`), for a dependency version the
+   * module proxy refuses; the replacement is checked by the checksum database like the rest.
+   */
+  replace?: readonly string[];
   /** Modules the checksum database does not know (versions it never saw); their hashes come from go.sum. */
   noSumDb?: string[];
   env: NodeJS.ProcessEnv;
@@ -120,6 +125,7 @@ export async function buildWithWrapper(b: WrapperBuild): Promise<void> {
     ...local.map(([path, l]) => `replace ${path} => ./${l.dir}`),
     ...(b.sourceDir ? [`replace ${b.module} => ${b.sourceDir}`] : []),
     ...replaces,
+    ...(b.replace ?? []).map((r) => `replace ${r}`),
     ...excludes,
     "",
     "tool (",

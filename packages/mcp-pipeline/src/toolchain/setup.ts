@@ -19,6 +19,7 @@ import { dockerEngine } from "./steps/docker-engine.js";
 import { emulation } from "./steps/emulation.js";
 import { engineConfigFile, engineConfigStep } from "./steps/engine-config.js";
 import { goToolSteps } from "./steps/go-tools.js";
+import { mcpRegistryStep } from "./steps/mcp-registry.js";
 import { registries, wantedRegistries } from "./steps/registry.js";
 import { versions } from "./versions.js";
 
@@ -36,6 +37,7 @@ export const STEPS: readonly Step[] = [
   baseImagesStep,
   daggerEngine,
   engineConfigStep,
+  mcpRegistryStep,
 ];
 
 export interface SetupOptions {

@@ -28,6 +28,10 @@ export const versions = {
   debianSuite: "bookworm",
   /** Debian's CNCF distribution registry (package `docker-registry`). */
   registryPackage: "docker-registry",
+  /** The MCP Registry's server and its publisher (`mcp-publisher`), one Go module. */
+  mcpRegistry: "1.8.9",
+  /** Debian's PostgreSQL (bookworm: 15), which the tests' MCP Registry stores its entries in. */
+  postgresqlPackage: "postgresql",
 } as const;
 
 /**
@@ -116,6 +120,31 @@ export const goTools = [
 export const baseImages = {
   debian: "debian:bookworm-slim",
   node: "node:24-bookworm-slim",
+} as const;
+
+/**
+ * github.com/modelcontextprotocol/registry at the pinned version: `mcp-publisher`, which
+ * publishes a release's server.json to an MCP Registry, and the registry itself, which the tests
+ * run on loopback (PostgreSQL behind it). Its go.mod has no replace directives, so every module
+ * is checked against its go.sum and the checksum database like the other Go tools.
+ */
+export const mcpRegistryModule = {
+  module: "github.com/modelcontextprotocol/registry",
+  version: versions.mcpRegistry,
+  publisher: {
+    pkg: "github.com/modelcontextprotocol/registry/cmd/publisher",
+    name: "mcp-publisher",
+  },
+  registry: { pkg: "github.com/modelcontextprotocol/registry/cmd/registry", name: "mcp-registry" },
+  // Both print this version (`mcp-publisher --version`, `mcp-registry -version`), as upstream's release builds do.
+  ldflags: `-X main.Version=${versions.mcpRegistry}`,
+  /**
+   * The module proxy refuses the zip of github.com/danielgtaylor/huma/v2 v2.40.0 (403, checked
+   * 2026-12-02), which the registry's go.mod requires; v2.39.0 is served, so the registry's HTTP
+   * framework is one minor version older than upstream's. Only `mcp-registry` (a test fixture)
+   * imports huma: `mcp-publisher`, which releases run, is built from exactly upstream's go.sum.
+   */
+  replace: ["github.com/danielgtaylor/huma/v2 v2.40.0 => github.com/danielgtaylor/huma/v2 v2.39.0"],
 } as const;
 
 /**

@@ -129,9 +129,11 @@ describe("judging a simulated run", () => {
   it("requires the tag's release to be created with the report as notes and the report and SBOM attached", () => {
     const jobs = [
       { id: "pipeline", name: "p", result: "success" },
+      { id: "mcp-registry", name: "m", result: "failure" },
       { id: "github-release", name: "r", result: "success" },
     ];
-    const before = expectations({ event: "tag", fork: false, jobs: [] }, jobs, dirs, 0);
+    const before = expectations({ event: "tag", fork: false, jobs: [] }, jobs, dirs, 1);
+    expect([...before.perJob.values()]).toEqual(["", "", ""]);
     expect(before.other).toContain("gh release create was not called");
     writeFileSync(
       join(dirs.record, "gh.jsonl"),
@@ -140,7 +142,17 @@ describe("judging a simulated run", () => {
     mkdirSync(join(dirs.record, "release"));
     for (const f of ["report.md", "report.json", "sbom.cdx.json"])
       writeFileSync(join(dirs.record, "release", f), "x");
-    expect(expectations({ event: "tag", fork: false, jobs: [] }, jobs, dirs, 0).other).toEqual([]);
+    expect(expectations({ event: "tag", fork: false, jobs: [] }, jobs, dirs, 1).other).toEqual([]);
+  });
+
+  it("requires the GitHub release to go on when listing in the MCP Registry is refused", () => {
+    const jobs = [
+      { id: "pipeline", name: "p", result: "success" },
+      { id: "mcp-registry", name: "m", result: "failure" },
+      { id: "github-release", name: "r", result: "skipped" },
+    ];
+    const judged = expectations({ event: "tag", fork: false, jobs: [] }, jobs, dirs, 1);
+    expect(judged.perJob.get("github-release")).toBe("must be success");
   });
 });
 

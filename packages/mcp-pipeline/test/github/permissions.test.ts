@@ -31,6 +31,7 @@ const EXPECTED: Record<string, Record<string, Record<string, string>>> = {
       "security-events": "write",
       actions: "read",
     },
+    "mcp-registry": { contents: "read", "id-token": "write" },
     "github-release": { contents: "write" },
   },
 };
@@ -75,6 +76,36 @@ describe("workflow permissions", () => {
     expect(missingPermissions(loadWorkflow("release.yml", broken))).toMatchObject([
       { job: "github-release", step: "Create the release", permission: "contents" },
     ]);
+  });
+
+  it("names the job and the step when the MCP Registry job loses id-token: write", () => {
+    const text = readFileSync(join(WORKFLOWS_DIR, "release.yml"), "utf8");
+    const broken = text.replace(/^\s+id-token: write # mcp-publisher.*\n/m, "");
+    expect(broken).not.toBe(text);
+    expect(missingPermissions(loadWorkflow("release.yml", broken))).toEqual([
+      {
+        workflow: "release.yml",
+        job: "mcp-registry",
+        step: "List in the MCP Registry",
+        permission: "id-token",
+        level: "write",
+        why: "mcp-publisher logs in to the MCP Registry with the job's OIDC token",
+      },
+    ]);
+  });
+
+  it("lists the server in the MCP Registry from release.yml only, after the image is published and signed", () => {
+    const release = loadWorkflow("release.yml");
+    expect(release.jobs["mcp-registry"]?.needs).toBe("pipeline");
+    expect([release.jobs["github-release"]?.needs].flat().sort()).toEqual([
+      "mcp-registry",
+      "pipeline",
+    ]);
+    for (const file of ["ci.yml", "pipeline.yml"]) {
+      expect(readFileSync(join(WORKFLOWS_DIR, file), "utf8"), file).not.toContain(
+        "mcp-registry-publish",
+      );
+    }
   });
 
   it("does not ask a pull-request-only job for packages or id-token", () => {

@@ -132,7 +132,15 @@ export function missingPermissions(workflow: Workflow): MissingPermission[] {
           "upload-sarif reads the run's metadata in private repositories",
         );
       }
-      if (step.run?.includes("mcp-pipeline") && publishes(workflow, job)) {
+      if (step.run?.includes("mcp-registry-publish")) {
+        need(step, "contents", "read", "it reads server.json and builds the pinned mcp-publisher");
+        need(
+          step,
+          "id-token",
+          "write",
+          "mcp-publisher logs in to the MCP Registry with the job's OIDC token",
+        );
+      } else if (step.run?.includes("mcp-pipeline") && publishes(workflow, job)) {
         need(step, "packages", "write", "the pipeline pushes to GHCR with GITHUB_TOKEN");
         need(step, "id-token", "write", "the pipeline signs keylessly with the job's OIDC token");
       }

@@ -327,6 +327,23 @@ export const MUTANTS: readonly Mutant[] = [
     to: "if (server.version === undefined) {",
     harm: "a release lists the previous version in the MCP Registry",
   },
+  // Listing a release in the MCP Registry.
+  {
+    id: "mcp-registry-identifier-not-pinned",
+    file: "packages/mcp-pipeline/src/ci/mcp/registry-publish.ts",
+    from: "    pkg.identifier = pinned;",
+    to: "    pkg.identifier = identifier;",
+    harm: "the registry entry names a tag, which can later point at an image nobody verified or signed",
+  },
+  {
+    id: "mcp-registry-duplicate-taken-as-listed",
+    file: "packages/mcp-pipeline/src/ci/release/mcp-registry-publish.ts",
+    from: 'if (!listed || listed.identifiers.join(" ") !== server.identifiers.join(" ")) {',
+    to: "if (!listed) {",
+    harm: "a release whose version is already listed with another image reports success, and its notes link an entry for a different image",
+    e2eOnly:
+      "only a real registry answers `cannot publish duplicate version`: mcp-registry-publish.e2e.test.ts (fails on a duplicate version with another image) kills it",
+  },
 ];
 
 /** Applies a mutant's text replacement; throws unless `from` occurs exactly once. */

@@ -115,6 +115,19 @@ export function renderMarkdown(report: PipelineReport, extra: ReportExtra = {}):
 }
 
 /**
+ * `markdown` (a rendered report.md) with its "Find it" section rendered again from `report`:
+ * how a later step (publishing server.json to an MCP Registry) adds what it found out without
+ * the facts only the run knew (its stages and duration). Appended when there was none.
+ */
+export function withFindIt(markdown: string, report: PipelineReport): string {
+  const section = findIt(report).join("\n");
+  const start = markdown.indexOf("### Find it\n");
+  if (start === -1) return `${markdown.replace(/\n*$/, "\n\n")}${section}`;
+  const next = markdown.indexOf("\n### ", start + 1);
+  return `${markdown.slice(0, start)}${section}${next === -1 ? "" : `\n${markdown.slice(next + 1)}`}`;
+}
+
+/**
  * "Find it": the name the MCP Registry lists the server under and its entry there once published,
  * and the image by digest (what a tag can no longer change). Nothing when there is neither.
  */
@@ -127,7 +140,7 @@ function findIt(report: PipelineReport): string[] {
     out.push(
       mcpRegistry.entry
         ? `- MCP Registry: \`${inlineCode(mcpRegistry.name)}\`, ${mcpRegistry.entry}`
-        : `- MCP Registry name: \`${inlineCode(mcpRegistry.name)}\` (server.json; not published to the registry by this run)`,
+        : `- MCP Registry name: \`${inlineCode(mcpRegistry.name)}\` (server.json; not listed in an MCP Registry yet: a release lists it with \`mcp-registry-publish\`)`,
     );
   }
   out.push(

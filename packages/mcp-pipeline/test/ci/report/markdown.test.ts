@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderMarkdown } from "../../../src/ci/report/markdown.js";
+import { renderMarkdown, withFindIt } from "../../../src/ci/report/markdown.js";
 import { sampleReport } from "./sample.js";
 
 describe("renderMarkdown", () => {
@@ -67,7 +67,7 @@ describe("renderMarkdown", () => {
       mcpRegistry: { name: "io.github.o/r", entry: null },
     };
     expect(renderMarkdown(published)).toContain(
-      "### Find it\n\n- MCP Registry name: `io.github.o/r` (server.json; not published to the registry by this run)\n- Image: `127.0.0.1:5000/o/r@sha256:7cb6f406ea18dd15fd6bc29f23646e28f63cce9e29390a41f8e97c32e8c6ee07`\n",
+      "### Find it\n\n- MCP Registry name: `io.github.o/r` (server.json; not listed in an MCP Registry yet: a release lists it with `mcp-registry-publish`)\n- Image: `127.0.0.1:5000/o/r@sha256:7cb6f406ea18dd15fd6bc29f23646e28f63cce9e29390a41f8e97c32e8c6ee07`\n",
     );
   });
 
@@ -87,5 +87,26 @@ describe("renderMarkdown", () => {
   it("has no Find it section when there is neither a server name nor a published digest", () => {
     const report = { ...sampleReport(), image: { ...sampleReport().image, digest: null } };
     expect(renderMarkdown(report)).not.toContain("### Find it");
+  });
+
+  it("puts a published registry entry into Find it, keeping the rest of report.md as it was", () => {
+    const report = {
+      ...sampleReport(),
+      published: ["ghcr.io/o/r:1.0.0"],
+      verify: ["cosign verify ghcr.io/o/r@sha256:1"],
+      signatures: [],
+      mcpRegistry: { name: "io.github.o/r", entry: null },
+    };
+    const before = renderMarkdown(report, { durationMs: 95_000 });
+    expect(before).toContain("- MCP Registry name: `io.github.o/r` (server.json; not listed");
+    const entry = "https://registry.example/v0.1/servers/io.github.o%2Fr/versions/1.0.0";
+    const after = withFindIt(before, { ...report, mcpRegistry: { name: "io.github.o/r", entry } });
+    expect(after).toBe(
+      before.replace(/- MCP Registry name: .*\n/, `- MCP Registry: \`io.github.o/r\`, ${entry}\n`),
+    );
+    // Without a section to replace, one is added at the end.
+    expect(withFindIt("## report\n", { ...report, mcpRegistry: { name: "n/x", entry } })).toContain(
+      `## report\n\n### Find it\n\n- MCP Registry: \`n/x\`, ${entry}\n`,
+    );
   });
 });
