@@ -5,6 +5,7 @@ import { Command } from "commander";
 import { parseArgs, pipelineCommand, STAGES } from "./ci/command.js";
 import { loadConfig } from "./ci/config/load.js";
 import { PipelineError } from "./ci/errors.js";
+import { mcpRegistryPublish } from "./ci/release/mcp-registry-publish.js";
 import { ToolchainError } from "./host/errors.js";
 import { ProgressLine } from "./host/progress.js";
 import { formatDuration } from "./host/terminal.js";
@@ -18,6 +19,7 @@ import { toolchainEnv } from "./toolchain/env.js";
 import { loadSettings, toolchainPaths } from "./toolchain/settings.js";
 import { setup } from "./toolchain/setup.js";
 import { readRegistryAuth } from "./toolchain/state.js";
+import { ensureMcpRegistryTools } from "./toolchain/steps/mcp-registry.js";
 
 // `mcp-pipeline [stage] [options]` and its commands. The stages run the pipeline (ci/main.ts)
 // under `dagger run` after setup; the commands install, check, start a repository, release, or
@@ -220,11 +222,27 @@ Configuration: pipeline.config.yaml in the current directory (docs/configuration
     .passThroughOptions()
     .allowUnknownOption()
     .argument("[args...]")
-    .action((args: string[]) => {
-      process.exitCode = runWithToolchain(process.execPath, [
-        entry("ci/release/mcp-registry-main"),
-        ...args,
-      ]);
+    .action(async (args: string[]) => {
+      // The publisher is built on first use, with the toolchain's Go machinery.
+      const env = toolchainEnv(paths);
+      process.exitCode = await mcpRegistryPublish(["node", "mcp-registry-publish", ...args], {
+        cwd,
+        env,
+        publisher: async () => {
+          const { publisher } = await ensureMcpRegistryTools(
+            {
+              paths,
+              env,
+              logFile: join(paths.logs, "mcp-publisher.log"),
+              note: (text) => process.stderr.write(`mcp-registry: ${text}\n`),
+            },
+            ["publisher"],
+          );
+          return publisher;
+        },
+        out: (text) => process.stdout.write(text),
+        err: (text) => process.stderr.write(text),
+      });
     });
 
   cli

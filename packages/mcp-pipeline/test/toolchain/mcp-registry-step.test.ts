@@ -3,8 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { StepContext } from "../../src/toolchain/context.js";
-import { toolchainPaths } from "../../src/toolchain/paths.js";
-import { loadSettings } from "../../src/toolchain/settings.js";
+import { loadSettings, toolchainPaths } from "../../src/toolchain/settings.js";
 import { mcpRegistryStep, postgresBinDir } from "../../src/toolchain/steps/mcp-registry.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "mcp-registry-step-"));

@@ -6,7 +6,7 @@ import { aptInstall } from "../apt.js";
 import type { Step, StepContext } from "../context.js";
 import { installBinary } from "../download.js";
 import { buildWithWrapper } from "../go.js";
-import type { ToolchainPaths } from "../paths.js";
+import type { ToolchainPaths } from "../settings.js";
 import { mcpRegistryModule, versions } from "../versions.js";
 import { recordBuild } from "./go-tools.js";
 

@@ -13,7 +13,7 @@ import { freePort } from "../../../src/ci/docker/free-port.js";
 import { which } from "../../../src/host/exec.js";
 import { MANIFEST_ACCEPT } from "../../../src/host/registry-api.js";
 import { toolchainEnv } from "../../../src/toolchain/env.js";
-import { toolchainPaths } from "../../../src/toolchain/paths.js";
+import { toolchainPaths } from "../../../src/toolchain/settings.js";
 import {
   ensureMcpRegistryTools,
   postgresBinDir,
