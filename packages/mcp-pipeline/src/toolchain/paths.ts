@@ -10,6 +10,8 @@ export interface ToolchainPaths {
   rootfs: string;
   downloads: string;
   registry: string;
+  /** Engines setup installed (`engine/<docker version>/bin`), beside, never over, the machine's. */
+  engine: string;
   state: string;
   /** `toolchain.json`: what setup produced, read by the pipeline and the tests. */
   stateFile: string;
@@ -39,6 +41,7 @@ export function toolchainPaths(env: NodeJS.ProcessEnv = process.env): ToolchainP
     rootfs: join(root, "rootfs"),
     downloads: join(root, "downloads"),
     registry: join(root, "registry"),
+    engine: join(root, "engine"),
     state: join(root, "state"),
     stateFile: join(root, "state", "toolchain.json"),
     registryAuthFile: join(root, "state", "registry-auth.json"),
