@@ -72,7 +72,7 @@ const NOT_INSTALLED_HINT = `Unset MCP_PIPELINE_ENGINE to install the distributio
  * all or none (debian-archive/install.ts checks the whole chain from InRelease down), into the
  * engine's bin/ with their provenance. Anything short of that stops setup with the reason.
  */
-async function installArchivePart(
+export async function installEngineArchivePart(
   ctx: EngineContext,
   options: { keyring?: string; etcApt?: string },
 ): Promise<void> {
@@ -127,7 +127,7 @@ async function runcBuildNeeds(env: NodeJS.ProcessEnv): Promise<string[]> {
  * Installs what the build needs from the machine's own distribution when it can (root on
  * Debian); a failed build stops setup with go's last lines, never a stack trace.
  */
-async function installRunc(ctx: EngineContext, canApt: boolean): Promise<void> {
+export async function installRunc(ctx: EngineContext, canApt: boolean): Promise<void> {
   if (await present(ctx, [runcBuild.name])) return;
   const missing = await runcBuildNeeds(ctx.env);
   if (missing.length && canApt)
@@ -195,6 +195,6 @@ export async function installCurrentEngine(
   ctx: EngineContext,
   options: { keyring?: string; etcApt?: string; canApt?: boolean } = {},
 ): Promise<void> {
-  await installArchivePart(ctx, options);
+  await installEngineArchivePart(ctx, options);
   await installRunc(ctx, options.canApt ?? false);
 }
