@@ -65,6 +65,14 @@ export function currentEngineInstalled(
   return present(ctx, [...ARCHIVE_NAMES, runcBuild.name]);
 }
 
+/** Where the archive's trust and the machine's facts come from, when not the machine's own (tests). */
+export interface ArchiveOverrides {
+  keyring?: string;
+  etcApt?: string;
+  /** The glibc binaries must run on; the machine's by default. */
+  glibc?: string;
+}
+
 const NOT_INSTALLED_HINT = `Unset MCP_PIPELINE_ENGINE to install the distribution's docker.io instead, or install Docker ≥ ${currentEngine.oldestKept} yourself (https://docs.docker.com/engine/install/) and run setup again.`;
 
 /**
@@ -74,7 +82,7 @@ const NOT_INSTALLED_HINT = `Unset MCP_PIPELINE_ENGINE to install the distributio
  */
 export async function installEngineArchivePart(
   ctx: EngineContext,
-  options: { keyring?: string; etcApt?: string },
+  options: ArchiveOverrides,
 ): Promise<void> {
   if (await present(ctx, ARCHIVE_NAMES)) return;
   const what = `Docker ${currentEngine.docker} (containerd ${currentEngine.containerd})`;
@@ -95,7 +103,7 @@ export async function installEngineArchivePart(
     mirror: ctx.settings.debianMirror ?? aptDebianMirror(options.etcApt) ?? DEFAULT_DEBIAN_MIRROR,
     keyring: options.keyring ?? DEBIAN_ARCHIVE_KEYRING,
     arch,
-    glibc: hostGlibc(),
+    glibc: options.glibc ?? hostGlibc(),
     downloads: ctx.paths.downloads,
     destDir: engineBinDir(ctx.paths),
     env: ctx.env,
@@ -193,7 +201,7 @@ export async function installRunc(ctx: EngineContext, canApt: boolean): Promise<
  */
 export async function installCurrentEngine(
   ctx: EngineContext,
-  options: { keyring?: string; etcApt?: string; canApt?: boolean } = {},
+  options: ArchiveOverrides & { canApt?: boolean } = {},
 ): Promise<void> {
   await installEngineArchivePart(ctx, options);
   await installRunc(ctx, options.canApt ?? false);
