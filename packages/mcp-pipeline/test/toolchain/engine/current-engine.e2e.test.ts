@@ -250,6 +250,16 @@ describe.each(["classic", "containerd"] as const)(
         await engine.docker(["run", "-d", "--network", "none", "sandbox/healthy:1"])
       ).trim();
       const { startToHealthyMs, events } = await startToHealthy(engine, id, since);
+      // A container names its image by the image's id, whichever digest the store uses for it.
+      const imageId = await engine.docker([
+        "image",
+        "inspect",
+        "-f",
+        "{{.Id}}",
+        "sandbox/healthy:1",
+      ]);
+      expect(await engine.docker(["inspect", "-f", "{{.Image}}", id])).toBe(imageId);
+      timings.push(`${store}: built image ${imageId}`);
       timings.push(
         `${store}: start → healthy ${startToHealthyMs} ms (${events.map((e) => e.split(" ").slice(1).join(" ")).join(", ")})`,
       );
@@ -333,7 +343,6 @@ describe.each(["classic", "containerd"] as const)(
           .split("\n"),
       };
       timings.push(`${store} ids: ${JSON.stringify(facts)}`);
-      const shortIndex = named.indexDigest;
       if (store === "classic") {
         // manifest.json (one platform) is what the classic store reads; the id is the config digest.
         expect(facts.loadNamed).toBe("Loaded image: sandbox/multi:1");
@@ -343,6 +352,7 @@ describe.each(["classic", "containerd"] as const)(
         expect(facts.byIndexDigest).toBe("no such image");
         expect(facts.arm64).toBe("no such image");
         expect(facts.repoDigests).toBe("[]");
+        expect(facts.importedRepoDigests).toBe("[]");
         expect(facts.loadEvents).toEqual([
           `load ${amd64.config} name=${amd64.config}`,
           `load ${anonymous.platforms[0]?.config} name=${anonymous.platforms[0]?.config}`,
@@ -351,14 +361,16 @@ describe.each(["classic", "containerd"] as const)(
         // index.json is what the containerd store reads; the id is the index digest, every platform kept.
         expect(facts.loadNamed).toBe("Loaded image: sandbox/multi:1");
         expect(facts.loadAnonymous).toBe(`Loaded image ID: ${anonymous.indexDigest}`);
-        expect(facts.id).toBe(shortIndex);
+        expect(facts.id).toBe(named.indexDigest);
         expect(facts.byConfigDigest).toBe("no such image");
         expect(facts.byManifestDigest).toBe("no such image");
-        expect(facts.byIndexDigest).toBe(shortIndex);
+        expect(facts.byIndexDigest).toBe(named.indexDigest);
         expect(facts.arm64).toBe(named.platforms[1]?.manifest);
-        expect(facts.repoDigests).toBe(`["sandbox/multi@${shortIndex}"]`);
+        expect(facts.repoDigests).toBe(`["sandbox/multi@${named.indexDigest}"]`);
+        // An imported image's id is its manifest digest, and it gets a digest reference too.
+        expect(facts.importedRepoDigests).toBe(`["sandbox/busybox@${facts.importedId}"]`);
         expect(facts.loadEvents).toEqual([
-          `load ${shortIndex} name=${shortIndex}`,
+          `load ${named.indexDigest} name=${named.indexDigest}`,
           `load ${anonymous.indexDigest} name=${anonymous.indexDigest}`,
         ]);
       }
