@@ -77,6 +77,17 @@ async function runningEngine(env: NodeJS.ProcessEnv): Promise<string | undefined
   }
 }
 
+/**
+ * The step's environment, with the installed current engine's bin/ last on PATH: the env of a
+ * run was made before this step installed it, and its `docker` may be the only CLI there is.
+ */
+function withEngineCli(ctx: Pick<StepContext, "env" | "paths">): NodeJS.ProcessEnv {
+  const bin = engineBinDir(ctx.paths);
+  const path = ctx.env.PATH ?? "";
+  if (!existsSync(bin) || path.split(":").includes(bin)) return ctx.env;
+  return { ...ctx.env, PATH: `${path}:${bin}` };
+}
+
 /** What setup found: the requested engine, the running one, the machine's installed one. */
 export async function engineFacts(
   ctx: Pick<StepContext, "settings" | "env">,
@@ -118,7 +129,7 @@ export const dockerEngine: Step = {
   id: "docker-engine",
   title: "Docker engine",
   async isDone(ctx) {
-    const running = await runningEngine(ctx.env);
+    const running = await runningEngine(withEngineCli(ctx));
     if (running === undefined) return false;
     // Asked for the current engine, an old one does not count: run() says what to do.
     return (
@@ -164,7 +175,7 @@ export const dockerEngine: Step = {
         : "/usr/bin/dockerd";
     const logFile = join(ctx.paths.logs, "dockerd.log");
     startDockerd({ dockerd, args: daemonArgs(ctx, engineBin), logFile, env: ctx.env });
-    if (!(await waitForDocker(ctx.env, 60_000))) {
+    if (!(await waitForDocker(withEngineCli(ctx), 60_000))) {
       throw new ToolchainError(ToolchainErrorCode.NotReady, "dockerd did not answer within 60 s.", {
         hint: `Read ${logFile} for the reason.`,
       });

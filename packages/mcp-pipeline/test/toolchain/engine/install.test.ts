@@ -17,6 +17,7 @@ import {
   installEngineArchivePart,
   installRunc,
 } from "../../../src/toolchain/engine/install.js";
+import { toolchainEnv } from "../../../src/toolchain/env.js";
 import { toolchainPaths } from "../../../src/toolchain/paths.js";
 import { loadSettings } from "../../../src/toolchain/settings.js";
 import { readProvenance } from "../../../src/toolchain/state.js";
@@ -121,6 +122,8 @@ describe("the current engine from Debian's archive", () => {
     });
     expect(provenance["docker-init"]?.archive?.package).toBe("tini-static");
     expect(provenance.ctr?.archive?.package).toBe("containerd");
+    // Its Docker CLI is on the toolchain's PATH, after the machine's own.
+    expect(toolchainEnv(ctx.paths, { PATH: "/usr/bin" }).PATH?.split(":").at(-1)).toBe(binDir());
     // Each index is fetched once for all four packages.
     expect(archive.requests.filter((r) => r.endsWith("/Packages.xz"))).toHaveLength(1);
   });
