@@ -197,7 +197,8 @@ export async function installRunc(ctx: EngineContext, canApt: boolean): Promise<
  * `currentEngine.docker`'s dockerd, docker-proxy and CLI, containerd with its shim and ctr,
  * and tini as docker-init from Debian's signed archive; runc built from the Go module proxy.
  * Never through dpkg or apt (apt only brings runc's build needs). Each part is skipped when its
- * binaries already say their pinned versions.
+ * binaries already say their pinned versions. iptables, which dockerd needs, comes from the
+ * machine's distribution when it is missing.
  */
 export async function installCurrentEngine(
   ctx: EngineContext,
@@ -205,4 +206,21 @@ export async function installCurrentEngine(
 ): Promise<void> {
   await installEngineArchivePart(ctx, options);
   await installRunc(ctx, options.canApt ?? false);
+  await ensureIptables(ctx, options.canApt ?? false);
+}
+
+/**
+ * dockerd programs its bridge networking and port publishing with iptables (Debian's docker.io
+ * depends on it); a minimal machine may lack it. Installed from the machine's own distribution.
+ */
+async function ensureIptables(ctx: EngineContext, canApt: boolean): Promise<void> {
+  // The toolchain's PATH has /usr/sbin and /sbin (toolchainEnv), where iptables lives.
+  if (which("iptables", ctx.env)) return;
+  if (!canApt)
+    throw new ToolchainError(
+      ToolchainErrorCode.Unsupported,
+      `Docker ${currentEngine.docker} needs iptables, and this machine has none.`,
+      { hint: "Install iptables (Debian's package `iptables`), then run setup again." },
+    );
+  await aptInstall(ctx, ["iptables"]);
 }

@@ -13,7 +13,9 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ToolchainError, ToolchainErrorCode } from "../../../src/host/errors.js";
 import {
+  engineBinaries,
   engineBinDir,
+  installCurrentEngine,
   installEngineArchivePart,
   installRunc,
 } from "../../../src/toolchain/engine/install.js";
@@ -241,5 +243,30 @@ describe("runc built from the Go module proxy", () => {
     );
     expect(error.hint).toMatch(/^Full log: .*log\. The build needs GOPROXY/);
     expect(existsSync(join(binDir(), "runc"))).toBe(false);
+  });
+});
+
+describe("what dockerd needs from the machine", () => {
+  it("stops naming iptables when the machine lacks it and setup may not install it, and passes once it is there", async () => {
+    // The engine already in the cache (every binary saying its pinned version): only iptables is left.
+    const bin = binDir();
+    mkdirSync(bin, { recursive: true });
+    for (const b of engineBinaries()) {
+      const says = b.name === "runc" ? `runc version ${b.version}` : `${b.name} ${b.version}`;
+      writeFileSync(join(bin, b.name), `#!/bin/sh\necho "${says}"\n`);
+      chmodSync(join(bin, b.name), 0o755);
+    }
+    const tools = join(root, "tools");
+    mkdirSync(tools);
+    const error = await failure(
+      installCurrentEngine(context({ PATH: `${tools}:/usr/bin:/bin` }), { canApt: false }),
+    );
+    expect(error.message).toBe("Docker 28.5.2 needs iptables, and this machine has none.");
+    expect(error.hint).toMatch(/Install iptables/);
+    // The control: with an iptables on PATH there is nothing left to do.
+    writeFileSync(join(tools, "iptables"), "#!/bin/sh\nexit 0\n");
+    chmodSync(join(tools, "iptables"), 0o755);
+    await installCurrentEngine(context({ PATH: `${tools}:/usr/bin:/bin` }), { canApt: false });
+    expect(archive.requests).toEqual([]);
   });
 });
