@@ -367,7 +367,7 @@ export function provenanceLine(p: Provenance): string {
       ? `, index valid until ${a.validUntil}`
       : "";
   const debian = a ? ` (Debian ${a.suite} ${a.package} ${a.version}${expired})` : "";
-  return `  ${p.tool.padEnd(15)}${p.source.padEnd(15)}${what} ${p.asset ?? ""}${debian} sha256 ${p.sha256.slice(0, 12)}… against ${p.checksumSource ?? "-"}${signed}`;
+  return `  ${p.tool.padEnd(Math.max(15, p.tool.length + 1))}${p.source.padEnd(15)}${what} ${p.asset ?? ""}${debian} sha256 ${p.sha256.slice(0, 12)}… against ${p.checksumSource ?? "-"}${signed}`;
 }
 
 /** The human table. */
