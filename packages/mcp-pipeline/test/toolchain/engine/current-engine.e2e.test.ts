@@ -297,6 +297,22 @@ describe.each(["classic", "containerd"] as const)(
           (id) => id.trim(),
           () => "no such image",
         );
+      const loadEventsFor = async (image: string) =>
+        (
+          await engine.docker([
+            "events",
+            "--since",
+            (since / 1000).toFixed(3),
+            "--until",
+            (Date.now() / 1000 + 1).toFixed(3),
+            "--filter",
+            `image=${image}`,
+            "--format",
+            "{{.Action}}",
+          ])
+        )
+          .split("\n")
+          .filter(Boolean).length;
       const facts = {
         loadNamed: loadedNamed.trim(),
         loadAnonymous: loadedAnonymous.trim(),
@@ -324,6 +340,11 @@ describe.each(["classic", "containerd"] as const)(
             "sandbox/busybox:1",
           ])
         ).trim(),
+        /** `docker events --filter image=<digest>` for the amd64 config digest and the index digest. */
+        eventsByImage: {
+          config: await loadEventsFor(amd64.config),
+          index: await loadEventsFor(named.indexDigest),
+        },
         loadEvents: (
           await engine.docker([
             "events",
@@ -353,6 +374,7 @@ describe.each(["classic", "containerd"] as const)(
         expect(facts.arm64).toBe("no such image");
         expect(facts.repoDigests).toBe("[]");
         expect(facts.importedRepoDigests).toBe("[]");
+        expect(facts.eventsByImage).toEqual({ config: 1, index: 0 });
         expect(facts.loadEvents).toEqual([
           `load ${amd64.config} name=${amd64.config}`,
           `load ${anonymous.platforms[0]?.config} name=${anonymous.platforms[0]?.config}`,
@@ -369,6 +391,7 @@ describe.each(["classic", "containerd"] as const)(
         expect(facts.repoDigests).toBe(`["sandbox/multi@${named.indexDigest}"]`);
         // An imported image's id is its manifest digest, and it gets a digest reference too.
         expect(facts.importedRepoDigests).toBe(`["sandbox/busybox@${facts.importedId}"]`);
+        expect(facts.eventsByImage).toEqual({ config: 0, index: 1 });
         expect(facts.loadEvents).toEqual([
           `load ${named.indexDigest} name=${named.indexDigest}`,
           `load ${anonymous.indexDigest} name=${anonymous.indexDigest}`,
