@@ -178,6 +178,19 @@ describe("the current engine from Debian's archive", () => {
     expect(installed()).toEqual([]);
   });
 
+  it("stops naming the file when a package no longer has a binary where the pin expects it", async () => {
+    publishEngine((p) =>
+      p.pkg === "containerd"
+        ? { ...p, files: p.files.filter((f) => !f.member.endsWith("/ctr")) }
+        : p,
+    );
+    const error = await failure(installEngineArchivePart(context(), { keyring: archive.keyring }));
+    expect(error.message).toContain(
+      "containerd_2.1.9+ds1-5_amd64.deb has no file at /usr/bin/ctr (Debian's packaging changed)",
+    );
+    expect(installed()).toEqual([]);
+  });
+
   it("stops with an integrity error naming the .deb when it is not what the signed index lists", async () => {
     const { debPaths } = publishEngine();
     const tini = debPaths.find((p) => p.includes("tini-static"));
