@@ -90,9 +90,9 @@ function withEngineCli(ctx: Pick<StepContext, "env" | "paths">): NodeJS.ProcessE
 
 /** What setup found: the requested engine, the running one, the machine's installed one. */
 export async function engineFacts(
-  ctx: Pick<StepContext, "settings" | "env">,
+  ctx: Pick<StepContext, "settings" | "env" | "paths">,
 ): Promise<EngineFacts> {
-  const running = await runningEngine(ctx.env);
+  const running = await runningEngine(withEngineCli(ctx));
   return {
     requested: ctx.settings.engine ?? "debian",
     running,
