@@ -28,6 +28,12 @@ export interface DockerdStart {
   /** stdout and stderr of dockerd (and the containerd it manages) are appended here. */
   logFile: string;
   env: NodeJS.ProcessEnv;
+  /**
+   * Start it in a network namespace of its own (`unshare --net`): a second daemon beside the
+   * machine's must not touch the host's links — started with `--bridge=none`, dockerd deletes
+   * `docker0`, the machine engine's bridge.
+   */
+  ownNetwork?: boolean;
 }
 
 /**
@@ -39,7 +45,11 @@ export interface DockerdStart {
 export function startDockerd(s: DockerdStart): number {
   const out = openSync(s.logFile, "a");
   try {
-    const child = spawn(s.dockerd, [...s.args], {
+    // unshare execs dockerd in place, so the pid is dockerd's.
+    const [command, args] = s.ownNetwork
+      ? ["unshare", ["--net", "--", s.dockerd, ...s.args]]
+      : [s.dockerd, [...s.args]];
+    const child = spawn(command, args, {
       detached: true,
       stdio: ["ignore", out, out],
       env: {

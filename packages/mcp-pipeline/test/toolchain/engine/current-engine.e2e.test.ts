@@ -64,7 +64,24 @@ const HEALTHCHECK =
 let rootfsTar: string;
 const timings: string[] = [];
 
+/** The host's network links and their addresses: what a sandboxed daemon must leave as it was. */
+const hostLinks = async (): Promise<string[]> =>
+  (await run("ip", ["-brief", "address", "show"]))
+    .split("\n")
+    // Name and addresses; not the state nor link-local addresses, which come and go with ports.
+    .map((line) =>
+      line
+        .trim()
+        .split(/\s+/)
+        .filter((f, i) => i !== 1 && !f.startsWith("fe80:"))
+        .join(" "),
+    )
+    .filter((line) => line !== "" && !line.startsWith("veth"))
+    .sort();
+let linksBefore: string[];
+
 beforeAll(async () => {
+  linksBefore = await hostLinks();
   // A tiny root filesystem: Debian's static busybox, from the same signed archive.
   const busybox = join(root, "busybox-bin");
   const outcome = await installPackagesFromDebianArchive(
@@ -447,6 +464,12 @@ describe("the machine's engine, as the contrast", () => {
 });
 
 describe("the sandbox, stopped", () => {
+  it("left the host's network as it was: the machine engine's docker0 and its address are there", async () => {
+    // Started outside a namespace of its own, a daemon with --bridge=none deletes docker0.
+    expect(await hostLinks()).toEqual(linksBefore);
+    expect(linksBefore.some((l) => l.startsWith("docker0 "))).toBe(true);
+  });
+
   it("leaves no process, mount or directory behind", async () => {
     for (const s of sandboxes) {
       await s.stop();

@@ -51,7 +51,8 @@ async function until(check: () => boolean, timeoutMs: number): Promise<boolean> 
 
 /**
  * A Docker daemon of the engine in `binDir`, beside the machine's: its own data root, exec root,
- * pidfile, socket, config file and managed containerd, all under `dir`; no bridge, no iptables
+ * pidfile, socket, config file and managed containerd, all under `dir`, in a network namespace of
+ * its own (with `--bridge=none` dockerd deletes the host's `docker0`); no bridge, no iptables
  * rules (containers run with `--network none`). `stop` ends everything it started and removes
  * `dir`, even after a failed start.
  */
@@ -106,6 +107,7 @@ export class SandboxEngine {
       ],
       logFile: this.logFile,
       env: this.env,
+      ownNetwork: true,
     });
     if (!(await waitForDocker(this.env, 60_000))) {
       const log = existsSync(this.logFile) ? readFileSync(this.logFile, "utf8") : "";
