@@ -5,6 +5,8 @@ import { ARCHES, allArches, foreignArches } from "../host/platforms.js";
 import { basicAuth, manifestDigest } from "../host/registry-api.js";
 import { renderTable } from "../host/terminal.js";
 import { DAGGER_ENGINE_IMAGE, engineImageVersion } from "./dagger-engine-image.js";
+import { dockerMajor } from "./engine/choice.js";
+import { currentEngineInstalled, engineBinDir } from "./engine/install.js";
 import { toolchainEnv } from "./env.js";
 import { detectMode } from "./mode.js";
 import type { Mode, ToolchainPaths } from "./settings.js";
@@ -18,7 +20,7 @@ import {
 } from "./state.js";
 import { mirrorPlatforms } from "./steps/base-images.js";
 import { registryStatus } from "./steps/registry.js";
-import { baseImages, versions } from "./versions.js";
+import { baseImages, currentEngine, versions } from "./versions.js";
 
 export interface Component {
   name: string;
@@ -68,14 +70,42 @@ async function versionOf(
 }
 
 const probes: Record<string, Probe> = {
-  docker: (env) =>
-    versionOf(
+  docker: async (env) => {
+    const r = await versionOf(
       "docker",
       ["version", "--format", "{{.Server.Version}}"],
       env,
       undefined,
       "start the Docker daemon (as root: `mcp-pipeline setup` installs and starts it)",
-    ),
+    );
+    const major = r.version ? dockerMajor(r.version) : undefined;
+    if (r.ok && major !== undefined && major < currentEngine.oldestKept)
+      return {
+        ...r,
+        detail: `out of support (older than ${currentEngine.oldestKept}; ignores HEALTHCHECK --start-interval); MCP_PIPELINE_ENGINE=current installs Docker ${currentEngine.docker} where no engine is installed`,
+      };
+    return r;
+  },
+  "current-engine": async (env, paths, _mode, settings) => {
+    const dir = engineBinDir(paths);
+    if (await currentEngineInstalled({ paths, env }))
+      return {
+        ok: true,
+        version: currentEngine.docker,
+        detail: `in ${dir} (containerd ${currentEngine.containerd}, runc ${currentEngine.runc})`,
+      };
+    if (settings.engine === "current")
+      return {
+        ok: false,
+        version: null,
+        detail: `Docker ${currentEngine.docker} is not (completely) in ${dir}; ${SETUP}`,
+      };
+    return {
+      ok: true,
+      version: null,
+      detail: `not installed (MCP_PIPELINE_ENGINE=current installs Docker ${currentEngine.docker} where no engine is)`,
+    };
+  },
   buildkit: async (env) => {
     const r = await versionOf(
       "docker",
@@ -337,7 +367,7 @@ export function provenanceLine(p: Provenance): string {
       ? `, index valid until ${a.validUntil}`
       : "";
   const debian = a ? ` (Debian ${a.suite} ${a.package} ${a.version}${expired})` : "";
-  return `  ${p.tool.padEnd(15)}${p.source.padEnd(15)}${what} ${p.asset ?? ""}${debian} sha256 ${p.sha256.slice(0, 12)}… against ${p.checksumSource ?? "-"}${signed}`;
+  return `  ${p.tool.padEnd(Math.max(15, p.tool.length + 1))}${p.source.padEnd(15)}${what} ${p.asset ?? ""}${debian} sha256 ${p.sha256.slice(0, 12)}… against ${p.checksumSource ?? "-"}${signed}`;
 }
 
 /** The human table. */

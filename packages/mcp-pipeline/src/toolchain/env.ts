@@ -1,12 +1,14 @@
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { ToolchainPaths } from "./settings.js";
+import { currentEngine } from "./versions.js";
 
 /** The system CA bundle on Debian/Ubuntu; where a TLS-inspecting proxy's CA is installed. */
 const SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 
 /**
  * The environment every toolchain command runs with: the toolchain's binaries
- * first on PATH, Go where the official tarball puts it, and Dagger quiet and
+ * first on PATH (and the installed current engine's last), Go where the official tarball puts it, and Dagger quiet and
  * offline-safe (no update check, no telemetry, no cloud nag, and the SDK uses
  * our CLI instead of downloading one). `NPM_CA_FILE` — the CA bundle image
  * builds hand to npm as a BuildKit secret — defaults to the system bundle.
@@ -22,6 +24,10 @@ export function toolchainEnv(
     "/usr/sbin",
     "/sbin",
   ];
+  // The engine setup installed (MCP_PIPELINE_ENGINE=current) brings a Docker CLI; last, so a
+  // machine's own docker, containerd and runc still come first.
+  const engineBin = join(paths.engine, currentEngine.docker, "bin");
+  if (existsSync(engineBin)) path.push(engineBin);
   return {
     ...base,
     PATH: [...new Set(path.join(":").split(":"))].filter(Boolean).join(":"),

@@ -163,3 +163,46 @@ export async function buildWithWrapper(b: WrapperBuild): Promise<void> {
     );
   }
 }
+
+export interface GoInstall {
+  /** The main package, e.g. `github.com/opencontainers/runc`. */
+  pkg: string;
+  version: string;
+  /** Where `go install` puts the binary. */
+  gobin: string;
+  tags?: readonly string[];
+  ldflags?: string;
+  /** Build with cgo (runc: its nsenter and seccomp packages are C). */
+  cgo?: boolean;
+  env: NodeJS.ProcessEnv;
+  logFile: string;
+  note: (text: string) => void;
+}
+
+/**
+ * `go install pkg@version` for a module whose go.mod has no replace directives: `go` downloads
+ * the module and its dependencies through the module proxy and checks each against the module's
+ * go.sum and the checksum database. Throws a CommandError with the tail of go's output.
+ */
+export async function goInstall(b: GoInstall): Promise<void> {
+  const go = goBinary(b.env);
+  mkdirSync(b.gobin, { recursive: true });
+  const env: NodeJS.ProcessEnv = {
+    ...b.env,
+    GOBIN: b.gobin,
+    CGO_ENABLED: b.cgo ? "1" : "0",
+    // The caller's -mod or -buildvcs flags mean nothing to `go install pkg@version`.
+    GOFLAGS: "-trimpath",
+  };
+  b.note(`go install ${b.pkg}@v${b.version}`);
+  await run(
+    go,
+    [
+      "install",
+      ...(b.tags?.length ? ["-tags", b.tags.join(",")] : []),
+      `-ldflags=-s -w ${b.ldflags ?? ""}`.trim(),
+      `${b.pkg}@v${b.version}`,
+    ],
+    { env, cwd: b.gobin, logFile: b.logFile },
+  );
+}

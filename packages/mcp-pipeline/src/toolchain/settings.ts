@@ -25,6 +25,8 @@ export interface ToolchainPaths {
   rootfs: string;
   downloads: string;
   registry: string;
+  /** Engines setup installed (`engine/<docker version>/bin`), beside, never over, the machine's. */
+  engine: string;
   state: string;
   /** `toolchain.json`: what setup produced, read by the pipeline and the tests. */
   stateFile: string;
@@ -54,6 +56,7 @@ export function toolchainPaths(env: NodeJS.ProcessEnv = process.env): ToolchainP
     rootfs: join(root, "rootfs"),
     downloads: join(root, "downloads"),
     registry: join(root, "registry"),
+    engine: join(root, "engine"),
     state: join(root, "state"),
     stateFile: join(root, "state", "toolchain.json"),
     registryAuthFile: join(root, "state", "registry-auth.json"),
@@ -87,6 +90,7 @@ const VARIABLES = {
   authPort: "MCP_PIPELINE_AUTH_PORT",
   runnerHost: "_EXPERIMENTAL_DAGGER_RUNNER_HOST",
   debianMirror: "DEBIAN_MIRROR",
+  engine: "MCP_PIPELINE_ENGINE",
 } as const;
 
 const Raw = z.object({
@@ -100,6 +104,12 @@ const Raw = z.object({
       error: "expected an http:// or https:// URL of a Debian mirror, or off",
     })
     .optional(),
+  /**
+   * Which Docker engine setup installs where a machine has none: `debian` (the default today,
+   * the distribution's docker.io) or `current` (Docker 28 from Debian's signed archive, see
+   * versions.ts `currentEngine`).
+   */
+  engine: z.enum(["debian", "current"], { error: "expected debian or current" }).optional(),
   runnerHost: z
     .string()
     .regex(/^[a-z][a-z0-9+.-]*:\/\/.+/, {

@@ -56,6 +56,74 @@ export const daggerModuleZip = {
  */
 const DEBIAN_SUITES = ["sid", "forky"] as const;
 
+/**
+ * The current Docker engine setup installs on request (`MCP_PIPELINE_ENGINE=current`) where a
+ * machine has none: Docker's daemon, CLI and containerd from Debian's signed archive (sid
+ * carries Docker 28.5.2 and containerd 2.1.9 built against glibc ≤ 2.34, so they run on Debian
+ * 12), tini as `docker-init`, and runc built from the Go module proxy — sid's runc 1.3.6 needs
+ * glibc 2.38. Installed into `<cache>/engine/<docker>/bin`, never through dpkg.
+ */
+export const currentEngine = {
+  docker: "28.5.2",
+  containerd: "2.1.9",
+  runc: "1.5.3",
+  tini: "0.19.0",
+  /** Suites to take the packages from, in order. */
+  suites: ["sid", "forky"],
+  /** The oldest Docker major a machine may keep: the first that honours `HEALTHCHECK --start-interval`. */
+  oldestKept: 25,
+} as const;
+
+/** The packages and binaries of the current engine (versions from `currentEngine`). */
+export const enginePackages = [
+  {
+    package: "docker.io",
+    version: currentEngine.docker,
+    binaries: [
+      { member: "usr/sbin/dockerd", name: "dockerd", versionArgs: ["--version"] },
+      { member: "usr/sbin/docker-proxy", name: "docker-proxy", versionArgs: ["--version"] },
+    ],
+  },
+  {
+    package: "docker-cli",
+    version: currentEngine.docker,
+    binaries: [{ member: "usr/bin/docker", name: "docker", versionArgs: ["--version"] }],
+  },
+  {
+    package: "containerd",
+    version: currentEngine.containerd,
+    binaries: [
+      { member: "usr/bin/containerd", name: "containerd", versionArgs: ["--version"] },
+      {
+        member: "usr/bin/containerd-shim-runc-v2",
+        name: "containerd-shim-runc-v2",
+        versionArgs: ["-v"],
+      },
+      { member: "usr/bin/ctr", name: "ctr", versionArgs: ["--version"] },
+    ],
+  },
+  {
+    // dockerd's `--init` runs `docker-init`; Debian links it to tini-static.
+    package: "tini-static",
+    version: currentEngine.tini,
+    binaries: [{ member: "usr/bin/tini-static", name: "docker-init", versionArgs: ["--version"] }],
+  },
+] as const;
+
+/**
+ * runc, built with cgo and seccomp (libseccomp from the machine's `libseccomp-dev`) from the Go
+ * module proxy by `go install`, checked against go.sum and the checksum database.
+ */
+export const runcBuild = {
+  name: "runc",
+  module: "github.com/opencontainers/runc",
+  pkg: "github.com/opencontainers/runc",
+  version: currentEngine.runc,
+  tags: ["seccomp"],
+  ldflags: `-X main.version=${currentEngine.runc}`,
+  versionArgs: ["--version"],
+} as const;
+
 /** Go module paths and the binary each produces (and the Debian package that has it, if one does). */
 export const goTools = [
   {

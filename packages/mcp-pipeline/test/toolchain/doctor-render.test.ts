@@ -57,4 +57,9 @@ describe("provenanceLine", () => {
       "  trivy          go-build       built from github.com/aquasecurity/trivy@v0.74.0 sha256 aaaaaaaaaaaa… against go.sum and the Go checksum database, checked by `go`",
     );
   });
+
+  it("keeps a space between a long tool name and its source", () => {
+    const shim: Provenance = { ...fromDebian, tool: "containerd-shim-runc-v2" };
+    expect(provenanceLine(shim)).toMatch(/^ {2}containerd-shim-runc-v2 debian-archive +verified /);
+  });
 });

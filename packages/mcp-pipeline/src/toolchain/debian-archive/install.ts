@@ -1,5 +1,5 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { execa } from "execa";
 import { ToolchainError, ToolchainErrorCode } from "../../host/errors.js";
 import { run, which } from "../../host/exec.js";
@@ -20,6 +20,24 @@ import { compareDotted, libcFloor } from "./version.js";
 /** Debian's archive keyring as the `debian-archive-keyring` package installs it. */
 export const DEBIAN_ARCHIVE_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
 
+/** One binary of a package: its path inside the .deb, its name once installed, and how it says its version. */
+export interface ArchiveBinary {
+  /** The binary's path inside the .deb, e.g. `usr/sbin/dockerd`. */
+  member: string;
+  /** Its name in the destination directory (and in the provenance records). */
+  name: string;
+  /** Arguments that make the binary print its version (the package's upstream version must be in the output). */
+  versionArgs: readonly string[];
+}
+
+/** A Debian package at a pinned upstream version, and the binaries to take from it. */
+export interface ArchivePackage {
+  package: string;
+  /** The pinned upstream version the package must be (see version.ts). */
+  version: string;
+  binaries: readonly ArchiveBinary[];
+}
+
 /** A tool Debian packages: which package, which file in it, and where to look. */
 export interface ArchiveTool {
   /** Its name in the toolchain's bin/. */
@@ -35,7 +53,8 @@ export interface ArchiveTool {
   versionArgs: readonly string[];
 }
 
-export interface ArchiveOptions {
+/** Where to look and what the machine is: everything but the destination. */
+export interface ArchiveSource {
   /** The mirror's root URL, e.g. `http://deb.debian.org/debian`. */
   mirror: string;
   keyring: string;
@@ -45,16 +64,24 @@ export interface ArchiveOptions {
   glibc: string | undefined;
   /** Where verified indexes are kept between runs (re-verified on every use) and scratch dirs go. */
   downloads: string;
-  /** Where the binary is installed. */
-  dest: string;
   env: NodeJS.ProcessEnv;
   logFile: string;
   note(text: string): void;
 }
 
+export interface ArchiveOptions extends ArchiveSource {
+  /** Where the binary is installed. */
+  dest: string;
+}
+
 /** Installed with its provenance, or not available (and why, for the user). */
 export type ArchiveOutcome =
   | { installed: true; provenance: Provenance }
+  | { installed: false; reason: string };
+
+/** Every binary installed, one provenance record each, or none installed (and why). */
+export type ArchivePackagesOutcome =
+  | { installed: true; provenance: Provenance[] }
   | { installed: false; reason: string };
 
 const NOTHING_INSTALLED = "Nothing was installed from Debian's archive.";
@@ -103,7 +130,7 @@ async function assertMatches(file: string, expected: IndexEntry, what: string, l
 async function verifiedIndex(
   suite: string,
   names: ReadonlySet<string>,
-  o: ArchiveOptions,
+  o: ArchiveSource,
   scratch: string,
 ): Promise<VerifiedIndex | { unavailable: string }> {
   const inReleaseUrl = `${o.mirror}/dists/${suite}/InRelease`;
@@ -168,7 +195,7 @@ async function decompress(file: string, out: string, env: NodeJS.ProcessEnv): Pr
 }
 
 /** Why a package version cannot run here, or undefined when it can (as far as Depends says). */
-function unsuitable(entry: PackageEntry, o: ArchiveOptions): string | undefined {
+function unsuitable(entry: PackageEntry, o: ArchiveSource): string | undefined {
   const floor = libcFloor(entry.depends);
   if (floor && o.glibc && compareDotted(floor, o.glibc) > 0)
     return `${entry.package} ${entry.version} needs glibc ≥ ${floor}, this machine has ${o.glibc}`;
@@ -177,22 +204,33 @@ function unsuitable(entry: PackageEntry, o: ArchiveOptions): string | undefined 
   return undefined;
 }
 
+/** Verified indexes by suite, each fetched and checked once per install. */
+type IndexCache = Map<string, Promise<VerifiedIndex | { unavailable: string }>>;
+
 /** Finds the pinned version in the first suite that has it, noting what the others have. */
 async function locate(
-  t: ArchiveTool,
-  o: ArchiveOptions,
+  p: ArchivePackage,
+  suites: readonly string[],
+  indexes: IndexCache,
+  names: ReadonlySet<string>,
+  o: ArchiveSource,
   scratch: string,
 ): Promise<{ index: VerifiedIndex; entry: PackageEntry } | { reason: string }> {
   const seen: string[] = [];
-  for (const suite of t.suites) {
-    const index = await verifiedIndex(suite, new Set([t.package]), o, scratch);
+  for (const suite of suites) {
+    let pending = indexes.get(suite);
+    if (!pending) {
+      pending = verifiedIndex(suite, names, o, scratch);
+      indexes.set(suite, pending);
+    }
+    const index = await pending;
     if ("unavailable" in index) {
       seen.push(`${suite}: ${index.unavailable}`);
       continue;
     }
-    const entry = findPinned(index.entries, t.package, t.version);
+    const entry = findPinned(index.entries, p.package, p.version);
     if (!entry) {
-      const there = index.entries.get(t.package)?.map((e) => e.version) ?? [];
+      const there = index.entries.get(p.package)?.map((e) => e.version) ?? [];
       seen.push(`${suite}: ${there.length ? there.join(", ") : "no such package"}`);
       continue;
     }
@@ -204,7 +242,7 @@ async function locate(
     return { index, entry };
   }
   return {
-    reason: `Debian's archive has no usable ${t.package} ${t.version} (${seen.join("; ")})`,
+    reason: `Debian's archive has no usable ${p.package} ${p.version} (${seen.join("; ")})`,
   };
 }
 
@@ -212,7 +250,7 @@ async function locate(
 async function fetchDeb(
   index: VerifiedIndex,
   entry: PackageEntry,
-  o: ArchiveOptions,
+  o: ArchiveSource,
   scratch: string,
 ): Promise<{ deb: string; url: string }> {
   if (!isSafePoolPath(entry.filename)) {
@@ -229,54 +267,70 @@ async function fetchDeb(
   return { deb, url };
 }
 
-/**
- * Unpacks the verified .deb into `scratch` (`dpkg-deb -x`: no maintainer scripts, no dpkg
- * database) and checks that its binary can run here: its glibc needs, then its version output.
- * Returns the binary and the glibc it needs, or why it cannot be used.
- */
-async function extractRunnable(
-  t: ArchiveTool,
-  deb: string,
-  o: ArchiveOptions,
-  scratch: string,
-): Promise<{ binary: string; glibcNeeded: string | undefined } | { reason: string }> {
-  const root = join(scratch, "root");
-  await run("dpkg-deb", ["-x", deb, root], { env: o.env, logFile: o.logFile });
-  const binary = join(root, t.member);
-  const from = `${t.tool} from ${basename(deb)}`;
-  if (!existsSync(binary) || !lstatSync(binary).isFile())
-    return { reason: `${basename(deb)} has no file at /${t.member} (Debian's packaging changed)` };
-  const glibcNeeded = highest(glibcNeeds(binary));
-  if (glibcNeeded && (!o.glibc || compareDotted(glibcNeeded, o.glibc) > 0))
-    return {
-      reason: `${from} needs glibc ${glibcNeeded}, this machine has ${o.glibc ?? "an unknown libc"}`,
-    };
-  let said: string;
-  try {
-    said = await run(binary, t.versionArgs, { env: o.env, timeoutMs: 20_000 });
-  } catch (err) {
-    return { reason: `${from} does not run here (${(err as Error).message.split("\n")[0]})` };
-  }
-  if (!said.includes(t.version))
-    return {
-      reason: `${from} reports ${JSON.stringify(said.split("\n")[0])}, not ${t.version}`,
-    };
-  return { binary, glibcNeeded };
+/** A binary unpacked from a verified .deb that runs here, and the glibc it needs. */
+interface RunnableBinary {
+  binary: ArchiveBinary;
+  file: string;
+  glibcNeeded: string | undefined;
 }
 
 /**
- * Installs `t` from Debian's archive when a suite has exactly its pinned version and the binary
- * runs here. The chain: InRelease signed by a key in the Debian archive keyring (gpgv) → the
- * Packages index's sha256 and size as InRelease lists them → the .deb's sha256 and size as the
- * index lists them → `dpkg-deb -x` into a scratch directory (dpkg's database is never touched)
- * → the binary's glibc needs against the machine's → its version output → installed into
- * `o.dest`. A failed check throws an Integrity error naming what failed, and nothing is
- * installed; a tool that is simply not there (or cannot run here) returns `installed: false`.
+ * Unpacks the verified .deb into its own directory under `scratch` (`dpkg-deb -x`: no
+ * maintainer scripts, no dpkg database) and checks that each wanted binary can run here: its
+ * glibc needs, then its version output. Returns the binaries, or why one cannot be used.
  */
-export async function installFromDebianArchive(
-  t: ArchiveTool,
-  o: ArchiveOptions,
-): Promise<ArchiveOutcome> {
+async function extractRunnable(
+  p: ArchivePackage,
+  deb: string,
+  o: ArchiveSource,
+  scratch: string,
+): Promise<RunnableBinary[] | { reason: string }> {
+  const root = join(scratch, `root-${p.package}`);
+  await run("dpkg-deb", ["-x", deb, root], { env: o.env, logFile: o.logFile });
+  const found: RunnableBinary[] = [];
+  for (const binary of p.binaries) {
+    const file = join(root, binary.member);
+    const from = `${binary.name} from ${basename(deb)}`;
+    if (!existsSync(file) || !lstatSync(file).isFile())
+      return {
+        reason: `${basename(deb)} has no file at /${binary.member} (Debian's packaging changed)`,
+      };
+    const glibcNeeded = highest(glibcNeeds(file));
+    if (glibcNeeded && (!o.glibc || compareDotted(glibcNeeded, o.glibc) > 0))
+      return {
+        reason: `${from} needs glibc ${glibcNeeded}, this machine has ${o.glibc ?? "an unknown libc"}`,
+      };
+    let said: string;
+    try {
+      said = await run(file, binary.versionArgs, { env: o.env, timeoutMs: 20_000 });
+    } catch (err) {
+      return { reason: `${from} does not run here (${(err as Error).message.split("\n")[0]})` };
+    }
+    if (!said.includes(p.version))
+      return {
+        reason: `${from} reports ${JSON.stringify(said.split("\n")[0])}, not ${p.version}`,
+      };
+    found.push({ binary, file, glibcNeeded });
+  }
+  return found;
+}
+
+/**
+ * Installs binaries of several Debian packages, each at its pinned upstream version, into
+ * `o.destDir` — all of them or none. For each package, the first suite that has exactly the pin
+ * (and declares no glibc newer than the machine's) is used. The chain, per package: InRelease
+ * signed by a key in the Debian archive keyring (gpgv) → the Packages index's sha256 and size as
+ * InRelease lists them → the .deb's sha256 and size as the index lists them → `dpkg-deb -x` into
+ * a scratch directory (dpkg's database is never touched) → each binary's glibc needs against the
+ * machine's → its version output. Only when every binary of every package passed are they copied
+ * into `o.destDir`. A failed check throws an Integrity error naming what failed; a package that
+ * is simply not there (or a binary that cannot run here) returns `installed: false` with why.
+ */
+export async function installPackagesFromDebianArchive(
+  packages: readonly ArchivePackage[],
+  suites: readonly string[],
+  o: ArchiveSource & { destDir: string },
+): Promise<ArchivePackagesOutcome> {
   for (const cmd of ["gpgv", "dpkg-deb"]) {
     if (!which(cmd, o.env)) return { installed: false, reason: `${cmd} is not installed` };
   }
@@ -284,41 +338,86 @@ export async function installFromDebianArchive(
     return { installed: false, reason: `no Debian archive keyring at ${o.keyring}` };
   const scratch = scratchDir(o.downloads);
   try {
-    const found = await locate(t, o, scratch);
-    if ("reason" in found) return { installed: false, reason: found.reason };
-    const { index, entry } = found;
-    const { deb, url } = await fetchDeb(index, entry, o, scratch);
-    const usable = await extractRunnable(t, deb, o, scratch);
-    if ("reason" in usable) return { installed: false, reason: usable.reason };
-    const binarySha256 = await sha256File(usable.binary);
-    installBinary(usable.binary, o.dest);
-    return {
-      installed: true,
-      provenance: {
-        tool: t.tool,
-        source: "debian-archive",
-        asset: basename(deb),
-        url,
-        sha256: entry.sha256,
-        checksumSource: `${index.inReleaseUrl} → ${index.indexPath}`,
-        signature: {
-          verified: true,
-          by: index.signers.map((s) => `${s.name || "key"} [${s.primary}]`).join("; "),
-        },
-        archive: {
-          suite: index.suite,
-          codename: index.release.codename,
-          package: entry.package,
-          version: entry.version,
-          indexDate: index.release.date,
-          validUntil: index.release.validUntil,
-          binarySha256,
-          glibcNeeded: usable.glibcNeeded,
-        },
-        at: new Date().toISOString(),
-      },
-    };
+    const indexes: IndexCache = new Map();
+    const names = new Set(packages.map((p) => p.package));
+    // Every package is located first: a missing one costs no download of the others.
+    const located: { p: ArchivePackage; index: VerifiedIndex; entry: PackageEntry }[] = [];
+    for (const p of packages) {
+      const found = await locate(p, suites, indexes, names, o, scratch);
+      if ("reason" in found) return { installed: false, reason: found.reason };
+      located.push({ p, ...found });
+    }
+    const ready: {
+      index: VerifiedIndex;
+      entry: PackageEntry;
+      url: string;
+      deb: string;
+      binaries: RunnableBinary[];
+    }[] = [];
+    for (const { p, index, entry } of located) {
+      const { deb, url } = await fetchDeb(index, entry, o, scratch);
+      const binaries = await extractRunnable(p, deb, o, scratch);
+      if ("reason" in binaries) return { installed: false, reason: binaries.reason };
+      ready.push({ index, entry, url, deb, binaries });
+    }
+    const provenance: Provenance[] = [];
+    const at = new Date().toISOString();
+    for (const { index, entry, url, deb, binaries } of ready) {
+      for (const b of binaries) {
+        provenance.push({
+          tool: b.binary.name,
+          source: "debian-archive",
+          asset: basename(deb),
+          url,
+          sha256: entry.sha256,
+          checksumSource: `${index.inReleaseUrl} → ${index.indexPath}`,
+          signature: {
+            verified: true,
+            by: index.signers.map((s) => `${s.name || "key"} [${s.primary}]`).join("; "),
+          },
+          archive: {
+            suite: index.suite,
+            codename: index.release.codename,
+            package: entry.package,
+            version: entry.version,
+            indexDate: index.release.date,
+            validUntil: index.release.validUntil,
+            binarySha256: await sha256File(b.file),
+            glibcNeeded: b.glibcNeeded,
+          },
+          at,
+        });
+      }
+    }
+    for (const { binaries } of ready)
+      for (const b of binaries) installBinary(b.file, join(o.destDir, b.binary.name));
+    return { installed: true, provenance };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * Installs one tool's binary from Debian's archive (see installPackagesFromDebianArchive) at
+ * `o.dest`, when a suite has exactly its pinned version and the binary runs here.
+ */
+export async function installFromDebianArchive(
+  t: ArchiveTool,
+  o: ArchiveOptions,
+): Promise<ArchiveOutcome> {
+  const outcome = await installPackagesFromDebianArchive(
+    [
+      {
+        package: t.package,
+        version: t.version,
+        binaries: [{ member: t.member, name: basename(o.dest), versionArgs: t.versionArgs }],
+      },
+    ],
+    t.suites,
+    { ...o, destDir: dirname(o.dest) },
+  );
+  if (!outcome.installed) return outcome;
+  const [record] = outcome.provenance;
+  if (!record) throw new Error("installPackagesFromDebianArchive installed nothing");
+  return { installed: true, provenance: { ...record, tool: t.tool } };
 }

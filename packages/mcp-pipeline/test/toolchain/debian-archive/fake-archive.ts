@@ -92,33 +92,69 @@ export class FakeArchive {
     /** The binary to ship instead of the script (a real ELF file). */
     binary?: Buffer;
   }): { debPath: string; indexPath: string; release: string; packages: string } {
+    const { debPaths, ...rest } = this.publishPackages(opts.suite, [
+      {
+        pkg: opts.pkg,
+        version: opts.version,
+        ...(opts.depends ? { depends: opts.depends } : {}),
+        files: [
+          { member: opts.member, says: opts.says, ...(opts.binary ? { binary: opts.binary } : {}) },
+        ],
+      },
+    ]);
+    return { debPath: debPaths[0] as string, ...rest };
+  }
+
+  /**
+   * Publishes `suite` with several packages, each with files that are scripts printing what
+   * they `say` (or a given binary). Replaces whatever was served before.
+   */
+  publishPackages(
+    suite: string,
+    pkgs: readonly {
+      pkg: string;
+      version: string;
+      depends?: string;
+      files: readonly { member: string; says: string; binary?: Buffer }[];
+    }[],
+  ): { debPaths: string[]; indexPath: string; release: string; packages: string } {
     this.files.clear();
-    const build = mkdtempSync(join(this.root, "deb-"));
-    mkdirSync(join(build, "DEBIAN"));
-    writeFileSync(
-      join(build, "DEBIAN", "control"),
-      `Package: ${opts.pkg}\nVersion: ${opts.version}\nArchitecture: amd64\nMaintainer: Test <t@example.test>\nDescription: fake\n`,
-    );
-    const bin = join(build, opts.member);
-    mkdirSync(join(bin, ".."), { recursive: true });
-    writeFileSync(bin, opts.binary ?? `#!/bin/sh\necho "${opts.says}"\n`);
-    chmodSync(bin, 0o755);
-    const debFile = join(this.root, `${opts.pkg}.deb`);
-    execFileSync("dpkg-deb", ["--root-owner-group", "-Zgzip", "--build", build, debFile], {
-      stdio: "ignore",
-    });
-    const deb = readFileSync(debFile);
-    const debPath = `pool/main/${opts.pkg[0]}/${opts.pkg}/${opts.pkg}_${opts.version}_amd64.deb`;
-    const packages = [
+    const stanzas = [
       `Package: unrelated\nVersion: 1.0-1\nArchitecture: amd64\nFilename: pool/main/u/unrelated/unrelated_1.0-1_amd64.deb\nSize: 1\nSHA256: ${"0".repeat(64)}\n`,
-      `Package: ${opts.pkg}\nVersion: ${opts.version}\nArchitecture: amd64\nDepends: ${opts.depends ?? "libc6 (>= 2.34)"}\nFilename: ${debPath}\nSize: ${deb.length}\nSHA256: ${sha256Of(deb)}\n`,
-    ].join("\n");
+    ];
+    const debPaths: string[] = [];
+    for (const p of pkgs) {
+      const build = mkdtempSync(join(this.root, "deb-"));
+      mkdirSync(join(build, "DEBIAN"));
+      writeFileSync(
+        join(build, "DEBIAN", "control"),
+        `Package: ${p.pkg}\nVersion: ${p.version}\nArchitecture: amd64\nMaintainer: Test <t@example.test>\nDescription: fake\n`,
+      );
+      for (const f of p.files) {
+        const bin = join(build, f.member);
+        mkdirSync(join(bin, ".."), { recursive: true });
+        writeFileSync(bin, f.binary ?? `#!/bin/sh\necho "${f.says}"\n`);
+        chmodSync(bin, 0o755);
+      }
+      const debFile = join(this.root, `${p.pkg}.deb`);
+      execFileSync("dpkg-deb", ["--root-owner-group", "-Zgzip", "--build", build, debFile], {
+        stdio: "ignore",
+      });
+      const deb = readFileSync(debFile);
+      const debPath = `pool/main/${p.pkg[0]}/${p.pkg}/${p.pkg}_${p.version}_amd64.deb`;
+      stanzas.push(
+        `Package: ${p.pkg}\nVersion: ${p.version}\nArchitecture: amd64\nDepends: ${p.depends ?? "libc6 (>= 2.34)"}\nFilename: ${debPath}\nSize: ${deb.length}\nSHA256: ${sha256Of(deb)}\n`,
+      );
+      this.serve(debPath, deb);
+      debPaths.push(debPath);
+    }
+    const packages = stanzas.join("\n");
     const xz = execFileSync("xz", ["-c"], { input: Buffer.from(packages) });
     const indexPath = "main/binary-amd64/Packages.xz";
     const release = [
       "Origin: Test",
-      `Suite: ${opts.suite}`,
-      `Codename: ${opts.suite}`,
+      `Suite: ${suite}`,
+      `Codename: ${suite}`,
       "Date: Fri, 30 Oct 2026 08:08:01 UTC",
       "Valid-Until: Fri, 06 Nov 2026 08:08:01 UTC",
       "SHA256:",
@@ -126,10 +162,9 @@ export class FakeArchive {
       ` ${sha256Of(xz)} ${xz.length} ${indexPath}`,
       "",
     ].join("\n");
-    this.serve(`dists/${opts.suite}/InRelease`, this.sign(release));
-    this.serve(`dists/${opts.suite}/${indexPath}`, xz);
-    this.serve(debPath, deb);
-    return { debPath, indexPath, release, packages };
+    this.serve(`dists/${suite}/InRelease`, this.sign(release));
+    this.serve(`dists/${suite}/${indexPath}`, xz);
+    return { debPaths, indexPath, release, packages };
   }
 
   /** Serves `body` at `path` under the mirror root. */

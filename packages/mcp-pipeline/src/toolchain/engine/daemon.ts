@@ -1,0 +1,68 @@
+import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { dirname } from "node:path";
+import { succeeds } from "../../host/exec.js";
+
+/** True when a Docker daemon answers (on `DOCKER_HOST` of `env`, else the default socket). */
+export async function dockerAnswers(env: NodeJS.ProcessEnv): Promise<boolean> {
+  return succeeds("docker", ["version", "--format", "{{.Server.Version}}"], {
+    env,
+    timeoutMs: 10_000,
+  });
+}
+
+/** Polls until a daemon answers or `timeoutMs` passes. */
+export async function waitForDocker(env: NodeJS.ProcessEnv, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await dockerAnswers(env)) return true;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return false;
+}
+
+export interface DockerdStart {
+  /** The dockerd binary. Its directory goes first on dockerd's PATH. */
+  dockerd: string;
+  args: readonly string[];
+  /** stdout and stderr of dockerd (and the containerd it manages) are appended here. */
+  logFile: string;
+  env: NodeJS.ProcessEnv;
+  /**
+   * Start it in a network namespace of its own (`unshare --net`): a second daemon beside the
+   * machine's must not touch the host's links — started with `--bridge=none`, dockerd deletes
+   * `docker0`, the machine engine's bridge.
+   */
+  ownNetwork?: boolean;
+}
+
+/**
+ * Starts dockerd in the background, detached from this process. dockerd finds containerd,
+ * containerd-shim-runc-v2, runc and docker-init on its PATH: with the binary's own directory
+ * first, an engine installed into the cache uses its own, never the machine's older ones.
+ * Returns the process id.
+ */
+export function startDockerd(s: DockerdStart): number {
+  const out = openSync(s.logFile, "a");
+  try {
+    // unshare execs dockerd in place, so the pid is dockerd's.
+    const [command, args] = s.ownNetwork
+      ? ["unshare", ["--net", "--", s.dockerd, ...s.args]]
+      : [s.dockerd, [...s.args]];
+    const child = spawn(command, args, {
+      detached: true,
+      stdio: ["ignore", out, out],
+      env: {
+        ...s.env,
+        PATH: `${dirname(s.dockerd)}:${s.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}`,
+      },
+    });
+    // A binary that cannot start is reported below (no pid), not as an unhandled 'error' event.
+    child.on("error", () => undefined);
+    child.unref();
+    if (child.pid === undefined) throw new Error(`${s.dockerd} did not start`);
+    return child.pid;
+  } finally {
+    closeSync(out);
+  }
+}
