@@ -26,8 +26,13 @@ const DOCUMENT_BYTES = 4 * 1024 * 1024;
 
 /** An OCI image tarball's index, image manifest and config digest, read in one pass. */
 export interface OciImage {
-  /** The image config's digest: Docker's image id once loaded. */
+  /** The image config's digest: Docker's image id once loaded into the classic image store. */
   configDigest: string;
+  /**
+   * The digest `index.json` names first (a manifest, or an image index): Docker's image id once
+   * loaded into the containerd image store.
+   */
+  topDigest: string;
   layers: OciDescriptor[];
 }
 
@@ -69,7 +74,7 @@ export async function readOciImage(tarball: string): Promise<OciImage> {
   const layers = manifest.layers ?? [];
   if (layers.length === 0) throw new Error(`${tarball} has an image without layers`);
   if (!manifest.config) throw new Error(`${tarball} has an image without a config`);
-  return { configDigest: manifest.config.digest, layers };
+  return { configDigest: manifest.config.digest, topDigest: first.digest, layers };
 }
 
 /** Sum of the layer blobs in an OCI image tarball: what a registry stores and a pull downloads. */

@@ -9,8 +9,9 @@ import {
   type Platform,
 } from "@dagger.io/dagger";
 import type { Config } from "../config/schema.js";
-import { docker, tryDocker } from "../docker/docker.js";
-import { type ImageFacts, measureImage, readOciImage } from "../docker/image-facts.js";
+import { docker } from "../docker/docker.js";
+import { type ImageFacts, measureImage } from "../docker/image-facts.js";
+import { loadImageOnce } from "../docker/load.js";
 import type { Labels } from "../git/run-facts.js";
 import { NEVER_UPLOAD } from "../replay/context-hash.js";
 import { buildErrorFrom } from "./build-failure.js";
@@ -104,23 +105,6 @@ export function buildPlatforms(
 }
 
 /**
- * Loads an exported image into Docker unless Docker already has it (the same
- * config digest is the same image id), and returns its id.
- */
-async function loadOnce(tarball: string): Promise<string> {
-  const { configDigest } = await readOciImage(tarball);
-  if (
-    (await tryDocker(["image", "inspect", "--format", "{{.Id}}", configDigest]))?.trim() ===
-    configDigest
-  )
-    return configDigest;
-  const loaded = await docker(["load", "-q", "-i", tarball]);
-  const id = /sha256:[0-9a-f]{64}/.exec(loaded)?.[0];
-  if (!id) throw new Error(`docker load did not report an image id: ${loaded}`);
-  return id;
-}
-
-/**
  * Builds the Dockerfile with Dagger for every configured platform (see
  * `buildPlatforms`), OCI labels filled from git, then exports one of them —
  * the engine's own platform when configured — as a tarball and loads it into
@@ -162,7 +146,7 @@ export async function build(inputs: BuildInputs, client: Client = dag): Promise<
     const native = image === ordered[0];
     const { suffix, tarball } = image;
     await exported[i];
-    const id = await loadOnce(tarball);
+    const id = await loadImageOnce(tarball);
     const localRef = `${inputs.config.image.name}:pipeline${suffix}`;
     await docker(["tag", id, localRef]);
     images.push({

@@ -68,6 +68,7 @@ describe("compressedSize", () => {
     });
     expect(await readOciImage(tarball)).toEqual({
       configDigest: "sha256:c0",
+      topDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
       layers: [layer(`sha256:${"f".repeat(64)}`, 5 * 1024 * 1024)],
     });
   });

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadImageOnce } from "../../../src/ci/docker/load.js";
 import { run } from "../../../src/host/exec.js";
 import { hostGlibc } from "../../../src/toolchain/debian-archive/elf-glibc.js";
 import {
@@ -284,6 +285,63 @@ describe.each(["classic", "containerd"] as const)(
       expect(startToHealthyMs).toBeLessThanOrEqual(2000);
       await engine.docker(["rm", "-f", id]);
     }, 180_000);
+
+    it("lets the pipeline load an exported image once and find it again by this store's id", async () => {
+      const layer = readFileSync(rootfsTar);
+      const exported = await writeOciTarball(join(engine.dir, "export.tar"), {
+        layer,
+        platforms: ["linux/amd64", "linux/arm64"],
+        cmd: ["/bin/sleep", "602"],
+      });
+      const named = join(engine.dir, "export-named.tar");
+      await writeOciTarball(named, {
+        name: "docker.io/sandbox/exported:1",
+        layer,
+        platforms: ["linux/amd64", "linux/arm64"],
+        cmd: ["/bin/sleep", "603"],
+      });
+      const since = (Date.now() / 1000 - 1).toFixed(3);
+      // The pipeline's Docker CLI calls take the process's environment: point it at the sandbox.
+      const saved = { DOCKER_HOST: process.env.DOCKER_HOST, PATH: process.env.PATH };
+      Object.assign(process.env, { DOCKER_HOST: engine.env.DOCKER_HOST, PATH: engine.env.PATH });
+      try {
+        const first = await loadImageOnce(join(engine.dir, "export.tar"));
+        expect(await loadImageOnce(join(engine.dir, "export.tar"))).toBe(first);
+        // The classic store keeps the first platform (Docker's manifest.json) under its config
+        // digest; the containerd store the whole index under the digest index.json names.
+        expect(first).toBe(
+          store === "classic" ? exported.platforms[0]?.config : exported.indexDigest,
+        );
+        const fromName = await loadImageOnce(named);
+        expect(fromName).toBe(
+          (await engine.docker(["image", "inspect", "-f", "{{.Id}}", "sandbox/exported:1"])).trim(),
+        );
+        expect(await loadImageOnce(named)).toBe(fromName);
+      } finally {
+        for (const [k, v] of Object.entries(saved))
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+      }
+      const loads = (
+        await engine.docker([
+          "events",
+          "--since",
+          since,
+          "--until",
+          (Date.now() / 1000 + 1).toFixed(3),
+          "--filter",
+          "type=image",
+          "--filter",
+          "event=load",
+          "--format",
+          "{{.Action}}",
+        ])
+      )
+        .split("\n")
+        .filter(Boolean);
+      // Two tarballs, each loaded once; the second call found each by its id.
+      expect(loads).toHaveLength(2);
+    }, 120_000);
 
     it("gives loaded and imported images the ids this store gives them", async () => {
       const layer = readFileSync(rootfsTar);
