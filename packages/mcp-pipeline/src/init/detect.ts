@@ -155,9 +155,7 @@ export function nodeSdkLine(pkg: string, lock: string): SdkLine | undefined {
     server: undefined,
     sdk: undefined,
   };
-  const packages = lock
-    ? ((JSON.parse(lock) as { packages?: Record<string, { version?: string }> }).packages ?? {})
-    : {};
+  const packages = lockedPackages(lock);
   for (const [path, entry] of Object.entries(packages)) {
     const name = /(?:^|\/)node_modules\/@modelcontextprotocol\/(server|sdk)$/.exec(path)?.[1] as
       | "server"
@@ -191,6 +189,17 @@ export function nodeSdkLine(pkg: string, lock: string): SdkLine | undefined {
     };
   }
   return undefined;
+}
+
+/** The `packages` of a package-lock.json (v2, v3); none when there is no lockfile or it is unreadable. */
+function lockedPackages(lock: string): Record<string, { version?: string }> {
+  if (!lock) return {};
+  try {
+    return (JSON.parse(lock) as { packages?: Record<string, { version?: string }> }).packages ?? {};
+  } catch {
+    // A lockfile mid-merge says nothing reliable; package.json's ranges are read instead.
+    return {};
+  }
 }
 
 /**

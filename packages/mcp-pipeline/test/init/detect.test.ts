@@ -171,6 +171,13 @@ describe("the SDK line and the revisions it speaks", () => {
     );
   });
 
+  it("falls back to package.json's range when the lockfile cannot be read", () => {
+    const pkg = manifest({ "@modelcontextprotocol/sdk": "^1.20.0" });
+    expect(nodeSdkLine(pkg, "<<<<<<< HEAD\n{")?.why).toBe(
+      "package.json (^1.20.0): @modelcontextprotocol/sdk 1.20.0, the v1 SDK, implements up to 2025-11-25",
+    );
+  });
+
   it("claims only 2025-11-25 for a Python server on mcp 1.x, and both on mcp 2.x", () => {
     const v1 = { revisions: ["2025-11-25"] };
     const v2 = { revisions: ["2026-07-28", "2025-11-25"] };
