@@ -47,16 +47,20 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
  * `GET /health` requires `Authorization: Bearer <serviceAuthToken>`.
  */
 export function createBackendServer(deps: BackendDeps): Server {
+  // Timing every request costs a closure and a listener each; only a debug log reads it.
+  const logRequests = deps.logger.enabled("debug");
   const server = createServer((req, res) => {
-    const started = performance.now();
-    res.once("close", () => {
-      deps.logger.debug("request", {
-        method: req.method,
-        path: req.url,
-        status: res.statusCode,
-        ms: Math.round((performance.now() - started) * 10) / 10,
+    if (logRequests) {
+      const started = performance.now();
+      res.once("close", () => {
+        deps.logger.debug("request", {
+          method: req.method,
+          path: req.url,
+          status: res.statusCode,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+        });
       });
-    });
+    }
     handle(deps, req, res).catch((error: unknown) => respondWithError(deps, req, res, error));
   });
   // Bound how long a slow or stalled client may hold a connection.

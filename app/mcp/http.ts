@@ -49,8 +49,10 @@ export function createMcpHttpServer(options: McpHttpOptions): Server {
     options.allowedHosts.map((host) => hostnameFromHostHeader(host) ?? normalizeHostname(host)),
   );
   const exchange = createMcpExchange(options);
+  // Timing every request costs a closure and a listener each; only a debug log reads it.
+  const logRequests = options.logger.enabled("debug");
   const server = createServer((req, res) => {
-    logWhenDone(options.logger, req, res);
+    if (logRequests) logWhenDone(options.logger, req, res);
     route(options, allowed, exchange, req, res).catch((error: unknown) => {
       options.logger.error("request failed", { method: req.method, path: req.url, error });
       sendJson(res, 500, rpcError(-32603, "Internal server error"));

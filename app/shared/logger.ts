@@ -15,6 +15,8 @@ export interface Logger {
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
+  /** Whether lines at `level` are written: lets a caller skip work done only for a log line. */
+  enabled(level: Exclude<LogLevel, "silent">): boolean;
 }
 
 export interface LoggerOptions {
@@ -50,6 +52,7 @@ export function createLogger(options: LoggerOptions): Logger {
     info: (msg, fields) => emit("info", msg, fields),
     warn: (msg, fields) => emit("warn", msg, fields),
     error: (msg, fields) => emit("error", msg, fields),
+    enabled: (level) => SEVERITY[level] >= threshold,
   };
 }
 

@@ -48,6 +48,40 @@ async function create(title: string, extra: Record<string, unknown> = {}): Promi
   return json as Task;
 }
 
+describe("request log lines", () => {
+  it("logs each request with its status and time at debug, and none at info", async () => {
+    const debug = recordingLogger("debug");
+    const info = recordingLogger("info");
+    const logged = await Promise.all(
+      [debug, info].map(async ({ logger }) => {
+        const own = await makeTempDir("todo-backend-log-");
+        return { dir: own, backend: await startBackend(own.path, { logger }) };
+      }),
+    );
+    try {
+      for (const { backend: running } of logged) {
+        expect((await fetch(`${running.url}/health`)).status).toBe(200);
+      }
+      await expect
+        .poll(() => debug.records().filter((record) => record.msg === "request"))
+        .toEqual([
+          expect.objectContaining({
+            method: "GET",
+            path: "/health",
+            status: 200,
+            ms: expect.any(Number),
+          }),
+        ]);
+      expect(info.records().filter((record) => record.msg === "request")).toEqual([]);
+    } finally {
+      for (const { dir: own, backend: running } of logged) {
+        await running.close();
+        await own.remove();
+      }
+    }
+  });
+});
+
 describe("todo backend HTTP API", () => {
   it("answers GET /health without a token", async () => {
     const { status, json } = await call("GET", "/health", undefined, null);

@@ -53,6 +53,35 @@ async function expectHealthy(port: number): Promise<void> {
   expect((await rawRequest({ port, path: "/health" })).status).toBe(200);
 }
 
+describe("request log lines", () => {
+  it("logs each request with its status and time at debug, and none at info", async () => {
+    const debug = recordingLogger("debug");
+    const info = recordingLogger("info");
+    const servers = [
+      await startMcp(backend.url, { logger: debug.logger }),
+      await startMcp(backend.url, { logger: info.logger }),
+    ];
+    try {
+      for (const server of servers) {
+        expect((await rawRequest({ port: server.port, path: "/health" })).status).toBe(200);
+      }
+      await expect
+        .poll(() => debug.records().filter((record) => record.msg === "request"))
+        .toEqual([
+          expect.objectContaining({
+            method: "GET",
+            path: "/health",
+            status: 200,
+            ms: expect.any(Number),
+          }),
+        ]);
+      expect(info.records().filter((record) => record.msg === "request")).toEqual([]);
+    } finally {
+      await Promise.all(servers.map((server) => server.close()));
+    }
+  });
+});
+
 describe("MCP HTTP endpoints", () => {
   it("answers /health without touching the backend and /ready when the backend answers", async () => {
     const health = await rawRequest({

@@ -23,6 +23,15 @@ describe("createLogger", () => {
     expect(lines).toHaveLength(1);
   });
 
+  it("says which levels it writes, so a caller can skip work done only for a line", () => {
+    const { logger } = capture("info");
+    expect(logger.enabled("debug")).toBe(false);
+    expect(logger.enabled("info")).toBe(true);
+    expect(logger.enabled("error")).toBe(true);
+    expect(capture("debug").logger.enabled("debug")).toBe(true);
+    expect(createLogger({ name: "off", level: "silent" }).enabled("error")).toBe(false);
+  });
+
   it("redacts values under secret-looking keys", () => {
     const { logger, records } = capture();
     logger.info("request", { headers: { authorization: "Bearer abc", accept: "json" } });

@@ -1,5 +1,5 @@
 import { connect } from "node:net";
-import { createLogger, type Logger } from "../../../app/shared/logger.js";
+import { createLogger, type Logger, type LogLevel } from "../../../app/shared/logger.js";
 
 /**
  * POSTs `body` to `url` `times` times with fetch — one after another, or all at once — and
@@ -114,8 +114,11 @@ export function sendUntilClosed(
 }
 
 /** A logger that keeps its records, for asserting what a server reported. */
-export function recordingLogger(): { logger: Logger; records: () => Record<string, unknown>[] } {
+export function recordingLogger(level: LogLevel = "debug"): {
+  logger: Logger;
+  records: () => Record<string, unknown>[];
+} {
   const lines: string[] = [];
-  const logger = createLogger({ name: "test", level: "debug", write: (line) => lines.push(line) });
+  const logger = createLogger({ name: "test", level, write: (line) => lines.push(line) });
   return { logger, records: () => lines.map((line) => JSON.parse(line)) };
 }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import writeFileAtomic from "write-file-atomic";
-import { Document } from "yaml";
+import { Document, Pair, Scalar, type YAMLMap, YAMLSeq } from "yaml";
 import { PACKAGE_ROOT } from "../package-root.js";
 import { type RepositoryFacts, readRepository } from "./detect.js";
 
@@ -59,11 +59,27 @@ export function renderConfig(facts: RepositoryFacts): string {
     ` yaml-language-server: $schema=./node_modules/${name}/schema/pipeline.config.schema.json`,
     ` Written by \`${name} init\` from this repository; every field and its default: docs/configuration.md`,
   ].join("\n");
-  const mcp = doc.get("mcp", true) as { commentBefore?: string } | undefined;
+  const mcp = doc.get("mcp", true) as YAMLMap | undefined;
   if (mcp) {
     mcp.commentBefore = ` An MCP server (${facts.mcp.evidence}): conformance and the tool contract are checked.`;
+    const { revisions, revisionsWhy } = facts.mcp;
+    if (revisions) {
+      // Written out even when it is the default, so the file says what the server claims and why.
+      const key = new Scalar("revisions");
+      key.commentBefore = ` ${revisionsWhy}.`;
+      const list = new YAMLSeq();
+      list.flow = true;
+      for (const revision of revisions) {
+        const item = new Scalar(revision);
+        item.type = Scalar.QUOTE_DOUBLE;
+        list.items.push(item);
+      }
+      (mcp as YAMLMap).items.push(new Pair(key, list));
+    } else if (revisionsWhy) {
+      mcp.comment = ` mcp.revisions is left at its default: ${revisionsWhy}.`;
+    }
   }
-  return doc.toString({ lineWidth: 100 });
+  return doc.toString({ lineWidth: 100, flowCollectionPadding: false });
 }
 
 /** The workflow that runs the pipeline on pull requests, the default branch and release tags. */

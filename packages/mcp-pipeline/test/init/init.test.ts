@@ -50,6 +50,7 @@ describe("init", () => {
       port: 3000,
     });
     expect(config.mcp?.path).toBe("/mcp");
+    expect(config.mcp?.revisions).toEqual(["2025-11-25"]);
     expect(text).toContain("An MCP server (package.json depends on @modelcontextprotocol/sdk)");
   });
 
@@ -100,6 +101,34 @@ describe("init", () => {
     const forced = await initRepository(dir, { force: true, dryRun: false });
     expect(forced.files.map((f) => f.outcome)).toEqual(["written", "written"]);
     expect(loadConfig({ cwd: dir, env: {} }).image.name).toBe("kept");
+  });
+
+  it("claims the revisions the corpus apps were measured to speak, saying why", async () => {
+    for (const app of ["node-mcp-everything", "python-mcp-notes"]) {
+      const corpus = join(import.meta.dirname, "../corpus", app);
+      const result = await initRepository(corpus, { force: false, dryRun: true });
+      const written = parse(result.files[0]?.text ?? "");
+      const measured = parse(readFileSync(join(corpus, CONFIG_FILE), "utf8"));
+      expect(written.mcp.revisions, app).toEqual(measured.mcp.revisions);
+    }
+    const v1 = await initRepository(join(import.meta.dirname, "../corpus/node-mcp-everything"), {
+      force: false,
+      dryRun: true,
+    });
+    expect(v1.files[0]?.text).toContain(
+      '  # package-lock.json: @modelcontextprotocol/sdk 1.32.2, the v1 SDK, implements up to 2025-11-25.\n  revisions: ["2025-11-25"]\n',
+    );
+  });
+
+  it("leaves mcp.revisions at its default with a comment when the SDK line cannot be read", async () => {
+    const dir = repository("unknown-line", {
+      ...MCP_SERVER,
+      "package.json": '{"dependencies":{"@modelcontextprotocol/server-memory":"2026.8.1"}}',
+    });
+    await initRepository(dir, { force: false, dryRun: false });
+    const text = readFileSync(join(dir, CONFIG_FILE), "utf8");
+    expect(text).toMatch(/# mcp\.revisions is left at its default: which SDK line/);
+    expect(loadConfig({ cwd: dir, env: {} }).mcp?.revisions).toEqual(["2026-07-28", "2025-11-25"]);
   });
 
   it("says there is nothing to build without a Dockerfile", async () => {
