@@ -20,7 +20,7 @@ import { type RegistryHosts, resolveBaseDigest } from "./base-digests.js";
 import { contextHash, NEVER_UPLOAD } from "./context-hash.js";
 
 /** Bumped whenever what a run record holds, or how the key is made, changes. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 /**
  * The configuration less what only says where results go or how they are published (the
@@ -65,6 +65,32 @@ export interface KeyReads {
   hostArch(): Arch;
   /** The pipeline's code and locked dependencies. */
   code(): string;
+  /** The Docker engine the checks run on (`dockerEngine`). */
+  engine(): Promise<DockerEngine>;
+}
+
+/**
+ * The Docker engine's version and image store. The store decides the image ids a run records
+ * (the config digest in the classic store, the manifest or index digest in the containerd store),
+ * and the version what the checks can see (`HEALTHCHECK --start-interval` needs 25), so a run
+ * checked on one engine is not replayed on another.
+ */
+export interface DockerEngine {
+  version: string;
+  store: "classic" | "containerd";
+}
+
+/** Reads the engine's version and image store from `docker info`. */
+export async function dockerEngine(): Promise<DockerEngine> {
+  const info = await tryDocker(["info", "--format", "{{.ServerVersion}} {{json .DriverStatus}}"]);
+  if (!info) throw new Error("docker info did not answer: the engine cannot be described");
+  const at = info.indexOf(" ");
+  const version = info.slice(0, at).trim();
+  const status = JSON.parse(info.slice(at + 1)) as [string, string][] | null;
+  const containerd = (status ?? []).some(
+    ([name, value]) => name === "driver-type" && value === "io.containerd.snapshotter.v1",
+  );
+  return { version, store: containerd ? "containerd" : "classic" };
 }
 
 const REAL_READS: KeyReads = {
@@ -72,6 +98,7 @@ const REAL_READS: KeyReads = {
   emulation: (arch) => emulationStatus(arch),
   hostArch: () => hostArch(),
   code: codeFingerprint,
+  engine: dockerEngine,
 };
 
 /** Local image ids of `refs` (one `docker image inspect`), `missing` for those Docker lacks. */
@@ -148,7 +175,8 @@ export async function runKey(inputs: RunKeyInputs): Promise<RunKey> {
   // First, so that the key describes the files as the build (starting now) uploads them.
   const context = contextHash(contextDir, skip);
   const host = reads.hostArch();
-  const [platforms, bases] = await Promise.all([
+  const [engine, platforms, bases] = await Promise.all([
+    reads.engine(),
     Promise.all(
       config.image.platforms.map(async (platform) => {
         const native = archOf(platform) === host;
@@ -170,6 +198,7 @@ export async function runKey(inputs: RunKeyInputs): Promise<RunKey> {
   const parts = {
     format: FORMAT,
     code: reads.code(),
+    engine,
     stage: inputs.stage,
     skip: [...inputs.skip].sort(),
     config: checkedConfig(config),

@@ -43,6 +43,7 @@ const world = () => ({
   } as Record<string, string>,
   arm64: { ok: true } as Awaited<ReturnType<KeyReads["emulation"]>>,
   code: "code-v1",
+  engine: { version: "28.5.2", store: "classic" } as Awaited<ReturnType<KeyReads["engine"]>>,
   checkInput: "trivy-db-1",
   checkPerPlatform: "probe-250",
 });
@@ -57,6 +58,7 @@ const reads = (w: World): Partial<KeyReads> => ({
   emulation: async () => w.arm64,
   hostArch: () => "amd64",
   code: () => w.code,
+  engine: async () => w.engine,
 });
 
 const checks = (w: World): Check[] => [
@@ -208,6 +210,22 @@ describe("runKey", () => {
       parts: ["code"],
       change: (w) => {
         w.code = "code-v2";
+        return {};
+      },
+    },
+    {
+      name: "the engine's image store",
+      parts: ["engine.store"],
+      change: (w) => {
+        w.engine = { ...w.engine, store: "containerd" };
+        return {};
+      },
+    },
+    {
+      name: "the engine's version",
+      parts: ["engine.version"],
+      change: (w) => {
+        w.engine = { ...w.engine, version: "29.1.0" };
         return {};
       },
     },

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadImageOnce } from "../../../src/ci/docker/load.js";
+import { dockerEngine } from "../../../src/ci/replay/key.js";
 import { run } from "../../../src/host/exec.js";
 import { hostGlibc } from "../../../src/toolchain/debian-archive/elf-glibc.js";
 import {
@@ -286,7 +287,7 @@ describe.each(["classic", "containerd"] as const)(
       await engine.docker(["rm", "-f", id]);
     }, 180_000);
 
-    it("lets the pipeline load an exported image once and find it again by this store's id", async () => {
+    it("lets the pipeline load an exported image once, find it again by this store's id, and key its runs by the store", async () => {
       const layer = readFileSync(rootfsTar);
       const exported = await writeOciTarball(join(engine.dir, "export.tar"), {
         layer,
@@ -305,6 +306,15 @@ describe.each(["classic", "containerd"] as const)(
       const saved = { DOCKER_HOST: process.env.DOCKER_HOST, PATH: process.env.PATH };
       Object.assign(process.env, { DOCKER_HOST: engine.env.DOCKER_HOST, PATH: engine.env.PATH });
       try {
+        // What the run key records of the engine: a run checked under one store is not replayed
+        // under the other.
+        expect(await dockerEngine()).toEqual({
+          // Debian's build says so: 28.5.2+dfsg4.
+          version: expect.stringMatching(
+            new RegExp(`^${currentEngine.docker.replaceAll(".", "\\.")}\\b`),
+          ),
+          store,
+        });
         const first = await loadImageOnce(join(engine.dir, "export.tar"));
         expect(await loadImageOnce(join(engine.dir, "export.tar"))).toBe(first);
         // The classic store keeps the first platform (Docker's manifest.json) under its config
