@@ -90,6 +90,8 @@ export interface SigningEnvironment {
   github: Readonly<Record<string, string | undefined>>;
   /** What cosign's process gets: PATH, HOME, proxies, the OIDC request variables; no other secret. */
   cosignEnv: NodeJS.ProcessEnv;
+  /** `SIGSTORE_REKOR_PUBLIC_KEY`: cosign's variable naming a private transparency log's public key file. */
+  rekorPublicKey: string | undefined;
 }
 
 const COSIGN_ENV = [
@@ -131,6 +133,7 @@ function readSigning(
     cosignEnv: Object.fromEntries(
       COSIGN_ENV.filter((n) => env[n] !== undefined).map((n) => [n, env[n]]),
     ),
+    rekorPublicKey: env.SIGSTORE_REKOR_PUBLIC_KEY?.trim() || undefined,
   };
 }
 
