@@ -28,8 +28,16 @@ import { buildReleaseMirror, type MirrorServer, serveMirror } from "../toolchain
 import { ensureAct } from "./act.js";
 import { type ActJob, parseActLog } from "./act-log.js";
 import { expectations, type SimEvent } from "./expectations.js";
-import { type GhcrStandIn, judgePublished, publishedTags, startGhcr } from "./ghcr.js";
+import {
+  type GhcrStandIn,
+  judgePublished,
+  publishedTags,
+  startGhcr,
+  verifySignedInLog,
+} from "./ghcr.js";
+import { type RekorStandIn, startRekor } from "./rekor.js";
 import { ensureRunnerUser, RUNNER_USER, type RunnerUser, seedToolCache } from "./runner.js";
+import { judgeStepSummaries, watchStepSummaries } from "./step-summaries.js";
 import { publishTestTrivyDb } from "./trivy-db.js";
 import { loadWorkflow, thirdPartyActions } from "./workflows.js";
 
@@ -242,6 +250,13 @@ async function removeEngines(simId: string): Promise<void> {
   if (list.length > 0) await execa("docker", ["rm", "-f", ...list], { reject: false });
 }
 
+/** The job that calls pipeline.yml for each event. */
+const PIPELINE_JOB: Record<SimEvent, string> = {
+  pull_request: "verify",
+  push: "publish",
+  tag: "pipeline",
+};
+
 function workflowFor(event: SimEvent): string {
   return event === "tag" ? "release.yml" : "ci.yml";
 }
@@ -252,6 +267,7 @@ function actArgs(
   sim: Layout,
   secrets: Record<string, string>,
   actor: string,
+  vars: Record<string, string> = {},
 ): string[] {
   const workflow = workflowFor(opts.event);
   const args = [
@@ -274,6 +290,7 @@ function actArgs(
     args.push("--local-repository", `${repo}@${ref}=${join(sim.actions, standIn)}`);
   }
   for (const [name, value] of Object.entries(secrets)) args.push("-s", `${name}=${value}`);
+  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}=${value}`);
   for (const job of opts.jobs) args.push("--job", job);
   return args;
 }
@@ -395,19 +412,65 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       actor = ghcr.actor;
     }
   }
+  // rekor.sigstore.dev: a real Rekor on loopback, named by the repository variables a user of a
+  // private Sigstore deployment sets (REKOR_URL, REKOR_PUBLIC_KEY; see pipeline.yml's inputs).
+  let rekor: RekorStandIn | undefined;
+  let vars: Record<string, string> = {};
+  if (
+    opts.event !== "pull_request" &&
+    (opts.jobs.length === 0 || opts.jobs.some((j) => j !== "check"))
+  ) {
+    progress("[sim] transparency log (Rekor, Trillian, PostgreSQL) …");
+    try {
+      rekor = await startRekor(join(sim.root, "rekor"), paths, toolchainEnv(paths), (n) =>
+        progress(`[rekor] ${n}`),
+      );
+    } catch (error) {
+      await server?.close();
+      await ghcr?.close();
+      throw error;
+    }
+    vars = {
+      REKOR_URL: rekor.url,
+      REKOR_PUBLIC_KEY: readFileSync(rekor.publicKeyFile, "utf8").trim(),
+    };
+  }
+  // act's per-job directories ($HOME/.cache/act of the act process): see step-summaries.ts.
+  const summaries = watchStepSummaries(join(sim.home, ".cache", "act"));
+  let stepSummaries: ReturnType<typeof summaries.stop> = new Map();
   const code = await runAct(
     join(sim.bin, "act"),
     sim,
-    actArgs(opts, sim, secrets, actor),
+    actArgs(opts, sim, secrets, actor, vars),
     runnerEnv(sim, internet),
     progress,
   ).finally(async () => {
+    stepSummaries = summaries.stop();
     await server?.close();
     await removeEngines(basename(sim.root));
     await stopLeftovers(sim.root);
   });
+  const signedInLog: string[] = [];
   const published = ghcr
-    ? await publishedTags(ghcr.registry).finally(() => ghcr?.close())
+    ? await publishedTags(ghcr.registry)
+        .then(async (tags) => {
+          const digest = tags.get(mustPublish(opts.event, sha, tag)[0] ?? "");
+          if (ghcr && rekor && digest)
+            signedInLog.push(
+              ...(await verifySignedInLog(
+                ghcr,
+                digest,
+                join(paths.bin, "cosign"),
+                rekor,
+                sim.root,
+              )),
+            );
+          return tags;
+        })
+        .finally(async () => {
+          await ghcr?.close();
+          await rekor?.stop();
+        })
     : undefined;
   const file = workflowFor(opts.event);
   const workflow = loadWorkflow(
@@ -418,6 +481,10 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const results = expectations(opts, jobs, sim, code);
   if (published)
     results.other.push(...judgePublished(published, mustPublish(opts.event, sha, tag)));
+  results.other.push(...signedInLog);
+  const pipelineJob = PIPELINE_JOB[opts.event];
+  const ranPipeline = jobs.some((j) => j.id === pipelineJob && j.result !== "skipped");
+  results.other.push(...judgeStepSummaries(stepSummaries, ranPipeline ? 1 : 0));
   const ok = [...results.perJob.values()].every((v) => v === "") && results.other.length === 0;
   if (opts.keep === "never" || (ok && !opts.keep))
     rmSync(sim.root, { recursive: true, force: true });
