@@ -5,13 +5,15 @@
 // directory and stops with `stop()`.
 import { type ChildProcess, spawn } from "node:child_process";
 import {
-  chmodSync,
   createWriteStream,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
+  rmSync,
   writeFileSync,
 } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { freePort } from "../../src/ci/docker/free-port.js";
@@ -132,12 +134,13 @@ export async function startRekor(
   };
   const pg = await postgresBin(note);
   const logs = join(dir, "logs");
-  const data = join(dir, "pg", "data");
-  const socket = join(dir, "pg", "socket");
   mkdirSync(logs, { recursive: true });
+  // The database's own directory, owned by its user: `dir` may sit under one only root can enter.
+  const pgRoot = mkdtempSync(join(tmpdir(), "rekor-pg-"));
+  const data = join(pgRoot, "data");
+  const socket = join(pgRoot, "socket");
   mkdirSync(socket, { recursive: true });
-  chmodSync(dir, 0o755);
-  await execa("chown", ["-R", `${DB_USER}:`, join(dir, "pg")]);
+  await execa("chown", ["-R", `${DB_USER}:`, pgRoot]);
   const children: { name: string; child: ChildProcess }[] = [];
   const asDbUser = ["setpriv", `--reuid=${DB_USER}`, `--regid=${DB_USER}`, "--init-groups", "--"];
   const start = (name: string, argv: string[]): { child: ChildProcess; log: string } => {
@@ -145,7 +148,7 @@ export async function startRekor(
     const out = createWriteStream(log);
     const [cmd = "", ...args] = argv;
     const child = spawn(cmd, args, {
-      cwd: dir,
+      cwd: pgRoot,
       stdio: ["ignore", "pipe", "pipe"],
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir },
     });
@@ -163,6 +166,7 @@ export async function startRekor(
       await exited;
       clearTimeout(timer);
     }
+    rmSync(pgRoot, { recursive: true, force: true });
   };
   try {
     note("PostgreSQL …");
@@ -182,7 +186,7 @@ export async function startRekor(
         "--locale=C",
         "--no-sync",
       ],
-      { cwd: dir },
+      { cwd: pgRoot },
     );
     const dbPort = await freePort();
     const db = start("postgres", [
