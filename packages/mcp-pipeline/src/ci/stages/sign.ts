@@ -115,7 +115,8 @@ export async function signingPlan(opts: {
   // transparency log, unless a private log is configured (it can be on the same network).
   const rekor = opts.rekor ?? {};
   const tlog = !opts.offline || rekor.url !== undefined;
-  const log = transparencyLog(rekor, tlog);
+  // Checked only when the run signs: a run with nothing to sign with skips, whatever the log.
+  const log = () => transparencyLog(rekor, tlog);
   if (signing.key) {
     const mode: SigningMode =
       "pem" in signing.key
@@ -128,7 +129,7 @@ export async function signingPlan(opts: {
       expected: { kind: "key", publicKey },
       signer: "key from COSIGN_KEY",
       tlog,
-      log,
+      log: log(),
     };
   }
   if (signing.githubOidc) {
@@ -160,7 +161,7 @@ export async function signingPlan(opts: {
       expected: { kind: "key", publicKey: signing.localKey.publicKey },
       signer: `the local key pair from mcp-pipeline setup (${signing.localKey.publicKey})`,
       tlog,
-      log,
+      log: log(),
     };
   }
   return {

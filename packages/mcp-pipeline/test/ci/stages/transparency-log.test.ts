@@ -123,4 +123,25 @@ describe("signingPlan with a private transparency log", () => {
   it("fails before signing when the private log's key is missing", async () => {
     await expect(plan(false, { url: "http://rekor.lan" })).rejects.toThrowError(ConfigError);
   });
+
+  it("skips, not fails, when there is nothing to sign with, whatever the log", async () => {
+    const dir = tempDir();
+    expect(
+      await signingPlan({
+        enabled: true,
+        signing: {
+          githubOidc: false,
+          key: undefined,
+          localKey: undefined,
+          github: {},
+          cosignEnv: {},
+          rekorPublicKey: undefined,
+        },
+        localTarget: false,
+        offline: false,
+        reportDir: join(dir, "report"),
+        rekor: { url: "http://rekor.lan" },
+      }),
+    ).toMatchObject({ skip: expect.stringContaining("no signing key") });
+  });
 });
