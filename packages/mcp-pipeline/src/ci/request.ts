@@ -90,7 +90,10 @@ export interface SigningEnvironment {
   github: Readonly<Record<string, string | undefined>>;
   /** What cosign's process gets: PATH, HOME, proxies, the OIDC request variables; no other secret. */
   cosignEnv: NodeJS.ProcessEnv;
-  /** `SIGSTORE_REKOR_PUBLIC_KEY`: cosign's variable naming a private transparency log's public key file. */
+  /**
+   * A private transparency log's public key: `REKOR_PUBLIC_KEY` (the PEM, or a path to it), else
+   * cosign's `SIGSTORE_REKOR_PUBLIC_KEY` (a path).
+   */
   rekorPublicKey: string | undefined;
 }
 
@@ -133,7 +136,8 @@ function readSigning(
     cosignEnv: Object.fromEntries(
       COSIGN_ENV.filter((n) => env[n] !== undefined).map((n) => [n, env[n]]),
     ),
-    rekorPublicKey: env.SIGSTORE_REKOR_PUBLIC_KEY?.trim() || undefined,
+    rekorPublicKey:
+      env.REKOR_PUBLIC_KEY?.trim() || env.SIGSTORE_REKOR_PUBLIC_KEY?.trim() || undefined,
   };
 }
 

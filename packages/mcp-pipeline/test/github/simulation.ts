@@ -37,7 +37,7 @@ import {
 } from "./ghcr.js";
 import { type RekorStandIn, startRekor } from "./rekor.js";
 import { ensureRunnerUser, RUNNER_USER, type RunnerUser, seedToolCache } from "./runner.js";
-import { judgeStepSummaries, watchStepSummaries } from "./step-summaries.js";
+import { judgeStepSummaries, stepSummariesFromLog } from "./step-summaries.js";
 import { publishTestTrivyDb } from "./trivy-db.js";
 import { loadWorkflow, thirdPartyActions } from "./workflows.js";
 
@@ -435,9 +435,6 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       REKOR_PUBLIC_KEY: readFileSync(rekor.publicKeyFile, "utf8").trim(),
     };
   }
-  // act's per-job directories ($HOME/.cache/act of the act process): see step-summaries.ts.
-  const summaries = watchStepSummaries(join(sim.home, ".cache", "act"));
-  let stepSummaries: ReturnType<typeof summaries.stop> = new Map();
   const code = await runAct(
     join(sim.bin, "act"),
     sim,
@@ -445,7 +442,6 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     runnerEnv(sim, internet),
     progress,
   ).finally(async () => {
-    stepSummaries = summaries.stop();
     await server?.close();
     await removeEngines(basename(sim.root));
     await stopLeftovers(sim.root);
@@ -477,14 +473,20 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     file,
     readFileSync(join(sim.workdir, ".github", "workflows", file), "utf8"),
   );
-  const jobs = parseActLog(readFileSync(sim.log, "utf8"), workflow, opts.jobs);
+  const actLog = readFileSync(sim.log, "utf8");
+  const jobs = parseActLog(actLog, workflow, opts.jobs);
   const results = expectations(opts, jobs, sim, code);
   if (published)
     results.other.push(...judgePublished(published, mustPublish(opts.event, sha, tag)));
   results.other.push(...signedInLog);
   const pipelineJob = PIPELINE_JOB[opts.event];
   const ranPipeline = jobs.some((j) => j.id === pipelineJob && j.result !== "skipped");
-  results.other.push(...judgeStepSummaries(stepSummaries, ranPipeline ? 1 : 0));
+  results.other.push(
+    ...judgeStepSummaries(
+      stepSummariesFromLog(actLog, workflow),
+      ranPipeline ? pipelineJob : undefined,
+    ),
+  );
   const ok = [...results.perJob.values()].every((v) => v === "") && results.other.length === 0;
   if (opts.keep === "never" || (ok && !opts.keep))
     rmSync(sim.root, { recursive: true, force: true });

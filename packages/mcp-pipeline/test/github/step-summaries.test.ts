@@ -1,54 +1,83 @@
 import { describe, expect, it } from "vitest";
-import { foldSummary, judgeStepSummaries } from "./step-summaries.js";
+import { judgeStepSummaries, stepSummariesFromLog } from "./step-summaries.js";
+import { loadWorkflow } from "./workflows.js";
 
 const passed = "## ✅ Pipeline passed: `ghcr.io/o/r:edge`\n\n| check |\n";
 const failed = "## ❌ Pipeline failed: `localhost:5000/x:1`\n";
 
-describe("foldSummary", () => {
-  it("keeps a step's summary when the next step empties the file", () => {
-    const seen = { current: "", steps: [] as string[] };
-    foldSummary(seen, "");
-    foldSummary(seen, passed.slice(0, 10));
-    foldSummary(seen, passed);
-    foldSummary(seen, "");
-    foldSummary(seen, "other step\n");
-    expect(seen).toEqual({ current: "other step\n", steps: [passed] });
+const workflow = loadWorkflow(
+  "ci.yml",
+  [
+    "name: ci",
+    "on: { push: {} }",
+    "jobs:",
+    "  test:",
+    "    runs-on: ubuntu-24.04",
+    "    steps: [{ run: npm test }]",
+    "  publish:",
+    "    name: pipeline (publish edge)",
+    "    uses: ./.github/workflows/pipeline.yml",
+  ].join("\n"),
+);
+
+const summary = (jobID: string, job: string, step: string, content: string) =>
+  JSON.stringify({ command: "summary", content, jobID, job, step, level: "info" });
+
+describe("stepSummariesFromLog", () => {
+  it("reads act's summary entries by job, a called workflow's under its caller", () => {
+    const log = [
+      summary("test", "ci/test", "npm test", "## Vitest Test Report\n"),
+      JSON.stringify({ jobID: "test", msg: "  ✅  Success - Main npm test" }),
+      "not json",
+      summary(
+        "pipeline",
+        "pipeline (publish edge)/pipeline/build, verify, publish",
+        "Pipeline",
+        passed,
+      ),
+    ].join("\n");
+    expect(stepSummariesFromLog(log, workflow)).toEqual(
+      new Map([
+        ["test", [{ step: "npm test", content: "## Vitest Test Report\n" }]],
+        ["publish", [{ step: "Pipeline", content: passed }]],
+      ]),
+    );
   });
 });
 
 describe("judgeStepSummaries", () => {
-  it("passes one pipeline job whose summary holds the report once, other jobs none", () => {
+  it("passes the pipeline job holding its summary once and other jobs none", () => {
     const summaries = new Map([
-      ["job-a", ["checked out\n", passed]],
-      ["job-b", ["npm test output\n"]],
+      ["publish", [{ step: "Pipeline", content: passed }]],
+      ["test", [{ step: "npm test", content: "## Vitest Test Report\n" }]],
     ]);
-    expect(judgeStepSummaries(summaries, 1)).toEqual([]);
+    expect(judgeStepSummaries(summaries, "publish")).toEqual([]);
   });
 
   it("fails when a pipeline run appended its summary twice", () => {
-    expect(judgeStepSummaries(new Map([["job-a", [passed + passed]]]), 1)).toEqual([
-      "a job's step summary holds the pipeline's summary 2 times, must be once",
+    const summaries = new Map([["publish", [{ step: "Pipeline", content: passed + passed }]]]);
+    expect(judgeStepSummaries(summaries, "publish")).toEqual([
+      "the publish job's step summary holds the pipeline's summary 2 times, must be once",
     ]);
   });
 
-  it("fails when end-to-end tests in another job appended theirs", () => {
+  it("fails when end-to-end pipeline runs in the test job appended theirs", () => {
     const summaries = new Map([
-      ["pipeline", [passed]],
-      ["test", [failed, passed]],
+      ["publish", [{ step: "Pipeline", content: passed }]],
+      ["test", [{ step: "npm test", content: failed + passed }]],
     ]);
-    expect(judgeStepSummaries(summaries, 1)).toEqual([
-      "the pipeline's summary is in the step summary of 2 job(s), must be 1 (counts per job: 1, 2)",
-      "a job's step summary holds the pipeline's summary 2 times, must be once",
-    ]);
-  });
-
-  it("fails when the pipeline job's summary never reached the step summary", () => {
-    expect(judgeStepSummaries(new Map([["pipeline", ["other\n"]]]), 1)).toEqual([
-      "the pipeline's summary is in the step summary of 0 job(s), must be 1 (counts per job: 0)",
+    expect(judgeStepSummaries(summaries, "publish")).toEqual([
+      "the test job's step summary holds the pipeline's summary 2 times, must hold none (each pipeline run appends its own)",
     ]);
   });
 
-  it("expects none when no job ran the pipeline", () => {
-    expect(judgeStepSummaries(new Map(), 0)).toEqual([]);
+  it("fails when the pipeline's summary never reached the step summary", () => {
+    expect(judgeStepSummaries(new Map(), "publish")).toEqual([
+      "the publish job's step summary holds the pipeline's summary 0 times, must be once",
+    ]);
+  });
+
+  it("expects it nowhere when no job ran the pipeline", () => {
+    expect(judgeStepSummaries(new Map(), undefined)).toEqual([]);
   });
 });

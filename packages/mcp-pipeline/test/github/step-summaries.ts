@@ -1,98 +1,68 @@
 // What each job's steps wrote to GITHUB_STEP_SUMMARY under act. act v0.2.89 (pkg/runner/step.go)
-// points every step of a job at the same file, <act cache>/<random>/act/workflow/SUMMARY.md, empties
-// it (os.WriteFile with no body) before each step runs, never reads it back, and removes the job's
-// directory when the job ends: nothing in act's output holds a summary. So the simulation watches
-// those files while the jobs run and keeps each step's content before the next step empties it.
-import { existsSync, type FSWatcher, readdirSync, readFileSync, watch } from "node:fs";
-import { join } from "node:path";
+// gives every step of a job the same file (<act cache>/<random>/act/workflow/SUMMARY.md), empties
+// it before the step, and after the step reads it back and logs a non-empty one as a JSON entry
+// `{"command": "summary", "content": …, "jobID", "job", "step"}`: one entry per step, as GitHub
+// keeps one summary per step. This reads those entries from act's `--json` log.
+import type { Workflow } from "./workflows.js";
 
 /** The heading the pipeline's Markdown report starts with (src/ci/report/markdown.ts). */
 const PIPELINE_SUMMARY = /^## (?:✅ Pipeline passed|❌ Pipeline failed): /gm;
 
-/** One job's step summaries, in order, keyed by act's per-job directory. */
-export type StepSummaries = Map<string, string[]>;
+/** Each job's step summaries, in order, by job id (a reusable workflow's job under its caller's id). */
+export type StepSummaries = Map<string, { step: string; content: string }[]>;
 
-interface Tracked {
-  current: string;
-  steps: string[];
-  watcher: FSWatcher | undefined;
-}
-
-/** Folds one read of a SUMMARY.md into what was seen: a shorter or different text means a new step. */
-export function foldSummary(seen: { current: string; steps: string[] }, text: string): void {
-  if (text.length < seen.current.length || !text.startsWith(seen.current)) {
-    if (seen.current !== "") seen.steps.push(seen.current);
-  }
-  seen.current = text;
-}
-
-/**
- * Watches act's job directories under `actCache` (`$HOME/.cache/act` of the act process) until
- * `stop()`, which returns every job's step summaries.
- */
-export function watchStepSummaries(actCache: string): { stop(): StepSummaries } {
-  const tracked = new Map<string, Tracked>();
-  const read = (dir: string, t: Tracked) => {
-    const file = join(actCache, dir, "act", "workflow", "SUMMARY.md");
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {
-      return; // The job ended and act removed its directory.
-    }
-    foldSummary(t, text);
-  };
-  const scan = () => {
-    if (!existsSync(actCache)) return;
-    for (const dir of readdirSync(actCache)) {
-      const file = join(actCache, dir, "act", "workflow", "SUMMARY.md");
-      let t = tracked.get(dir);
-      if (!t && existsSync(file)) {
-        t = { current: "", steps: [], watcher: undefined };
-        tracked.set(dir, t);
-        const entry = t;
-        try {
-          // inotify: read as soon as a step writes, long before the next step empties the file.
-          entry.watcher = watch(file, () => read(dir, entry));
-          entry.watcher.on("error", () => entry.watcher?.close());
-        } catch {}
-      }
-      if (t) read(dir, t);
-    }
-  };
-  const timer = setInterval(scan, 200);
-  scan();
-  return {
-    stop() {
-      clearInterval(timer);
-      scan();
-      const out: StepSummaries = new Map();
-      for (const [dir, t] of tracked) {
-        t.watcher?.close();
-        out.set(dir, [...t.steps, ...(t.current ? [t.current] : [])]);
-      }
-      return out;
-    },
-  };
-}
-
-/**
- * The pipeline's Markdown summary must be in the step summaries of exactly one job (the one that
- * runs the pipeline), exactly once: not twice from one run, and not once more per pipeline run of
- * an end-to-end test in another job. Returns the problems.
- */
-export function judgeStepSummaries(summaries: StepSummaries, pipelineJobs: number): string[] {
-  const counts = [...summaries.values()].map(
-    (steps) => steps.join("\n").match(PIPELINE_SUMMARY)?.length ?? 0,
+/** The step summaries act logged, by job. */
+export function stepSummariesFromLog(text: string, workflow: Workflow): StepSummaries {
+  const callers = new Map(
+    Object.entries(workflow.jobs)
+      .filter(([, job]) => job.uses !== undefined)
+      .map(([id, job]) => [job.name ?? id, id]),
   );
-  const withSummary = counts.filter((n) => n > 0);
+  const out: StepSummaries = new Map();
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    let entry: { command?: string; content?: string; jobID?: string; job?: string; step?: string };
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (entry.command !== "summary" || !entry.jobID || entry.content === undefined) continue;
+    const id = callers.get(entry.job?.split("/")[0] ?? "") ?? entry.jobID;
+    out.set(id, [...(out.get(id) ?? []), { step: entry.step ?? "", content: entry.content }]);
+  }
+  return out;
+}
+
+/**
+ * The pipeline's Markdown summary must be in the step summary of the job that runs the pipeline
+ * exactly once — not twice from one run — and in no other job's: end-to-end tests that run the
+ * pipeline inside the `test` job must not add theirs. Returns the problems.
+ */
+export function judgeStepSummaries(
+  summaries: StepSummaries,
+  pipelineJob: string | undefined,
+): string[] {
   const problems: string[] = [];
-  if (withSummary.length !== pipelineJobs)
-    problems.push(
-      `the pipeline's summary is in the step summary of ${withSummary.length} job(s), must be ${pipelineJobs} (counts per job: ${counts.join(", ") || "none"})`,
+  const count = (id: string) =>
+    (summaries.get(id) ?? []).reduce(
+      (n, s) => n + (s.content.match(PIPELINE_SUMMARY)?.length ?? 0),
+      0,
     );
-  for (const n of withSummary)
+  if (pipelineJob !== undefined) {
+    const n = count(pipelineJob);
     if (n !== 1)
-      problems.push(`a job's step summary holds the pipeline's summary ${n} times, must be once`);
+      problems.push(
+        `the ${pipelineJob} job's step summary holds the pipeline's summary ${n} times, must be once`,
+      );
+  }
+  for (const id of summaries.keys()) {
+    if (id === pipelineJob) continue;
+    const n = count(id);
+    if (n > 0)
+      problems.push(
+        `the ${id} job's step summary holds the pipeline's summary ${n} times, must hold none (each pipeline run appends its own)`,
+      );
+  }
   return problems;
 }

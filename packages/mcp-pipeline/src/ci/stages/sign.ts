@@ -1,5 +1,5 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type Client, dag } from "@dagger.io/dagger";
 import { execa } from "execa";
 import type { CheckOutcome } from "../checks/check.js";
@@ -49,11 +49,26 @@ export type SigningPlan =
     }
   | { skip: string };
 
-/** The transparency log settings: `sign.rekorUrl`/`REKOR_URL` and the log's public key file. */
+/** The transparency log settings: `sign.rekorUrl`/`REKOR_URL` and the log's public key. */
 export interface RekorSettings {
   url?: string | undefined;
-  /** `sign.rekorPublicKey` (resolved), else `SIGSTORE_REKOR_PUBLIC_KEY`. */
+  /**
+   * `sign.rekorPublicKey` (resolved), else `REKOR_PUBLIC_KEY` or `SIGSTORE_REKOR_PUBLIC_KEY`:
+   * a file, or the PEM itself.
+   */
   publicKey?: string | undefined;
+}
+
+/**
+ * A log key given as PEM text (a repository variable, say) is written to `<reportDir>/rekor.pub`:
+ * cosign reads the key from a file, and users verifying the image need it too.
+ */
+export function rekorKeyFile(rekor: RekorSettings, reportDir: string): RekorSettings {
+  if (!rekor.publicKey?.trimStart().startsWith("-----BEGIN")) return rekor;
+  const file = resolve(reportDir, "rekor.pub");
+  mkdirSync(reportDir, { recursive: true });
+  writeFileSync(file, `${rekor.publicKey.trim()}\n`);
+  return { ...rekor, publicKey: file };
 }
 
 /**
@@ -113,7 +128,7 @@ export async function signingPlan(opts: {
   mkdirSync(opts.reportDir, { recursive: true });
   // The public Rekor is on the internet: a key signature made offline stays out of the
   // transparency log, unless a private log is configured (it can be on the same network).
-  const rekor = opts.rekor ?? {};
+  const rekor = rekorKeyFile(opts.rekor ?? {}, opts.reportDir);
   const tlog = !opts.offline || rekor.url !== undefined;
   // Checked only when the run signs: a run with nothing to sign with skips, whatever the log.
   const log = () => transparencyLog(rekor, tlog);

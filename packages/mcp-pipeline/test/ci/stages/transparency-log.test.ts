@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -6,6 +6,7 @@ import { ConfigError } from "../../../src/ci/errors.js";
 import {
   logCall,
   PUBLIC_REKOR_URL,
+  rekorKeyFile,
   signingPlan,
   transparencyLog,
 } from "../../../src/ci/stages/sign.js";
@@ -143,5 +144,20 @@ describe("signingPlan with a private transparency log", () => {
         rekor: { url: "http://rekor.lan" },
       }),
     ).toMatchObject({ skip: expect.stringContaining("no signing key") });
+  });
+});
+
+describe("rekorKeyFile", () => {
+  it("writes a key given as PEM (a repository variable) to rekor.pub in the report directory", () => {
+    const reportDir = join(tempDir(), "report");
+    const pem = "-----BEGIN PUBLIC KEY-----\nrekor\n-----END PUBLIC KEY-----";
+    const settings = rekorKeyFile({ url: "http://rekor.lan", publicKey: `${pem}\n\n` }, reportDir);
+    expect(settings).toEqual({ url: "http://rekor.lan", publicKey: join(reportDir, "rekor.pub") });
+    expect(readFileSync(join(reportDir, "rekor.pub"), "utf8")).toBe(`${pem}\n`);
+  });
+
+  it("leaves a key file's path as it is", () => {
+    const settings = { url: "http://rekor.lan", publicKey: "/etc/rekor.pub" };
+    expect(rekorKeyFile(settings, join(tempDir(), "report"))).toBe(settings);
   });
 });
