@@ -122,7 +122,7 @@ describe("GitHub workflows", () => {
     const step = steps(wf("pipeline.yml")).find((s) => s.run?.trim() === PIPELINE_STEP);
     expect(step?.env).toEqual({
       AIRGAP: "0",
-      GITHUB_TOKEN: expr("secrets.GITHUB_TOKEN"),
+      GITHUB_TOKEN: expr("github.token"),
       GITHUB_DEFAULT_BRANCH: expr("github.event.repository.default_branch"),
       REGISTRY_PASSWORD: expr("secrets.registry-password"),
       COSIGN_KEY: expr("secrets.cosign-key"),
