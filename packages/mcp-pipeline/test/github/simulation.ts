@@ -18,6 +18,7 @@ import {
 import { basename, dirname, join } from "node:path";
 import { build } from "esbuild";
 import { execa } from "execa";
+import { parseDocument } from "yaml";
 import { toolchainEnv } from "../../src/toolchain/env.js";
 import { TOKEN_REGISTRY_ADDRESS } from "../../src/toolchain/registry-config.js";
 import { toolchainPaths } from "../../src/toolchain/settings.js";
@@ -30,6 +31,7 @@ import { type ActJob, parseActLog } from "./act-log.js";
 import { expectations, type SimEvent } from "./expectations.js";
 import {
   type GhcrStandIn,
+  IMAGE_NAME,
   judgePublished,
   publishedTags,
   startGhcr,
@@ -128,6 +130,7 @@ async function commitUnderTest(
     const path = join(sim.workdir, ".github", "workflows", file);
     writeFileSync(path, change(readFileSync(path, "utf8")));
   }
+  if (tag) releaseToStandIn(sim.workdir);
   const git = (...args: string[]) => execa("git", args, { cwd: sim.workdir });
   await git("checkout", "-q", "-B", branch);
   await git("add", "-A");
@@ -147,6 +150,30 @@ async function commitUnderTest(
   const sha = (await git("rev-parse", "HEAD")).stdout.trim();
   await execa("git", ["clone", "--quiet", "--bare", sim.workdir, sim.source]);
   return sha;
+}
+
+/**
+ * A release names the image it publishes in server.json, and the mcp-registry gate holds it to
+ * that (src/ci/mcp/server-json.ts): ghcr.io/<owner>/<repo>, which the simulation cannot serve. The
+ * commit under test of a tag names GHCR's stand-in instead, as a repository releasing to that
+ * registry would: its repository as the OCI identifier, its host among the allowed registries.
+ */
+function releaseToStandIn(workdir: string): void {
+  const serverJson = join(workdir, "server.json");
+  const server = JSON.parse(readFileSync(serverJson, "utf8")) as {
+    packages?: { registryType?: string; identifier?: string }[];
+  };
+  for (const pkg of server.packages ?? []) {
+    if (pkg.registryType === "oci" && pkg.identifier) {
+      const tag = pkg.identifier.split(":").at(-1);
+      pkg.identifier = `${TOKEN_REGISTRY_ADDRESS}/${IMAGE_NAME}:${tag}`;
+    }
+  }
+  writeFileSync(serverJson, `${JSON.stringify(server, null, 2)}\n`);
+  const configFile = join(workdir, "pipeline.config.yaml");
+  const config = parseDocument(readFileSync(configFile, "utf8"));
+  config.setIn(["mcp", "registry", "allowedRegistries"], [TOKEN_REGISTRY_ADDRESS]);
+  writeFileSync(configFile, config.toString());
 }
 
 function eventPayload(opts: SimOptions, sha: string, tag: string): Record<string, unknown> {
