@@ -137,18 +137,26 @@ describe("GitHub workflows", () => {
     const step = steps(wf("pipeline.yml")).find((s) => s.run?.trim() === PIPELINE_STEP);
     expect(step?.env).toEqual({
       AIRGAP: "0",
-      GITHUB_TOKEN: expr("secrets.GITHUB_TOKEN"),
+      GITHUB_TOKEN: expr("github.token"),
       GITHUB_DEFAULT_BRANCH: expr("github.event.repository.default_branch"),
       REGISTRY_PASSWORD: expr("secrets.registry-password"),
       COSIGN_KEY: expr("secrets.cosign-key"),
       COSIGN_PASSWORD: expr("secrets.cosign-password"),
+      REKOR_URL: expr("inputs.rekor-url"),
+      REKOR_PUBLIC_KEY: expr("inputs.rekor-public-key"),
     });
     const call = (
       wf("pipeline.yml").on as {
         workflow_call: { inputs: object; secrets: Record<string, { required: boolean }> };
       }
     ).workflow_call;
-    expect(Object.keys(call.inputs)).toEqual(["node-version", "working-directory", "args"]);
+    expect(Object.keys(call.inputs)).toEqual([
+      "node-version",
+      "working-directory",
+      "args",
+      "rekor-url",
+      "rekor-public-key",
+    ]);
     for (const secret of Object.values(call.secrets)) expect(secret.required).toBe(false);
   });
 
@@ -172,7 +180,11 @@ describe("GitHub workflows", () => {
     expect(test["runs-on"]).toBe("ubuntu-24.04");
     expect(test.permissions).toEqual({ contents: "read" });
     const run = test.steps?.find((s) => s.run?.trim() === "npm test");
-    expect(run?.env).toEqual({ AIRGAP: "0" });
+    expect(run?.env).toEqual({
+      AIRGAP: "0",
+      REKOR_URL: expr("vars.REKOR_URL"),
+      REKOR_PUBLIC_KEY: expr("vars.REKOR_PUBLIC_KEY"),
+    });
   });
 
   it("leaves installing the local registry to setup, which needs none to publish to GHCR", () => {

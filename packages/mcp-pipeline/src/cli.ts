@@ -13,7 +13,7 @@ import { initRepository, renderInitResult } from "./init/init.js";
 import { CODE_DIR, PACKAGE_ROOT } from "./package-root.js";
 import { exportBundle } from "./toolchain/bundle.js";
 import type { SetupNeeds } from "./toolchain/context.js";
-import { runUnderDagger } from "./toolchain/dagger-run.js";
+import { interactiveView, runUnderDagger } from "./toolchain/dagger-run.js";
 import { doctor, renderDoctor } from "./toolchain/doctor.js";
 import { toolchainEnv } from "./toolchain/env.js";
 import { loadSettings, toolchainPaths } from "./toolchain/settings.js";
@@ -99,7 +99,7 @@ async function pipeline(args: string[]): Promise<number> {
     command: [process.execPath, "--enable-source-maps", entry("ci/main"), ...args],
     cwd,
     env: toolchainEnv(paths),
-    interactive: Boolean(process.stderr.isTTY),
+    interactive: interactiveView(Boolean(process.stderr.isTTY), process.env),
   });
 }
 

@@ -90,6 +90,11 @@ export interface SigningEnvironment {
   github: Readonly<Record<string, string | undefined>>;
   /** What cosign's process gets: PATH, HOME, proxies, the OIDC request variables; no other secret. */
   cosignEnv: NodeJS.ProcessEnv;
+  /**
+   * A private transparency log's public key: `REKOR_PUBLIC_KEY` (the PEM, or a path to it), else
+   * cosign's `SIGSTORE_REKOR_PUBLIC_KEY` (a path).
+   */
+  rekorPublicKey: string | undefined;
 }
 
 const COSIGN_ENV = [
@@ -131,6 +136,8 @@ function readSigning(
     cosignEnv: Object.fromEntries(
       COSIGN_ENV.filter((n) => env[n] !== undefined).map((n) => [n, env[n]]),
     ),
+    rekorPublicKey:
+      env.REKOR_PUBLIC_KEY?.trim() || env.SIGSTORE_REKOR_PUBLIC_KEY?.trim() || undefined,
   };
 }
 

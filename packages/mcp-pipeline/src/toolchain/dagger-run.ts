@@ -15,6 +15,19 @@ export interface DaggerRun {
 }
 
 /**
+ * Whether `dagger run` gets its interactive view: on a terminal, but never in CI. Some CI runners
+ * give steps a pseudo-terminal (act always does) that nobody watches; there the interactive view
+ * redraws over the program's own stderr, and a failure's message never reaches the log.
+ */
+export function interactiveView(
+  isTTY: boolean,
+  env: Readonly<Record<string, string | undefined>>,
+): boolean {
+  const ci = env.CI === "true" || env.CI === "1" || env.GITHUB_ACTIONS === "true";
+  return isTTY && !ci;
+}
+
+/**
  * Runs a program under `dagger run` so that the run ends on the program's own
  * summary: the program writes it to `$PIPELINE_SUMMARY_FILE` instead of the
  * terminal, and it is printed once Dagger has finished drawing. On a TTY that

@@ -229,4 +229,32 @@ export const testGoTools = [
     version: "0.2.89",
     versionArgs: ["--version"],
   },
+  {
+    /**
+     * Rekor v1, the transparency log the GitHub simulation signs into in place of
+     * rekor.sigstore.dev (test/github/rekor.ts). v1.5.4 is the newest that builds with Go 1.26.
+     */
+    name: "rekor-server",
+    module: "github.com/sigstore/rekor",
+    pkg: "github.com/sigstore/rekor/cmd/rekor-server",
+    version: "1.5.4",
+    versionArgs: ["version"],
+    ldflags: "-X sigs.k8s.io/release-utils/version.gitVersion=v1.5.4",
+  },
+  {
+    /** Trillian's log server, Rekor's Merkle-tree store, at the version rekor v1.5.4's go.mod requires. */
+    name: "trillian_log_server",
+    module: "github.com/google/trillian",
+    pkg: "github.com/google/trillian/cmd/trillian_log_server",
+    version: "1.7.3",
+    versionArgs: ["--help"],
+  },
+  {
+    /** Trillian's log signer: sequences the log server's queued leaves into the tree. */
+    name: "trillian_log_signer",
+    module: "github.com/google/trillian",
+    pkg: "github.com/google/trillian/cmd/trillian_log_signer",
+    version: "1.7.3",
+    versionArgs: ["--help"],
+  },
 ] as const;

@@ -140,8 +140,13 @@ describe("judging a simulated run", () => {
       `${JSON.stringify(["release", "create", "v0.1.0", "--notes-file", "pipeline-report/report.md"])}\n`,
     );
     mkdirSync(join(dirs.record, "release"));
-    for (const f of ["report.md", "report.json", "sbom.cdx.json"])
+    for (const f of ["report.json", "sbom.cdx.json"])
       writeFileSync(join(dirs.record, "release", f), "x");
+    writeFileSync(join(dirs.record, "release", "report.md"), "## ❌ Pipeline failed: `x`\n");
+    expect(expectations({ event: "tag", fork: false, jobs: [] }, jobs, dirs, 1).other).toEqual([
+      "the release notes (pipeline-report/report.md) are not the passing pipeline's report",
+    ]);
+    writeFileSync(join(dirs.record, "release", "report.md"), "## ✅ Pipeline passed: `x`\n");
     expect(expectations({ event: "tag", fork: false, jobs: [] }, jobs, dirs, 1).other).toEqual([]);
   });
 

@@ -68,7 +68,13 @@ export function expectations(
       : [];
     const create = calls.find((c) => c[0] === "release" && c[1] === "create");
     if (!create) other.push("gh release create was not called");
-    else if (!create.includes("--notes-file")) other.push("the release has no notes file");
+    else {
+      const notes = create[create.indexOf("--notes-file") + 1];
+      const kept = notes ? join(sim.record, "release", notes.split("/").at(-1) ?? "") : "";
+      if (!create.includes("--notes-file") || !notes) other.push("the release has no notes file");
+      else if (!existsSync(kept) || !readFileSync(kept, "utf8").includes("Pipeline passed"))
+        other.push(`the release notes (${notes}) are not the passing pipeline's report`);
+    }
     for (const asset of ["report.md", "report.json", "sbom.cdx.json"])
       if (!existsSync(join(sim.record, "release", asset))) other.push(`the release lacks ${asset}`);
   }

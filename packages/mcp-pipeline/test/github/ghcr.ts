@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { MANIFEST_ACCEPT } from "../../src/host/registry-api.js";
@@ -15,6 +15,8 @@ export interface GhcrStandIn {
   secrets: Record<string, string>;
   /** The actor (GITHUB_ACTOR, the registry user). */
   actor: string;
+  /** The public half of the repository's signing key. */
+  publicKeyFile: string;
   close(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function startGhcr(dir: string, cosign: string): Promise<GhcrStandI
   return {
     registry,
     actor: registry.username,
+    publicKeyFile: join(dir, "cosign.pub"),
     secrets: {
       // On GitHub the job's GITHUB_TOKEN is what GHCR accepts from GITHUB_ACTOR.
       GITHUB_TOKEN: registry.password,
@@ -86,4 +89,62 @@ export function judgePublished(tags: Map<string, string>, want: string[]): strin
   if (digest && !tags.has(`${digest.replace(":", "-")}.sig`))
     problems.push(`${digest} is not signed (no ${digest.replace(":", "-")}.sig)`);
   return problems;
+}
+
+/**
+ * Verifies the published digest's signature with real cosign as a user of the private Sigstore
+ * would: against the repository's public key, with its transparency-log entry required (no
+ * --insecure-ignore-tlog) and checked against the stand-in log's own public key. Returns the problems.
+ */
+export async function verifySignedInLog(
+  ghcr: GhcrStandIn,
+  digest: string,
+  cosign: string,
+  rekor: { url: string; publicKeyFile: string },
+  dir: string,
+  name = IMAGE_NAME,
+): Promise<string[]> {
+  const { registry } = ghcr;
+  const dockerConfig = join(dir, "docker-config");
+  mkdirSync(dockerConfig, { recursive: true });
+  const auth = Buffer.from(`${registry.username}:${registry.password}`).toString("base64");
+  writeFileSync(
+    join(dockerConfig, "config.json"),
+    JSON.stringify({ auths: { [registry.address]: { auth } } }),
+  );
+  const ref = `${registry.address}/${name}@${digest}`;
+  const result = await execa(
+    cosign,
+    [
+      "verify",
+      "--key",
+      ghcr.publicKeyFile,
+      `--rekor-url=${rekor.url}`,
+      "--allow-http-registry",
+      "--output",
+      "json",
+      ref,
+    ],
+    {
+      env: {
+        ...process.env,
+        DOCKER_CONFIG: dockerConfig,
+        SIGSTORE_REKOR_PUBLIC_KEY: rekor.publicKeyFile,
+      },
+      reject: false,
+      timeout: 120_000,
+    },
+  ).finally(() => rmSync(dockerConfig, { recursive: true, force: true }));
+  if (result.exitCode !== 0)
+    return [
+      `cosign verify of ${ref} against the stand-in Rekor failed: ${String(result.stderr).trim().split("\n").slice(-3).join(" / ")}`,
+    ];
+  const entries = (
+    JSON.parse(String(result.stdout)) as {
+      optional?: { Bundle?: { Payload?: { logIndex?: number } } } | null;
+    }[]
+  )
+    .map((item) => item.optional?.Bundle?.Payload?.logIndex)
+    .filter((index) => index !== undefined);
+  return entries.length > 0 ? [] : [`the signature of ${ref} carries no transparency-log entry`];
 }

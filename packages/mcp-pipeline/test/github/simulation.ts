@@ -18,6 +18,7 @@ import {
 import { basename, dirname, join } from "node:path";
 import { build } from "esbuild";
 import { execa } from "execa";
+import { parseDocument } from "yaml";
 import { toolchainEnv } from "../../src/toolchain/env.js";
 import { TOKEN_REGISTRY_ADDRESS } from "../../src/toolchain/registry-config.js";
 import { toolchainPaths } from "../../src/toolchain/settings.js";
@@ -28,8 +29,17 @@ import { buildReleaseMirror, type MirrorServer, serveMirror } from "../toolchain
 import { ensureAct } from "./act.js";
 import { type ActJob, parseActLog } from "./act-log.js";
 import { expectations, type SimEvent } from "./expectations.js";
-import { type GhcrStandIn, judgePublished, publishedTags, startGhcr } from "./ghcr.js";
+import {
+  type GhcrStandIn,
+  IMAGE_NAME,
+  judgePublished,
+  publishedTags,
+  startGhcr,
+  verifySignedInLog,
+} from "./ghcr.js";
+import { type RekorStandIn, startRekor } from "./rekor.js";
 import { ensureRunnerUser, RUNNER_USER, type RunnerUser, seedToolCache } from "./runner.js";
+import { judgeStepSummaries, stepSummariesFromLog } from "./step-summaries.js";
 import { publishTestTrivyDb } from "./trivy-db.js";
 import { loadWorkflow, thirdPartyActions } from "./workflows.js";
 
@@ -120,6 +130,7 @@ async function commitUnderTest(
     const path = join(sim.workdir, ".github", "workflows", file);
     writeFileSync(path, change(readFileSync(path, "utf8")));
   }
+  if (tag) releaseToStandIn(sim.workdir);
   const git = (...args: string[]) => execa("git", args, { cwd: sim.workdir });
   await git("checkout", "-q", "-B", branch);
   await git("add", "-A");
@@ -139,6 +150,30 @@ async function commitUnderTest(
   const sha = (await git("rev-parse", "HEAD")).stdout.trim();
   await execa("git", ["clone", "--quiet", "--bare", sim.workdir, sim.source]);
   return sha;
+}
+
+/**
+ * A release names the image it publishes in server.json, and the mcp-registry gate holds it to
+ * that (src/ci/mcp/server-json.ts): ghcr.io/<owner>/<repo>, which the simulation cannot serve. The
+ * commit under test of a tag names GHCR's stand-in instead, as a repository releasing to that
+ * registry would: its repository as the OCI identifier, its host among the allowed registries.
+ */
+function releaseToStandIn(workdir: string): void {
+  const serverJson = join(workdir, "server.json");
+  const server = JSON.parse(readFileSync(serverJson, "utf8")) as {
+    packages?: { registryType?: string; identifier?: string }[];
+  };
+  for (const pkg of server.packages ?? []) {
+    if (pkg.registryType === "oci" && pkg.identifier) {
+      const tag = pkg.identifier.split(":").at(-1);
+      pkg.identifier = `${TOKEN_REGISTRY_ADDRESS}/${IMAGE_NAME}:${tag}`;
+    }
+  }
+  writeFileSync(serverJson, `${JSON.stringify(server, null, 2)}\n`);
+  const configFile = join(workdir, "pipeline.config.yaml");
+  const config = parseDocument(readFileSync(configFile, "utf8"));
+  config.setIn(["mcp", "registry", "allowedRegistries"], [TOKEN_REGISTRY_ADDRESS]);
+  writeFileSync(configFile, config.toString());
 }
 
 function eventPayload(opts: SimOptions, sha: string, tag: string): Record<string, unknown> {
@@ -242,6 +277,13 @@ async function removeEngines(simId: string): Promise<void> {
   if (list.length > 0) await execa("docker", ["rm", "-f", ...list], { reject: false });
 }
 
+/** The job that calls pipeline.yml for each event. */
+const PIPELINE_JOB: Record<SimEvent, string> = {
+  pull_request: "verify",
+  push: "publish",
+  tag: "pipeline",
+};
+
 function workflowFor(event: SimEvent): string {
   return event === "tag" ? "release.yml" : "ci.yml";
 }
@@ -252,6 +294,7 @@ function actArgs(
   sim: Layout,
   secrets: Record<string, string>,
   actor: string,
+  vars: Record<string, string> = {},
 ): string[] {
   const workflow = workflowFor(opts.event);
   const args = [
@@ -274,6 +317,7 @@ function actArgs(
     args.push("--local-repository", `${repo}@${ref}=${join(sim.actions, standIn)}`);
   }
   for (const [name, value] of Object.entries(secrets)) args.push("-s", `${name}=${value}`);
+  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}=${value}`);
   for (const job of opts.jobs) args.push("--job", job);
   return args;
 }
@@ -395,10 +439,33 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       actor = ghcr.actor;
     }
   }
+  // rekor.sigstore.dev: a real Rekor on loopback, named by the repository variables a user of a
+  // private Sigstore deployment sets (REKOR_URL, REKOR_PUBLIC_KEY; see pipeline.yml's inputs).
+  let rekor: RekorStandIn | undefined;
+  let vars: Record<string, string> = {};
+  if (
+    opts.event !== "pull_request" &&
+    (opts.jobs.length === 0 || opts.jobs.some((j) => j !== "check"))
+  ) {
+    progress("[sim] transparency log (Rekor, Trillian, PostgreSQL) …");
+    try {
+      rekor = await startRekor(join(sim.root, "rekor"), paths, toolchainEnv(paths), (n) =>
+        progress(`[rekor] ${n}`),
+      );
+    } catch (error) {
+      await server?.close();
+      await ghcr?.close();
+      throw error;
+    }
+    vars = {
+      REKOR_URL: rekor.url,
+      REKOR_PUBLIC_KEY: readFileSync(rekor.publicKeyFile, "utf8").trim(),
+    };
+  }
   const code = await runAct(
     join(sim.bin, "act"),
     sim,
-    actArgs(opts, sim, secrets, actor),
+    actArgs(opts, sim, secrets, actor, vars),
     runnerEnv(sim, internet),
     progress,
   ).finally(async () => {
@@ -406,18 +473,47 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     await removeEngines(basename(sim.root));
     await stopLeftovers(sim.root);
   });
+  const signedInLog: string[] = [];
   const published = ghcr
-    ? await publishedTags(ghcr.registry).finally(() => ghcr?.close())
+    ? await publishedTags(ghcr.registry)
+        .then(async (tags) => {
+          const digest = tags.get(mustPublish(opts.event, sha, tag)[0] ?? "");
+          if (ghcr && rekor && digest)
+            signedInLog.push(
+              ...(await verifySignedInLog(
+                ghcr,
+                digest,
+                join(paths.bin, "cosign"),
+                rekor,
+                sim.root,
+              )),
+            );
+          return tags;
+        })
+        .finally(async () => {
+          await ghcr?.close();
+          await rekor?.stop();
+        })
     : undefined;
   const file = workflowFor(opts.event);
   const workflow = loadWorkflow(
     file,
     readFileSync(join(sim.workdir, ".github", "workflows", file), "utf8"),
   );
-  const jobs = parseActLog(readFileSync(sim.log, "utf8"), workflow, opts.jobs);
+  const actLog = readFileSync(sim.log, "utf8");
+  const jobs = parseActLog(actLog, workflow, opts.jobs);
   const results = expectations(opts, jobs, sim, code);
   if (published)
     results.other.push(...judgePublished(published, mustPublish(opts.event, sha, tag)));
+  results.other.push(...signedInLog);
+  const pipelineJob = PIPELINE_JOB[opts.event];
+  const ranPipeline = jobs.some((j) => j.id === pipelineJob && j.result !== "skipped");
+  results.other.push(
+    ...judgeStepSummaries(
+      stepSummariesFromLog(actLog, workflow),
+      ranPipeline ? pipelineJob : undefined,
+    ),
+  );
   const ok = [...results.perJob.values()].every((v) => v === "") && results.other.length === 0;
   if (opts.keep === "never" || (ok && !opts.keep))
     rmSync(sim.root, { recursive: true, force: true });

@@ -280,7 +280,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "sign-tlog-offline",
     file: "packages/mcp-pipeline/src/ci/stages/sign.ts",
-    from: "const tlog = !opts.offline;",
+    from: "const tlog = !opts.offline || rekor.url !== undefined;",
     to: "const tlog = true;",
     harm: "air-gapped signing tries to upload to Rekor and fails",
   },

@@ -43,7 +43,7 @@ interface Layer {
  * Loads the configuration once, at the edge. Precedence, lowest first: defaults, the config
  * file, environment variables, `overrides`. The environment provides `PIPELINE_IMAGE`,
  * `PIPELINE_SIZE_BUDGET_MB`, `PIPELINE_TRIVY_SEVERITIES` and `PIPELINE_PLATFORMS` (comma
- * lists), `REGISTRY` and `REGISTRY_USERNAME`; on GitHub Actions, `GITHUB_REPOSITORY` and `GITHUB_ACTOR` supply a default
+ * lists), `REGISTRY`, `REGISTRY_USERNAME` and `REKOR_URL`; on GitHub Actions, `GITHUB_REPOSITORY` and `GITHUB_ACTOR` supply a default
  * `ghcr.io/<owner>/<repo>` repository and username when nothing else names a registry or user.
  * After parsing, a missing `registry.repository` defaults to `<address>/<image.name>` and a
  * missing `registry.address` to the registry host of the repository.
@@ -177,6 +177,7 @@ function envLayers(env: Readonly<Record<string, string | undefined>>): Layer[] {
   }));
   add("REGISTRY", (address) => ({ registry: { address } }));
   add("REGISTRY_USERNAME", (username) => ({ registry: { username } }));
+  add("REKOR_URL", (rekorUrl) => ({ sign: { rekorUrl } }));
   return layers;
 }
 

@@ -319,6 +319,23 @@ export const Config = z.strictObject({
        * the `signature` check verifies both before the run passes.
        */
       enabled: flag().default(true),
+      /**
+       * The transparency log (Rekor) signatures are uploaded to online, for a private Sigstore
+       * deployment; the public instance (https://rekor.sigstore.dev) when unset. Env `REKOR_URL`.
+       */
+      rekorUrl: z
+        .string({ error: "expected a Rekor URL like https://rekor.example.com" })
+        .trim()
+        .regex(/^https?:\/\/[^\s/?#]+(?:\/[^\s?#]*)?$/, {
+          error: "expected a Rekor URL like https://rekor.example.com (http or https, no query)",
+        })
+        .optional(),
+      /**
+       * That log's public key (a PEM file, relative to the project), which verification checks
+       * its entries against; cosign's `SIGSTORE_REKOR_PUBLIC_KEY` when unset. Required with a
+       * private `rekorUrl`: the public instance's key would not match.
+       */
+      rekorPublicKey: text().optional(),
     })
     .prefault({}),
   registry: z

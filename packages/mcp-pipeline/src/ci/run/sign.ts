@@ -75,6 +75,12 @@ export const signStage: Stage = {
       localTarget: target.address === env.localRegistry?.address,
       offline: env.offline,
       reportDir: config.reportDir,
+      rekor: {
+        url: config.sign.rekorUrl,
+        publicKey: config.sign.rekorPublicKey
+          ? resolve(run.req.cwd, config.sign.rekorPublicKey)
+          : env.signing.rekorPublicKey,
+      },
     });
     if ("skip" in plan) return skipped(plan.skip);
     const ref = `${target.repository}@${published.digest}`;

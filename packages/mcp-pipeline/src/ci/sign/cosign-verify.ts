@@ -13,6 +13,7 @@ import {
   cosignReason,
   hintFor,
   runCosign,
+  type SigstoreServices,
   secretsOf,
   sigstoreFlags,
   type TlogEntry,
@@ -164,7 +165,7 @@ export function verifyCommand(
   expected: VerifyExpectation,
   requireTlog: boolean,
   registry: RegistryTransport,
-  options: { type?: PredicateType; publicKeyName?: string } = {},
+  options: { type?: PredicateType; publicKeyName?: string; sigstore?: SigstoreServices } = {},
 ): string {
   const shown: VerifyExpectation =
     expected.kind === "key"
@@ -175,7 +176,10 @@ export function verifyCommand(
             (isPem(expected.publicKey) ? "cosign.pub" : expected.publicKey),
         }
       : expected;
-  const args = verifyArgs(ref, shown, requireTlog, registry, options.type);
+  const args = withFlags(
+    verifyArgs(ref, shown, requireTlog, registry, options.type),
+    sigstoreFlags(options.sigstore, false),
+  );
   const output = args.indexOf("--output");
   args.splice(output, 2);
   return ["cosign", ...args].map(shellQuote).join(" ");
@@ -209,6 +213,7 @@ function prepareVerify(input: VerifyInput, type?: PredicateType) {
     tlog: input.requireTlog ? ("checked" as const) : ("ignored" as const),
     userCommand: verifyCommand(ref, input.expected, input.requireTlog, input.registry, {
       ...(type ? { type } : {}),
+      ...(input.sigstore ? { sigstore: input.sigstore } : {}),
     }),
   };
   return { ref, args, base };

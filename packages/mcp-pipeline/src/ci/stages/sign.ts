@@ -1,16 +1,16 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type Client, dag } from "@dagger.io/dagger";
 import { execa } from "execa";
 import type { CheckOutcome } from "../checks/check.js";
-import { SigningKeyError } from "../errors.js";
+import { ConfigError, SigningKeyError } from "../errors.js";
 import type { PublishTarget } from "../registry/target.js";
 import { redact } from "../report/redact.js";
 import type { SignatureRecord } from "../report/schema.js";
 import type { SigningEnvironment } from "../request.js";
 import { baseImageRefs } from "../sign/base-images.js";
 import type { PredicateType } from "../sign/cosign-args.js";
-import type { CosignRegistry } from "../sign/cosign-run.js";
+import type { CosignRegistry, SigstoreServices } from "../sign/cosign-run.js";
 import { attest, type SigningMode, signImage } from "../sign/cosign-sign.js";
 import {
   type VerifyAttestationResult,
@@ -22,6 +22,19 @@ import {
 import { expectedKeylessIdentity, jobWorkflowRef } from "../sign/keyless-identity.js";
 import { buildProvenance, type ProvenanceInput } from "../sign/provenance.js";
 
+/** cosign's default transparency log, the public Sigstore instance's Rekor. */
+export const PUBLIC_REKOR_URL = "https://rekor.sigstore.dev";
+
+/** The transparency log (Rekor) a run uploads signatures to and verifies their entries against. */
+export interface TransparencyLog {
+  /** Its URL, as the report names it. */
+  url: string;
+  /** `--rekor-url`: set for a private log only (cosign's default is the public one). */
+  rekorUrl: string | undefined;
+  /** Its public key file, given to cosign as `SIGSTORE_REKOR_PUBLIC_KEY`. */
+  publicKey: string | undefined;
+}
+
 /** How this run signs, or why it does not. */
 export type SigningPlan =
   | {
@@ -29,10 +42,73 @@ export type SigningPlan =
       expected: VerifyExpectation;
       /** What the report says signed it: a key's source, or the workflow identity. */
       signer: string;
-      /** Upload to the public transparency log (Rekor): online only. */
+      /** Upload to the transparency log (Rekor): online, or to a configured private log. */
       tlog: boolean;
+      /** The log, when `tlog`. */
+      log: TransparencyLog | undefined;
     }
   | { skip: string };
+
+/** The transparency log settings: `sign.rekorUrl`/`REKOR_URL` and the log's public key. */
+export interface RekorSettings {
+  url?: string | undefined;
+  /**
+   * `sign.rekorPublicKey` (resolved), else `REKOR_PUBLIC_KEY` or `SIGSTORE_REKOR_PUBLIC_KEY`:
+   * a file, or the PEM itself.
+   */
+  publicKey?: string | undefined;
+}
+
+/**
+ * A log key given as PEM text (a repository variable, say) is written to `<reportDir>/rekor.pub`:
+ * cosign reads the key from a file, and users verifying the image need it too.
+ */
+export function rekorKeyFile(rekor: RekorSettings, reportDir: string): RekorSettings {
+  if (!rekor.publicKey?.trimStart().startsWith("-----BEGIN")) return rekor;
+  const file = resolve(reportDir, "rekor.pub");
+  mkdirSync(reportDir, { recursive: true });
+  writeFileSync(file, `${rekor.publicKey.trim()}\n`);
+  return { ...rekor, publicKey: file };
+}
+
+/**
+ * The log a run uses. A private log (any URL but the public instance's) needs its public key:
+ * cosign would otherwise check its entries against the public instance's key from Sigstore's TUF
+ * root and refuse them after the signature was already uploaded.
+ */
+export function transparencyLog(rekor: RekorSettings, tlog: boolean): TransparencyLog | undefined {
+  if (!tlog) return undefined;
+  const url = rekor.url?.replace(/\/+$/, "");
+  const isPrivate = url !== undefined && url !== PUBLIC_REKOR_URL;
+  if (isPrivate && !rekor.publicKey) {
+    throw new ConfigError(
+      `sign.rekorUrl names a private transparency log (${url}) but not its public key: set sign.rekorPublicKey (or SIGSTORE_REKOR_PUBLIC_KEY) to a PEM file holding the key the log serves at ${url}/api/v1/log/publicKey`,
+      { field: "sign.rekorPublicKey" },
+    );
+  }
+  if (rekor.publicKey && !existsSync(rekor.publicKey)) {
+    throw new ConfigError(
+      `the transparency log's public key file ${rekor.publicKey} does not exist: point sign.rekorPublicKey (or SIGSTORE_REKOR_PUBLIC_KEY) at the log's PEM public key`,
+      { field: "sign.rekorPublicKey" },
+    );
+  }
+  return {
+    url: url ?? PUBLIC_REKOR_URL,
+    rekorUrl: isPrivate ? url : undefined,
+    publicKey: rekor.publicKey,
+  };
+}
+
+/** What cosign needs to reach a log and check its entries: `--rekor-url`, and the key in its environment. */
+export function logCall(
+  log: TransparencyLog | undefined,
+  env: NodeJS.ProcessEnv,
+): { sigstore: SigstoreServices | undefined; env: NodeJS.ProcessEnv } {
+  return {
+    sigstore: log?.rekorUrl ? { rekorUrl: log.rekorUrl } : undefined,
+    env: log?.publicKey ? { ...env, SIGSTORE_REKOR_PUBLIC_KEY: log.publicKey } : env,
+  };
+}
 
 /**
  * How to sign: `COSIGN_KEY`/`COSIGN_PASSWORD` when given; keyless with the
@@ -45,12 +121,17 @@ export async function signingPlan(opts: {
   localTarget: boolean;
   offline: boolean;
   reportDir: string;
+  rekor?: RekorSettings;
 }): Promise<SigningPlan> {
   const { signing } = opts;
   if (!opts.enabled) return { skip: "signing is off (sign.enabled: false or --no-sign)" };
   mkdirSync(opts.reportDir, { recursive: true });
-  // Rekor is on the internet: a key signature made offline stays out of the transparency log.
-  const tlog = !opts.offline;
+  // The public Rekor is on the internet: a key signature made offline stays out of the
+  // transparency log, unless a private log is configured (it can be on the same network).
+  const rekor = rekorKeyFile(opts.rekor ?? {}, opts.reportDir);
+  const tlog = !opts.offline || rekor.url !== undefined;
+  // Checked only when the run signs: a run with nothing to sign with skips, whatever the log.
+  const log = () => transparencyLog(rekor, tlog);
   if (signing.key) {
     const mode: SigningMode =
       "pem" in signing.key
@@ -63,6 +144,7 @@ export async function signingPlan(opts: {
       expected: { kind: "key", publicKey },
       signer: "key from COSIGN_KEY",
       tlog,
+      log: log(),
     };
   }
   if (signing.githubOidc) {
@@ -79,6 +161,7 @@ export async function signingPlan(opts: {
       },
       signer: identity.certificateIdentity,
       tlog: true,
+      log: transparencyLog(rekor, true),
     };
   }
   if (signing.localKey && opts.localTarget) {
@@ -93,6 +176,7 @@ export async function signingPlan(opts: {
       expected: { kind: "key", publicKey: signing.localKey.publicKey },
       signer: `the local key pair from mcp-pipeline setup (${signing.localKey.publicKey})`,
       tlog,
+      log: log(),
     };
   }
   return {
@@ -160,12 +244,20 @@ export async function signAndVerify(i: {
     password: i.target.password,
     plainHttp: i.plainHttp,
   };
-  const common = { registry, env: i.env, mode: i.plan.mode, tlogUpload: i.plan.tlog };
+  const { sigstore, env } = logCall(i.plan.log, i.env);
+  const common = {
+    registry,
+    env,
+    ...(sigstore ? { sigstore } : {}),
+    mode: i.plan.mode,
+    tlogUpload: i.plan.tlog,
+  };
+  const logName = i.plan.log ? ` in ${i.plan.log.url}` : "";
   const tlogNote = (entry: { logIndex: number } | undefined) =>
     entry
-      ? `rekor log index ${entry.logIndex}`
+      ? `rekor log index ${entry.logIndex}${logName}`
       : i.plan.tlog
-        ? "uploaded"
+        ? `uploaded${logName}`
         : "not uploaded (air-gapped)";
   const signed = await signImage({ ...common, ref: i.ref, recursive: i.index });
   const signatures: SignatureRecord[] = [
@@ -199,7 +291,8 @@ export async function signAndVerify(i: {
 
   const verifyCommon = {
     registry,
-    env: i.env,
+    env,
+    ...(sigstore ? { sigstore } : {}),
     ref: i.ref,
     expected: i.plan.expected,
     requireTlog: i.plan.tlog,
@@ -211,6 +304,7 @@ export async function signAndVerify(i: {
   const failed = results.filter((r) => !r.verified);
   const details = [
     `signed by ${i.plan.signer}${i.index ? " (the index and every platform image)" : ""}`,
+    ...(i.plan.log ? [`transparency log: ${i.plan.log.url}`] : []),
     ...results.map((r) => `${r.verified ? "verified" : "NOT verified"}: ${r.userCommand}`),
     ...(i.sbomFile && existsSync(i.sbomFile)
       ? []

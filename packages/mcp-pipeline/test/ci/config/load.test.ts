@@ -396,3 +396,24 @@ describe("loadConfig mcp revisions", () => {
     expect(loadConfig({ cwd, env: {} }).mcp?.contract.revisionDifferences).toEqual(["get_task"]);
   });
 });
+
+describe("sign.rekorUrl", () => {
+  it("takes a private transparency log from REKOR_URL over the config file", () => {
+    write("pipeline.config.yaml", "sign:\n  rekorUrl: https://rekor.file.example\n");
+    expect(loadConfig({ cwd, env: {} }).sign.rekorUrl).toBe("https://rekor.file.example");
+    expect(loadConfig({ cwd, env: { REKOR_URL: "http://127.0.0.1:3000" } }).sign.rekorUrl).toBe(
+      "http://127.0.0.1:3000",
+    );
+  });
+
+  it("leaves the transparency log unset by default", () => {
+    expect(loadConfig({ cwd, env: {} }).sign.rekorUrl).toBeUndefined();
+  });
+
+  it("refuses a Rekor URL without a scheme, naming the field and its source", () => {
+    const error = configError({ env: { REKOR_URL: "rekor.example.com" } });
+    expect(error.field).toBe("sign.rekorUrl");
+    expect(error.source).toBe("$REKOR_URL");
+    expect(error.message).toMatch(/expected a Rekor URL like https:\/\/rekor\.example\.com/);
+  });
+});

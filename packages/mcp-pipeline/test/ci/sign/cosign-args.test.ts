@@ -224,6 +224,16 @@ describe("verifyCommand", () => {
     );
   });
 
+  it("names a private transparency log in the command, and the public one not at all", () => {
+    const key = { kind: "key" as const, publicKey: "cosign.pub" };
+    expect(
+      verifyCommand(ref, key, true, https, { sigstore: { rekorUrl: "https://rekor.internal" } }),
+    ).toBe(`cosign verify --key cosign.pub --rekor-url=https://rekor.internal ${ref.ref}`);
+    expect(verifyCommand(ref, key, true, https, { sigstore: {} })).toBe(
+      `cosign verify --key cosign.pub ${ref.ref}`,
+    );
+  });
+
   it("shows a PEM public key as cosign.pub rather than printing it", () => {
     expect(
       verifyCommand(
