@@ -167,16 +167,24 @@ export async function startTokenRegistry(
     req.pipe(upstream);
   });
   const [host, port] = TOKEN_REGISTRY_ADDRESS.split(":");
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(Number(port), host, resolve);
-  });
-  // Ready when the registry answers through the proxy with its Bearer challenge.
-  for (let i = 0; ; i++) {
-    const res = await fetch(`http://${TOKEN_REGISTRY_ADDRESS}/v2/`).catch(() => undefined);
-    if (res?.status === 401) break;
-    if (i > 100) throw new Error("the token-auth registry did not start");
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(Number(port), host, resolve);
+    });
+    // Ready when the registry answers through the proxy with its Bearer challenge.
+    for (let i = 0; ; i++) {
+      const res = await fetch(`http://${TOKEN_REGISTRY_ADDRESS}/v2/`).catch(() => undefined);
+      if (res?.status === 401) break;
+      if (i > 100) throw new Error("the token-auth registry did not start");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (err) {
+    // A start that fails (its fixed address taken, say) leaves nothing running behind it.
+    server.close();
+    registry.kill();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   }
   requests.length = 0;
 
