@@ -6,11 +6,11 @@ import { basicAuth, manifestDigest } from "../host/registry-api.js";
 import { renderTable } from "../host/terminal.js";
 import { DAGGER_ENGINE_IMAGE, engineImageVersion } from "./dagger-engine-image.js";
 import { dockerMajor } from "./engine/choice.js";
-import { currentEngineInstalled, engineBinDir } from "./engine/install.js";
+import { currentEngineInstalled } from "./engine/install.js";
 import { toolchainEnv } from "./env.js";
 import { detectMode } from "./mode.js";
 import type { Mode, ToolchainPaths } from "./settings.js";
-import { type ToolchainSettings, usesSharedEngine } from "./settings.js";
+import { engineBinDir, type ToolchainSettings, usesSharedEngine } from "./settings.js";
 import {
   type Provenance,
   readProvenance,

@@ -1,7 +1,5 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
-import type { ToolchainPaths } from "./settings.js";
-import { currentEngine } from "./versions.js";
+import { engineBinDir, type ToolchainPaths } from "./settings.js";
 
 /** The system CA bundle on Debian/Ubuntu; where a TLS-inspecting proxy's CA is installed. */
 const SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
@@ -26,7 +24,7 @@ export function toolchainEnv(
   ];
   // The engine setup installed (MCP_PIPELINE_ENGINE=current) brings a Docker CLI; last, so a
   // machine's own docker, containerd and runc still come first.
-  const engineBin = join(paths.engine, currentEngine.docker, "bin");
+  const engineBin = engineBinDir(paths);
   if (existsSync(engineBin)) path.push(engineBin);
   return {
     ...base,

@@ -2,6 +2,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { ToolchainError, ToolchainErrorCode } from "../host/errors.js";
+import { currentEngine } from "./versions.js";
 
 const Port = z.coerce
   .number({ error: "expected a TCP port number" })
@@ -64,6 +65,11 @@ export function toolchainPaths(env: NodeJS.ProcessEnv = process.env): ToolchainP
     cosignPublicKeyFile: join(root, "state", "cosign.pub"),
     cosignCredentialsFile: join(root, "state", "cosign-credentials.json"),
   };
+}
+
+/** Where the current engine's binaries go: `<cache>/engine/<docker version>/bin`. */
+export function engineBinDir(paths: Pick<ToolchainPaths, "engine">): string {
+  return join(paths.engine, currentEngine.docker, "bin");
 }
 
 export type Mode = "airgap" | "online";

@@ -14,16 +14,11 @@ import {
 import { aptDebianMirror, DEFAULT_DEBIAN_MIRROR } from "../debian-archive/mirror.js";
 import { installBinary } from "../download.js";
 import { goInstall } from "../go.js";
-import type { ToolchainPaths } from "../settings.js";
+import { engineBinDir } from "../settings.js";
 import { recordProvenance } from "../state.js";
 import { currentEngine, enginePackages, runcBuild } from "../versions.js";
 
 type EngineContext = Pick<StepContext, "paths" | "settings" | "env" | "logFile" | "note">;
-
-/** Where the current engine's binaries go: `<cache>/engine/<docker version>/bin`. */
-export function engineBinDir(paths: Pick<ToolchainPaths, "engine">): string {
-  return join(paths.engine, currentEngine.docker, "bin");
-}
 
 /** Every binary of the current engine, by its name in the engine's bin/. */
 export function engineBinaries(): {

@@ -15,8 +15,9 @@ import { missingCapabilities } from "../capabilities.js";
 import type { Step, StepContext } from "../context.js";
 import { chooseEngine, type EngineFacts, parseDockerdVersion } from "../engine/choice.js";
 import { startDockerd, waitForDocker } from "../engine/daemon.js";
-import { engineBinDir, installCurrentEngine } from "../engine/install.js";
+import { installCurrentEngine } from "../engine/install.js";
 import { REGISTRY_BRIDGE_HOST, REGISTRY_PORTS } from "../registry-config.js";
+import { engineBinDir } from "../settings.js";
 import { readRegistries } from "../state.js";
 
 /** True on Debian and its derivatives, where setup installs missing system packages with apt. */

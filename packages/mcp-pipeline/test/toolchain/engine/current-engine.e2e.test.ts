@@ -26,11 +26,10 @@ import {
 } from "../../../src/toolchain/debian-archive/mirror.js";
 import {
   engineBinaries,
-  engineBinDir,
   installEngineArchivePart,
   installRunc,
 } from "../../../src/toolchain/engine/install.js";
-import { loadSettings, toolchainPaths } from "../../../src/toolchain/settings.js";
+import { engineBinDir, loadSettings, toolchainPaths } from "../../../src/toolchain/settings.js";
 import { readProvenance } from "../../../src/toolchain/state.js";
 import { currentEngine } from "../../../src/toolchain/versions.js";
 import { writeOciTarball } from "./oci-tarball.js";

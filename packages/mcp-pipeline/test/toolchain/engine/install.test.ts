@@ -14,13 +14,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ToolchainError, ToolchainErrorCode } from "../../../src/host/errors.js";
 import {
   engineBinaries,
-  engineBinDir,
   installCurrentEngine,
   installEngineArchivePart,
   installRunc,
 } from "../../../src/toolchain/engine/install.js";
 import { toolchainEnv } from "../../../src/toolchain/env.js";
-import { loadSettings, toolchainPaths } from "../../../src/toolchain/settings.js";
+import { engineBinDir, loadSettings, toolchainPaths } from "../../../src/toolchain/settings.js";
 import { readProvenance } from "../../../src/toolchain/state.js";
 import { currentEngine, enginePackages } from "../../../src/toolchain/versions.js";
 import { FakeArchive } from "../debian-archive/fake-archive.js";
