@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { ToolchainError } from "../host/errors.js";
+import { NETWORK_ENV } from "../host/exec.js";
 import {
   type EngineRegistries,
   type RegistryAuth,
@@ -100,13 +101,7 @@ export interface SigningEnvironment {
 const COSIGN_ENV = [
   "PATH",
   "HOME",
-  "HTTPS_PROXY",
-  "HTTP_PROXY",
-  "NO_PROXY",
-  "https_proxy",
-  "http_proxy",
-  "no_proxy",
-  "SSL_CERT_FILE",
+  ...NETWORK_ENV,
   "SIGSTORE_ROOT_FILE",
   "TUF_ROOT",
   "ACTIONS_ID_TOKEN_REQUEST_URL",

@@ -7,6 +7,21 @@ import { ToolchainError, ToolchainErrorCode } from "./errors.js";
 const TAIL_LINES = 25;
 
 /**
+ * What a child process needs to reach the network as this one does: proxies (both spellings)
+ * and the CA bundle a TLS-inspecting proxy's certificate is in. Tools run with a trimmed
+ * environment get these and nothing else of the network setup.
+ */
+export const NETWORK_ENV = [
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "NO_PROXY",
+  "https_proxy",
+  "http_proxy",
+  "no_proxy",
+  "SSL_CERT_FILE",
+] as const;
+
+/**
  * A command that failed: what ran, how it ended, and the tail of its output.
  * The ExecaError is the `cause`, with everything execa knows.
  */

@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { execa } from "execa";
 import { z } from "zod";
+import { NETWORK_ENV } from "../../host/exec.js";
 import { loadConfig } from "../config/load.js";
 import { ConfigError } from "../errors.js";
 import {
@@ -124,13 +125,7 @@ function publisherEnv(
 ): Record<string, string> {
   const keep = [
     "PATH",
-    "HTTPS_PROXY",
-    "HTTP_PROXY",
-    "NO_PROXY",
-    "https_proxy",
-    "http_proxy",
-    "no_proxy",
-    "SSL_CERT_FILE",
+    ...NETWORK_ENV,
     "SSL_CERT_DIR",
     ...(auth === "github-oidc"
       ? ["ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"]
