@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { ToolchainError } from "../host/errors.js";
 import { NETWORK_ENV } from "../host/exec.js";
+import { isCi } from "../host/terminal.js";
 import {
   type EngineRegistries,
   type RegistryAuth,
@@ -180,7 +181,7 @@ export function readEnvironment(env: Readonly<Record<string, string | undefined>
   const runId = value(env, "GITHUB_RUN_ID");
   const summaryFile = value(env, "PIPELINE_SUMMARY_FILE");
   const fromVariables = {
-    ci: env.CI === "true" || env.CI === "1" || env.GITHUB_ACTIONS === "true",
+    ci: isCi(env),
     // Not trimmed: a password is used exactly as given.
     registryPassword: env.REGISTRY_PASSWORD || env.GITHUB_TOKEN || undefined,
     npmCaFile,

@@ -1,6 +1,11 @@
 import { styleText } from "node:util";
 import prettyMilliseconds from "pretty-ms";
 
+/** A CI run (`CI=true`/`1`, or GitHub Actions): nobody watches the terminal, if there is one. */
+export function isCi(env: Readonly<Record<string, string | undefined>>): boolean {
+  return env.CI === "true" || env.CI === "1" || env.GITHUB_ACTIONS === "true";
+}
+
 /** One duration format everywhere: `420ms`, `12.3s`, `2m 5.1s`. */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return "–";

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isCi } from "../host/terminal.js";
 
 export interface DaggerRun {
   /** The Dagger CLI. */
@@ -23,8 +24,7 @@ export function interactiveView(
   isTTY: boolean,
   env: Readonly<Record<string, string | undefined>>,
 ): boolean {
-  const ci = env.CI === "true" || env.CI === "1" || env.GITHUB_ACTIONS === "true";
-  return isTTY && !ci;
+  return isTTY && !isCi(env);
 }
 
 /**

@@ -36,13 +36,17 @@ export function stepOutput(trace: string, message: string): string[] {
         .flatMap((line) => line.match(/^\s*(\d+)\s*:/)?.[1] ?? []),
     ),
   ];
+  const output = new Map<string, string[]>();
+  for (const line of lines) {
+    const m = /^\s*(\d+)\s*:\s*[┆\s]*\[[\d.]+m?s\]\s*\|\s?(.*)$/.exec(line);
+    if (m?.[1] === undefined) continue;
+    const out = output.get(m[1]) ?? [];
+    out.push(m[2] ?? "");
+    output.set(m[1], out);
+  }
   for (const span of spans) {
-    const out: string[] = [];
-    for (const line of lines) {
-      const m = /^\s*(\d+)\s*:\s*[┆\s]*\[[\d.]+m?s\]\s*\|\s?(.*)$/.exec(line);
-      if (m && m[1] === span) out.push(m[2] ?? "");
-    }
-    if (out.length > 0) return out.slice(-OUTPUT_LINES);
+    const out = output.get(span);
+    if (out?.length) return out.slice(-OUTPUT_LINES);
   }
   return [];
 }
