@@ -308,18 +308,18 @@ describe("GitHub workflows", () => {
     expect(sarif?.if).toContain("!cancelled()");
     const artifact = pipelineSteps.find((s) => s.uses?.startsWith("actions/upload-artifact@"));
     expect(artifact?.with?.name).toBe("pipeline-report");
-    for (const file of ["report.json", "report.md", "sbom.cdx.json"]) {
+    for (const file of ["report.json", "report.md", "sbom.cdx.json", "cosign.pub", "rekor.pub"]) {
       expect(artifact?.with?.path).toContain(`pipeline-report/${file}`);
     }
     expect(artifact?.if).toContain("!cancelled()");
   });
 
-  it("attaches the report and SBOM to the GitHub release", () => {
+  it("attaches the report, the SBOM and the keys to verify with to the GitHub release", () => {
     const job = wf("release.yml").jobs["github-release"];
     const download = job?.steps?.find((s) => s.uses?.startsWith("actions/download-artifact@"));
     expect(download?.with).toEqual({ name: "pipeline-report", path: "pipeline-report" });
     const create = job?.steps?.find((s) => s.run?.includes("gh release create"));
-    for (const file of ["report.md", "report.json", "sbom.cdx.json"]) {
+    for (const file of ["report.md", "report.json", "sbom.cdx.json", "cosign.pub", "rekor.pub"]) {
       expect(create?.run).toContain(`pipeline-report/${file}`);
     }
     expect(create?.env?.GH_TOKEN).toBe(expr("github.token"));

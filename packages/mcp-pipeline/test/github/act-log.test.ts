@@ -126,7 +126,7 @@ describe("judging a simulated run", () => {
     expect(judged.other).toEqual(["a fork's pull request uploaded SARIF"]);
   });
 
-  it("requires the tag's release to be created with the report as notes and the report and SBOM attached", () => {
+  it("requires the tag's release to be created with the report as notes and the report, SBOM and keys attached", () => {
     const jobs = [
       { id: "pipeline", name: "p", result: "success" },
       { id: "mcp-registry", name: "m", result: "failure" },
@@ -145,7 +145,11 @@ describe("judging a simulated run", () => {
     writeFileSync(join(dirs.record, "release", "report.md"), "## ❌ Pipeline failed: `x`\n");
     expect(expectations({ event: "tag", fork: false, jobs: [] }, jobs, dirs, 1).other).toEqual([
       "the release notes (pipeline-report/report.md) are not the passing pipeline's report",
+      "the release lacks cosign.pub",
+      "the release lacks rekor.pub",
     ]);
+    for (const f of ["cosign.pub", "rekor.pub"])
+      writeFileSync(join(dirs.record, "release", f), "x");
     writeFileSync(join(dirs.record, "release", "report.md"), "## ✅ Pipeline passed: `x`\n");
     expect(expectations({ event: "tag", fork: false, jobs: [] }, jobs, dirs, 1).other).toEqual([]);
   });

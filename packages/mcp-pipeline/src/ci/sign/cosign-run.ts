@@ -13,6 +13,9 @@ import { type RegistryCredentials, withDockerConfig } from "./docker-config.js";
 export type CosignRegistry = RegistryCredentials & Pick<RegistryTransport, "insecureSkipTlsVerify">;
 
 /** A private Sigstore deployment; the public instance when unset. */
+/** A private transparency log's public key as users get it: in the report directory, among a release's assets. */
+export const REKOR_KEY_NAME = "rekor.pub";
+
 export interface SigstoreServices {
   /** `--rekor-url` (transparency log). */
   rekorUrl?: string;

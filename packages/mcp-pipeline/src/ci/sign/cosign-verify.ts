@@ -12,6 +12,7 @@ import {
   type CosignRun,
   cosignReason,
   hintFor,
+  REKOR_KEY_NAME,
   runCosign,
   type SigstoreServices,
   secretsOf,
@@ -158,14 +159,21 @@ function shellQuote(arg: string): string {
 /**
  * The `cosign verify …` command a user runs to check the image themselves (printed in the report):
  * the same flags the pipeline verifies with, minus the machine-readable output option. A public
- * key is shown as `publicKeyName` (default `cosign.pub`), the file users are given.
+ * key is shown as `publicKeyName` (default `cosign.pub`), the file users are given; a private
+ * log's key, which cosign takes from `SIGSTORE_REKOR_PUBLIC_KEY`, as `rekorPublicKeyName`.
  */
 export function verifyCommand(
   ref: DigestRef,
   expected: VerifyExpectation,
   requireTlog: boolean,
   registry: RegistryTransport,
-  options: { type?: PredicateType; publicKeyName?: string; sigstore?: SigstoreServices } = {},
+  options: {
+    type?: PredicateType;
+    publicKeyName?: string;
+    sigstore?: SigstoreServices;
+    /** The transparency log's key file as users get it (`rekor.pub`), for a private log. */
+    rekorPublicKeyName?: string;
+  } = {},
 ): string {
   const shown: VerifyExpectation =
     expected.kind === "key"
@@ -182,7 +190,11 @@ export function verifyCommand(
   );
   const output = args.indexOf("--output");
   args.splice(output, 2);
-  return ["cosign", ...args].map(shellQuote).join(" ");
+  // cosign reads a private log's key from its environment only (there is no flag for it).
+  const logKey = options.rekorPublicKeyName
+    ? [`SIGSTORE_REKOR_PUBLIC_KEY=${shellQuote(options.rekorPublicKeyName)}`]
+    : [];
+  return [...logKey, ...["cosign", ...args].map(shellQuote)].join(" ");
 }
 /**
  * cosign's sentences for "this image has no signature that satisfies the expectation" — a
@@ -214,6 +226,7 @@ function prepareVerify(input: VerifyInput, type?: PredicateType) {
     userCommand: verifyCommand(ref, input.expected, input.requireTlog, input.registry, {
       ...(type ? { type } : {}),
       ...(input.sigstore ? { sigstore: input.sigstore } : {}),
+      ...(input.env?.SIGSTORE_REKOR_PUBLIC_KEY ? { rekorPublicKeyName: REKOR_KEY_NAME } : {}),
     }),
   };
   return { ref, args, base };

@@ -10,7 +10,7 @@ import type { SignatureRecord } from "../report/schema.js";
 import type { SigningEnvironment } from "../request.js";
 import { baseImageRefs } from "../sign/base-images.js";
 import type { PredicateType } from "../sign/cosign-args.js";
-import type { CosignRegistry, SigstoreServices } from "../sign/cosign-run.js";
+import { type CosignRegistry, REKOR_KEY_NAME, type SigstoreServices } from "../sign/cosign-run.js";
 import { attest, type SigningMode, signImage } from "../sign/cosign-sign.js";
 import {
   type VerifyAttestationResult,
@@ -60,14 +60,21 @@ export interface RekorSettings {
 }
 
 /**
- * A log key given as PEM text (a repository variable, say) is written to `<reportDir>/rekor.pub`:
- * cosign reads the key from a file, and users verifying the image need it too.
+ * The log's key in the report directory as `rekor.pub`: cosign reads the key from a file, and
+ * users verifying the image need the same file (the report's verify command names it, the
+ * release attaches it). A key given as PEM text (a repository variable, say) is written there; a
+ * key file is copied there. A missing key file is left for `transparencyLog` to report.
  */
 export function rekorKeyFile(rekor: RekorSettings, reportDir: string): RekorSettings {
-  if (!rekor.publicKey?.trimStart().startsWith("-----BEGIN")) return rekor;
-  const file = resolve(reportDir, "rekor.pub");
+  const key = rekor.publicKey;
+  if (!key) return rekor;
+  const pem = key.trimStart().startsWith("-----BEGIN");
+  if (!pem && !existsSync(key)) return rekor;
+  const file = resolve(reportDir, REKOR_KEY_NAME);
+  if (!pem && resolve(key) === file) return rekor;
   mkdirSync(reportDir, { recursive: true });
-  writeFileSync(file, `${rekor.publicKey.trim()}\n`);
+  if (pem) writeFileSync(file, `${key.trim()}\n`);
+  else copyFileSync(key, file);
   return { ...rekor, publicKey: file };
 }
 

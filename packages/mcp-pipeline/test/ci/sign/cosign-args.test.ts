@@ -234,6 +234,18 @@ describe("verifyCommand", () => {
     );
   });
 
+  it("gives a private log's key file as cosign's environment variable, the only way cosign takes it", () => {
+    const key = { kind: "key" as const, publicKey: "cosign.pub" };
+    expect(
+      verifyCommand(ref, key, true, https, {
+        sigstore: { rekorUrl: "http://127.0.0.1:3000" },
+        rekorPublicKeyName: "rekor.pub",
+      }),
+    ).toBe(
+      `SIGSTORE_REKOR_PUBLIC_KEY=rekor.pub cosign verify --key cosign.pub --rekor-url=http://127.0.0.1:3000 ${ref.ref}`,
+    );
+  });
+
   it("shows a PEM public key as cosign.pub rather than printing it", () => {
     expect(
       verifyCommand(

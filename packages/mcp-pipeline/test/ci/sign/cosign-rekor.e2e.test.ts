@@ -1,9 +1,12 @@
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CosignError } from "../../../src/ci/errors.js";
 import { signImage } from "../../../src/ci/sign/cosign-sign.js";
 import { verifyImage } from "../../../src/ci/sign/cosign-verify.js";
 import { logCall, transparencyLog } from "../../../src/ci/stages/sign.js";
+import { basicAuth } from "../../../src/host/registry-api.js";
 import { toolchainEnv } from "../../../src/toolchain/env.js";
 import { toolchainPaths } from "../../../src/toolchain/settings.js";
 import { type RekorStandIn, startRekor } from "../../github/rekor.js";
@@ -77,6 +80,28 @@ describe.skipIf(!AS_ROOT)("a private transparency log (needs root)", () => {
     expect(verified).toMatchObject({ verified: true, tlog: "checked" });
     if (verified.verified)
       expect(verified.signatures[0]?.tlog?.logIndex).toBe(signed.tlog?.logIndex);
+
+    // The command the report prints, run as printed where a user keeps the log's key as the
+    // release attaches it (rekor.pub), verifies too.
+    expect(verified.userCommand).toMatch(
+      /^SIGSTORE_REKOR_PUBLIC_KEY=rekor\.pub cosign verify --key \S+ --rekor-url=/,
+    );
+    const user = join(scratch.dir, "user");
+    mkdirSync(user, { recursive: true });
+    copyFileSync(rekor.publicKeyFile, join(user, "rekor.pub"));
+    // A user logs in to a private registry first (`docker login`); cosign reads that config.
+    const registry = localRegistry();
+    const login = basicAuth(registry).slice("Basic ".length);
+    writeFileSync(
+      join(user, "config.json"),
+      JSON.stringify({ auths: { [registry.address]: { auth: login } } }),
+    );
+    const byHand = await execa("bash", ["-c", verified.userCommand], {
+      cwd: user,
+      env: { ...env, DOCKER_CONFIG: user },
+      reject: false,
+    });
+    expect(byHand.exitCode, byHand.stderr).toBe(0);
   });
 
   it("refuses the entry when the log's key is not the one that signed it", async () => {

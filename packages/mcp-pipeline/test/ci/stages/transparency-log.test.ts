@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -113,7 +113,12 @@ describe("signingPlan with a private transparency log", () => {
     const key = rekorKey();
     expect(await plan(true, { url: "http://rekor.lan", publicKey: key })).toMatchObject({
       tlog: true,
-      log: { url: "http://rekor.lan", rekorUrl: "http://rekor.lan", publicKey: key },
+      // The key as users get it: copied into the report directory.
+      log: {
+        url: "http://rekor.lan",
+        rekorUrl: "http://rekor.lan",
+        publicKey: expect.stringMatching(/\/report\/rekor\.pub$/),
+      },
     });
   });
 
@@ -156,8 +161,30 @@ describe("rekorKeyFile", () => {
     expect(readFileSync(join(reportDir, "rekor.pub"), "utf8")).toBe(`${pem}\n`);
   });
 
-  it("leaves a key file's path as it is", () => {
-    const settings = { url: "http://rekor.lan", publicKey: "/etc/rekor.pub" };
-    expect(rekorKeyFile(settings, join(tempDir(), "report"))).toBe(settings);
+  it("copies a key file to rekor.pub in the report directory, where users get it", () => {
+    const dir = tempDir();
+    const pem = "-----BEGIN PUBLIC KEY-----\nfile\n-----END PUBLIC KEY-----\n";
+    writeFileSync(join(dir, "log.pem"), pem);
+    const reportDir = join(dir, "report");
+    const settings = rekorKeyFile(
+      { url: "http://rekor.lan", publicKey: join(dir, "log.pem") },
+      reportDir,
+    );
+    expect(settings).toEqual({ url: "http://rekor.lan", publicKey: join(reportDir, "rekor.pub") });
+    expect(readFileSync(join(reportDir, "rekor.pub"), "utf8")).toBe(pem);
+    // Run again on its own output: nothing to copy.
+    expect(rekorKeyFile(settings, reportDir)).toBe(settings);
+  });
+
+  it("leaves a missing key file's path for transparencyLog to report, and no key at all", () => {
+    const reportDir = join(tempDir(), "report");
+    const missing = { url: "http://rekor.lan", publicKey: "/nonexistent/rekor.pub" };
+    expect(rekorKeyFile(missing, reportDir)).toBe(missing);
+    expect(() => transparencyLog(rekorKeyFile(missing, reportDir), true)).toThrowError(
+      /\/nonexistent\/rekor.pub does not exist/,
+    );
+    const none = { url: undefined };
+    expect(rekorKeyFile(none, reportDir)).toBe(none);
+    expect(existsSync(join(reportDir, "rekor.pub"))).toBe(false);
   });
 });
