@@ -10,6 +10,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -42,6 +43,8 @@ export interface RekorStandIn {
   publicKeyFile: string;
   /** Where each process logs. */
   logs: string;
+  /** The servers' process ids (PostgreSQL's postmaster, Trillian's two, Rekor). */
+  pids: number[];
   stop(): Promise<void>;
 }
 
@@ -108,6 +111,38 @@ async function waitFor(
   throw new Error(`${what} was not ready within ${timeoutMs / 1000} s: see ${logFile}`);
 }
 
+const PG_ROOT_PREFIX = "rekor-pg-";
+/** The process that started a database directory: while it lives, the directory is in use. */
+const OWNER_FILE = "owner.pid";
+
+/** Whether `pid` is a running process (a zombie, dead but not yet reaped, is not). */
+export function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Database directories a hard-killed run left behind (its servers died with it: `dieWithUs`),
+ * removed by the next start.
+ */
+function removeAbandoned(): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(PG_ROOT_PREFIX)) continue;
+    const dir = join(tmpdir(), name);
+    let owner: number;
+    try {
+      owner = Number(readFileSync(join(dir, OWNER_FILE), "utf8"));
+    } catch {
+      continue; // Not one of ours, or still being set up.
+    }
+    if (!running(owner)) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const httpOk = (url: string) => async () =>
   (await fetch(url, { signal: AbortSignal.timeout(2000) })).ok;
 
@@ -136,17 +171,31 @@ export async function startRekor(
   const logs = join(dir, "logs");
   mkdirSync(logs, { recursive: true });
   // The database's own directory, owned by its user: `dir` may sit under one only root can enter.
-  const pgRoot = mkdtempSync(join(tmpdir(), "rekor-pg-"));
+  removeAbandoned();
+  const pgRoot = mkdtempSync(join(tmpdir(), PG_ROOT_PREFIX));
+  writeFileSync(join(pgRoot, OWNER_FILE), String(process.pid));
   const data = join(pgRoot, "data");
   const socket = join(pgRoot, "socket");
   mkdirSync(socket, { recursive: true });
   await execa("chown", ["-R", `${DB_USER}:`, pgRoot]);
   const children: { name: string; child: ChildProcess }[] = [];
-  const asDbUser = ["setpriv", `--reuid=${DB_USER}`, `--regid=${DB_USER}`, "--init-groups", "--"];
+  // Every server dies with this process, however it ends: a hard-killed simulation (SIGKILL, an
+  // out-of-memory kill) leaves no log, database or port behind. The kernel's parent-death signal
+  // survives setpriv's change of user because setpriv sets it last, just before exec.
+  const dieWithUs = ["--pdeathsig", "SIGKILL"];
+  const asDbUser = [
+    "setpriv",
+    `--reuid=${DB_USER}`,
+    `--regid=${DB_USER}`,
+    "--init-groups",
+    ...dieWithUs,
+    "--",
+  ];
   const start = (name: string, argv: string[]): { child: ChildProcess; log: string } => {
     const log = join(logs, `${name}.log`);
     const out = createWriteStream(log);
-    const [cmd = "", ...args] = argv;
+    const [cmd = "", ...args] =
+      argv[0] === "setpriv" ? argv : ["setpriv", ...dieWithUs, "--", ...argv];
     const child = spawn(cmd, args, {
       cwd: pgRoot,
       stdio: ["ignore", "pipe", "pipe"],
@@ -300,7 +349,8 @@ export async function startRekor(
       );
     const publicKeyFile = join(dir, "rekor.pub");
     writeFileSync(publicKeyFile, await key.text(), { mode: 0o644 });
-    return { url, publicKeyFile, logs, stop };
+    const pids = children.flatMap(({ child }) => (child.pid ? [child.pid] : []));
+    return { url, publicKeyFile, logs, pids, stop };
   } catch (error) {
     await stop();
     throw error;
