@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { execaSync } from "execa";
 import { describe, expect, it } from "vitest";
 import { tryDocker } from "../../src/ci/docker/docker.js";
-import { env, runEntry } from "../toolchain/helpers.js";
+import { controlRunContext, env, runEntry } from "../toolchain/helpers.js";
 import {
   auth,
   configVariant,
@@ -16,8 +16,10 @@ import {
   skipAllBut,
 } from "./pipeline-harness.js";
 
-const pipeline = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
-  runEntry(["pipeline", ...args], { ...env, ...extraEnv });
+// On the default branch's git context, whatever the checkout: a pull request's detached merge
+// commit (a hosted runner's checkout) is not published, so it would never ask for a password.
+const pipeline = async (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
+  runEntry(["pipeline", ...args], { ...env, ...(await controlRunContext()), ...extraEnv });
 
 describe("npm run pipeline: bad input gets a clear error and exit code 2", () => {
   it("documents every option in --help", async () => {

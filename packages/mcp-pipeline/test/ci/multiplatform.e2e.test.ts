@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { manifestKind } from "../../src/host/registry-api.js";
-import { env } from "../toolchain/helpers.js";
+import { env, viaLoopback } from "../toolchain/helpers.js";
 import { auth, registryTags, runPipeline, skipAllBut } from "./pipeline-harness.js";
 
 // The pipeline under the default `image.platforms` (linux/amd64 + linux/arm64) and under a
@@ -75,10 +75,14 @@ describe("multi-platform images", () => {
     if (!auth) throw new Error("run `mcp-pipeline setup` first");
     const run = await runPipeline(["--image", imageName(), ...skipAllBut()]);
     expect(run.exitCode, run.output.slice(-3000)).toBe(0);
-    const ref = run.report.published[0]?.split("@")[0] ?? "";
+    // Pulled as a user pulls a local registry's image: on loopback (viaLoopback).
+    const ref = viaLoopback(run.report.published[0]?.split("@")[0] ?? "");
     images.push(ref);
 
-    await docker(["login", auth.address, "-u", auth.username, "--password-stdin"], auth.password);
+    await docker(
+      ["login", viaLoopback(auth.address), "-u", auth.username, "--password-stdin"],
+      auth.password,
+    );
     await docker(["pull", "--quiet", "--platform", "linux/arm64", ref]);
     const arch = await docker(["image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", ref]);
     expect(arch.stdout.trim()).toBe("linux/arm64");

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { execa } from "execa";
 import { toolchainEnv } from "../../src/toolchain/env.js";
+import { REGISTRY_BRIDGE_HOST } from "../../src/toolchain/registry-config.js";
 import { toolchainPaths } from "../../src/toolchain/settings.js";
 import { REPO_ROOT } from "../paths.js";
 
@@ -61,4 +62,16 @@ export async function controlRunContext(cwd: string = repoRoot): Promise<NodeJS.
     GITHUB_EVENT_NAME: "push",
     GITHUB_DEFAULT_BRANCH: "main",
   };
+}
+
+/**
+ * A reference to a local registry (`172.17.0.1:<port>/…`) as the Docker CLI must use it: on
+ * loopback (`127.0.0.1:<port>/…`, the same registry: it listens on every address). Docker speaks
+ * plain HTTP to loopback registries without configuration, and only there: a hosted runner's
+ * engine is already running without `--insecure-registry` entries, and setup does not restart it.
+ */
+export function viaLoopback(ref: string): string {
+  return ref.startsWith(`${REGISTRY_BRIDGE_HOST}:`)
+    ? `127.0.0.1:${ref.slice(REGISTRY_BRIDGE_HOST.length + 1)}`
+    : ref;
 }

@@ -100,7 +100,12 @@ describe("setup when a registry port is taken by a process that is not this tool
       const auth = readRegistries(s.paths).auth;
       expect(auth).toBeDefined();
       expect(auth?.port).not.toBe(REGISTRY_PORTS.auth);
-      expect(res.stderr).toContain(`port ${REGISTRY_PORTS.auth} is taken by pid ${holder} (`);
+      // Another user's process (the machine's root-owned registry, seen by a hosted runner's
+      // non-root user) has no pid this user can read: it is named as such.
+      const who = holder
+        ? `pid ${holder} (`
+        : "a process this user cannot see (run `sudo ss -ltnp`";
+      expect(res.stderr).toContain(`port ${REGISTRY_PORTS.auth} is taken by ${who}`);
       expect(res.stderr).toContain(`the auth registry uses port ${auth?.port} instead`);
       expect(await registryStatus(auth?.port ?? 0)).toBe(401);
       expect(readRegistryAuth(s.paths)?.address).toBe(`172.17.0.1:${auth?.port}`);

@@ -8,7 +8,7 @@ import type { CosignRegistry } from "../../../src/ci/sign/cosign-run.js";
 import { which } from "../../../src/host/exec.js";
 import { basicAuth, MANIFEST_ACCEPT } from "../../../src/host/registry-api.js";
 import { readRegistryAuth } from "../../../src/toolchain/state.js";
-import { env, paths } from "../../toolchain/helpers.js";
+import { env, paths, viaLoopback } from "../../toolchain/helpers.js";
 
 export { env };
 
@@ -40,12 +40,13 @@ export function dockerConfigDirs(): string[] {
 /**
  * Builds a one-layer `FROM scratch` image holding `marker` and an npm package manifest (so an
  * SBOM has a component to list), pushes it as `repository:tag` with `docker push` (logged in
- * through a private Docker config), and returns the digest the registry stored.
+ * through a private Docker config, on loopback: `viaLoopback`), and returns the digest the
+ * registry stored.
  */
 export async function pushImage(repository: string, tag: string, marker: string) {
   const context = scratchDir("sign-image");
   const config = scratchDir("sign-docker-login");
-  const ref = `${repository}:${tag}`;
+  const ref = viaLoopback(`${repository}:${tag}`);
   try {
     const pkg = join(context.dir, "app", "node_modules", "left-pad");
     mkdirSync(pkg, { recursive: true });
@@ -68,7 +69,7 @@ export async function pushImage(repository: string, tag: string, marker: string)
         "-u",
         registry.username,
         "--password-stdin",
-        registry.address,
+        viaLoopback(registry.address),
       ],
       { env, input: registry.password },
     );

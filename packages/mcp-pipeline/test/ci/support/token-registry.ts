@@ -38,12 +38,14 @@ const base64url = (data: Buffer | string) => Buffer.from(data).toString("base64u
  * service=…,scope=…`, and a token endpoint (Basic credentials in, a signed JWT
  * out) on the same address. A recording proxy in front of the registry keeps
  * every request it serves. Listens on the address the engine config marks as
- * plain HTTP (`TOKEN_REGISTRY_ADDRESS`). With `anonymousPull`, a token request without
- * credentials gets pull access, as on Docker Hub.
+ * plain HTTP (`TOKEN_REGISTRY_ADDRESS`, or `address`: the GitHub simulation's GHCR stand-in
+ * has one of its own, so the `npm test` it runs can start this one). With `anonymousPull`, a
+ * token request without credentials gets pull access, as on Docker Hub.
  */
 export async function startTokenRegistry(
-  options: { anonymousPull?: boolean } = {},
+  options: { anonymousPull?: boolean; address?: string } = {},
 ): Promise<TokenRegistry> {
+  const address = options.address ?? TOKEN_REGISTRY_ADDRESS;
   const dir = mkdtempSync(join(tmpdir(), "token-registry-"));
   const keyFile = join(dir, "key.pem");
   const certFile = join(dir, "cert.pem");
@@ -77,7 +79,7 @@ export async function startTokenRegistry(
       `http: { addr: "127.0.0.1:${innerPort}" }`,
       "auth:",
       "  token:",
-      `    realm: http://${TOKEN_REGISTRY_ADDRESS}/token`,
+      `    realm: http://${address}/token`,
       `    service: ${SERVICE}`,
       `    issuer: ${ISSUER}`,
       `    rootcertbundle: ${certFile}`,
@@ -166,7 +168,7 @@ export async function startTokenRegistry(
     });
     req.pipe(upstream);
   });
-  const [host, port] = TOKEN_REGISTRY_ADDRESS.split(":");
+  const [host, port] = address.split(":");
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -174,7 +176,7 @@ export async function startTokenRegistry(
     });
     // Ready when the registry answers through the proxy with its Bearer challenge.
     for (let i = 0; ; i++) {
-      const res = await fetch(`http://${TOKEN_REGISTRY_ADDRESS}/v2/`).catch(() => undefined);
+      const res = await fetch(`http://${address}/v2/`).catch(() => undefined);
       if (res?.status === 401) break;
       if (i > 100) throw new Error("the token-auth registry did not start");
       await new Promise((r) => setTimeout(r, 100));
@@ -189,7 +191,7 @@ export async function startTokenRegistry(
   requests.length = 0;
 
   return {
-    address: TOKEN_REGISTRY_ADDRESS,
+    address,
     username,
     password,
     requests,
