@@ -10,6 +10,7 @@ import { readRepository } from "../../src/init/detect.js";
 import { toolchainPaths } from "../../src/toolchain/settings.js";
 import { PACKAGE_ROOT } from "../paths.js";
 import { type NpmRegistry, publishPackage, startNpmRegistry } from "../support/npm-registry.js";
+import { withoutGitHubContext } from "../toolchain/helpers.js";
 
 // The adoption corpus: apps nobody here wrote, each in a clean repository of its own, adopted as
 // the README says (one devDependency from an npm registry, one config file), then run once with
@@ -64,9 +65,11 @@ async function adopt(app: string): Promise<string> {
 
 /** A first run as a developer starts it: `npx mcp-pipeline`, empty Trivy cache, nothing reused. */
 async function firstRun(dir: string, name: string) {
+  // Not the caller's job: no GitHub context, no REGISTRY or signing settings (a workflow may
+  // export REGISTRY for its own pipeline job, as the GitHub simulation's runner does), not CI.
   const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!/^(GITHUB_|CI$|PIPELINE_|npm_)/.test(key)) env[key] = value;
+  for (const [key, value] of Object.entries(withoutGitHubContext(process.env))) {
+    if (!/^(CI$|npm_)/.test(key)) env[key] = value;
   }
   const res = await execa("npx", ["--no-install", "mcp-pipeline", "--no-cache"], {
     cwd: dir,

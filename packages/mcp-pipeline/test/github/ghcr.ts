@@ -3,7 +3,16 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { MANIFEST_ACCEPT } from "../../src/host/registry-api.js";
+import { REGISTRY_BRIDGE_HOST } from "../../src/toolchain/registry-config.js";
 import { startTokenRegistry, type TokenRegistry } from "../ci/support/token-registry.js";
+
+/**
+ * Where GHCR's stand-in listens: the bridge address (the runner's Dagger engine reaches it there,
+ * and the pipeline speaks plain HTTP to it), on a port of its own. Not the tests' token registry's
+ * (`TOKEN_REGISTRY_ADDRESS`): the `test` job's `npm test` starts that one while this one serves,
+ * and not one the runner's setup moves its own registries to (the next free ports after 5002).
+ */
+export const GHCR_ADDRESS = `${REGISTRY_BRIDGE_HOST}:5099`;
 
 /** The image name pipeline.config.yaml gives this repository's image. */
 export const IMAGE_NAME = "todo-mcp";
@@ -22,7 +31,7 @@ export interface GhcrStandIn {
 
 /** Starts the token-auth registry standing in for GHCR and makes the repository's signing key. */
 export async function startGhcr(dir: string, cosign: string): Promise<GhcrStandIn> {
-  const registry = await startTokenRegistry();
+  const registry = await startTokenRegistry({ address: GHCR_ADDRESS });
   mkdirSync(dir, { recursive: true });
   const password = randomBytes(12).toString("hex");
   await execa(cosign, ["generate-key-pair"], {

@@ -5,7 +5,7 @@
 // the event requires. GH_SIM_TEST_FILTER narrows the inner `npm test` while developing.
 import { parseArgs } from "node:util";
 import { removeRunnerUser } from "./runner.js";
-import { type SimOptions, simulate } from "./simulation.js";
+import { describeResult, type SimOptions, simulate } from "./simulation.js";
 
 function options(argv: string[]): SimOptions {
   const { values } = parseArgs({
@@ -29,16 +29,7 @@ async function main(): Promise<number> {
   const opts = options(process.argv.slice(2));
   const result = await simulate(opts);
   await removeRunnerUser(result.user);
-  for (const job of result.jobs) {
-    const verdict = result.verdicts.get(job.id) ?? "";
-    const time = job.seconds === undefined ? "-" : `${job.seconds.toFixed(0)}s`;
-    const why = verdict ? ` — ${verdict}` : "";
-    const step = job.failedStep ? ` (failed step: ${job.failedStep})` : "";
-    process.stdout.write(
-      `${verdict === "" ? "ok  " : "FAIL"} ${job.id.padEnd(16)} ${job.result.padEnd(9)} ${time.padStart(6)}  ${job.name}${why}${step}\n`,
-    );
-  }
-  for (const problem of result.other) process.stdout.write(`FAIL ${problem}\n`);
+  for (const line of describeResult(result)) process.stdout.write(`${line}\n`);
   const label = `${opts.event}${opts.fork ? " (fork)" : ""}`;
   process.stdout.write(
     `${result.ok ? "passed" : "failed"}: ${label} in ${result.seconds.toFixed(0)}s; act log ${result.log}\n`,

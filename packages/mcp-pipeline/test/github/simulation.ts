@@ -11,6 +11,7 @@ import {
   cpSync,
   createWriteStream,
   mkdirSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -20,7 +21,6 @@ import { build } from "esbuild";
 import { execa } from "execa";
 import { parseDocument } from "yaml";
 import { toolchainEnv } from "../../src/toolchain/env.js";
-import { TOKEN_REGISTRY_ADDRESS } from "../../src/toolchain/registry-config.js";
 import { toolchainPaths } from "../../src/toolchain/settings.js";
 import { readState } from "../../src/toolchain/state.js";
 import { versions } from "../../src/toolchain/versions.js";
@@ -30,6 +30,7 @@ import { ensureAct } from "./act.js";
 import { type ActJob, parseActLog } from "./act-log.js";
 import { expectations, type SimEvent } from "./expectations.js";
 import {
+  GHCR_ADDRESS,
   type GhcrStandIn,
   IMAGE_NAME,
   judgePublished,
@@ -37,7 +38,7 @@ import {
   startGhcr,
   verifySignedInLog,
 } from "./ghcr.js";
-import { type RekorStandIn, startRekor } from "./rekor.js";
+import { type RekorStandIn, running, startRekor } from "./rekor.js";
 import { ensureRunnerUser, RUNNER_USER, type RunnerUser, seedToolCache } from "./runner.js";
 import { judgeStepSummaries, stepSummariesFromLog } from "./step-summaries.js";
 import { publishTestTrivyDb } from "./trivy-db.js";
@@ -67,6 +68,11 @@ export interface SimOptions {
   keep: boolean | "never";
   /** Edits to workflow files (by name) in the commit under test: the broken-workflow tests. */
   edit?: Record<string, (text: string) => string>;
+  /**
+   * Vitest filters narrowing the `test` job's `npm test` (GH_SIM_TEST_FILTER); the environment's
+   * GH_SIM_TEST_FILTER when not given; the whole suite when neither is.
+   */
+  testFilter?: string[];
   /** Progress lines (stderr by default). */
   progress?: (line: string) => void;
 }
@@ -166,13 +172,13 @@ function releaseToStandIn(workdir: string): void {
   for (const pkg of server.packages ?? []) {
     if (pkg.registryType === "oci" && pkg.identifier) {
       const tag = pkg.identifier.split(":").at(-1);
-      pkg.identifier = `${TOKEN_REGISTRY_ADDRESS}/${IMAGE_NAME}:${tag}`;
+      pkg.identifier = `${GHCR_ADDRESS}/${IMAGE_NAME}:${tag}`;
     }
   }
   writeFileSync(serverJson, `${JSON.stringify(server, null, 2)}\n`);
   const configFile = join(workdir, "pipeline.config.yaml");
   const config = parseDocument(readFileSync(configFile, "utf8"));
-  config.setIn(["mcp", "registry", "allowedRegistries"], [TOKEN_REGISTRY_ADDRESS]);
+  config.setIn(["mcp", "registry", "allowedRegistries"], [GHCR_ADDRESS]);
   writeFileSync(configFile, config.toString());
 }
 
@@ -236,7 +242,7 @@ function seedEngineConfig(sim: Layout, pullMirror: string | undefined): void {
         "docker.io": { mirrors: [pullMirror] },
         [pullMirror]: { http: true },
         // GHCR's stand-in speaks plain HTTP (GHCR itself is HTTPS).
-        [TOKEN_REGISTRY_ADDRESS]: { http: true },
+        [GHCR_ADDRESS]: { http: true },
       },
     }),
   );
@@ -323,7 +329,11 @@ function actArgs(
 }
 
 /** The runner's environment: what a hosted runner has, plus where the stand-ins keep things. */
-function runnerEnv(sim: Layout, extra: Record<string, string>): Record<string, string> {
+function runnerEnv(
+  sim: Layout,
+  extra: Record<string, string>,
+  testFilter: string[] | undefined,
+): Record<string, string> {
   const env: Record<string, string> = {
     HOME: sim.home,
     USER: RUNNER_USER,
@@ -347,7 +357,8 @@ function runnerEnv(sim: Layout, extra: Record<string, string>): Record<string, s
     const value = process.env[name];
     if (value) env[name] = value;
   }
-  if (process.env.GH_SIM_TEST_FILTER) env.GH_SIM_TEST_FILTER = process.env.GH_SIM_TEST_FILTER;
+  const filter = testFilter?.join(" ") ?? process.env.GH_SIM_TEST_FILTER;
+  if (filter) env.GH_SIM_TEST_FILTER = filter;
   return env;
 }
 
@@ -380,14 +391,44 @@ async function runAct(
   return new Promise((resolve) => child.on("close", (code) => resolve(code ?? 1)));
 }
 
+const SIM_PREFIX = "gh-sim-";
+/** The process running a simulation, in its directory: while it lives, the directory is in use. */
+const OWNER_FILE = "owner.pid";
+
+/**
+ * What a hard-killed simulation left running (SIGKILL runs no cleanup): the runner user's
+ * processes naming its directory (act, the jobs' local registry) and its Dagger engine containers.
+ * Rekor and its servers died with it (rekor.ts). Its directory stays, like a failed run's, for
+ * its logs. A simulation that ended removes its owner file. Run before each simulation.
+ */
+async function removeAbandoned(progress: (line: string) => void): Promise<void> {
+  for (const name of readdirSync("/tmp")) {
+    if (!name.startsWith(SIM_PREFIX)) continue;
+    const root = join("/tmp", name);
+    let owner: number;
+    try {
+      owner = Number(readFileSync(join(root, OWNER_FILE), "utf8"));
+    } catch {
+      continue;
+    }
+    if (running(owner)) continue;
+    progress(`[sim] stopping what an interrupted simulation left running: ${root}`);
+    await stopLeftovers(root);
+    await removeEngines(name);
+    rmSync(join(root, OWNER_FILE), { force: true });
+  }
+}
+
 /** Runs the event's workflow under act as the runner user and judges every job. Needs root. */
 export async function simulate(opts: SimOptions): Promise<SimResult> {
   const progress = opts.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
   const started = Date.now();
   const paths = toolchainPaths();
+  await removeAbandoned(progress);
   const id = `${opts.event}${opts.fork ? "-fork" : ""}-${randomBytes(3).toString("hex")}`;
-  const sim = layout(join("/tmp", `gh-sim-${id}`));
+  const sim = layout(join("/tmp", `${SIM_PREFIX}${id}`));
   mkdirSync(sim.root, { recursive: true, mode: 0o755 });
+  writeFileSync(join(sim.root, OWNER_FILE), String(process.pid));
   const user = await ensureRunnerUser();
   const act = await ensureAct(paths, toolchainEnv(paths), (n) => progress(`[act] ${n}`));
   const node = await seedToolCache(TOOL_CACHE, dirname(process.execPath));
@@ -440,13 +481,14 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     }
   }
   // rekor.sigstore.dev: a real Rekor on loopback, named by the repository variables a user of a
-  // private Sigstore deployment sets (REKOR_URL, REKOR_PUBLIC_KEY; see pipeline.yml's inputs).
+  // private Sigstore deployment sets (REKOR_URL, REKOR_PUBLIC_KEY; see pipeline.yml's inputs):
+  // what the publishing jobs sign into, and on every event what the `test` job's own signing
+  // runs use (ci.yml passes the variables to its `npm test`). GitHub gives a fork's pull request
+  // no configuration variables, so its jobs would sign into the public log, which the simulation
+  // cannot reach: a fork's `test` job is left to the pull request's own run.
   let rekor: RekorStandIn | undefined;
   let vars: Record<string, string> = {};
-  if (
-    opts.event !== "pull_request" &&
-    (opts.jobs.length === 0 || opts.jobs.some((j) => j !== "check"))
-  ) {
+  if (!opts.fork && (opts.jobs.length === 0 || opts.jobs.some((j) => j !== "check"))) {
     progress("[sim] transparency log (Rekor, Trillian, PostgreSQL) …");
     try {
       rekor = await startRekor(join(sim.root, "rekor"), paths, toolchainEnv(paths), (n) =>
@@ -466,12 +508,13 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     join(sim.bin, "act"),
     sim,
     actArgs(opts, sim, secrets, actor, vars),
-    runnerEnv(sim, internet),
+    runnerEnv(sim, internet, opts.testFilter),
     progress,
   ).finally(async () => {
     await server?.close();
     await removeEngines(basename(sim.root));
     await stopLeftovers(sim.root);
+    rmSync(join(sim.root, OWNER_FILE), { force: true });
   });
   const signedInLog: string[] = [];
   const published = ghcr
@@ -526,4 +569,16 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     log: sim.log,
     user,
   };
+}
+
+/** One line per job (verdict, id, result, time, name, why, the failed step), then run-wide failures. */
+export function describeResult(result: SimResult): string[] {
+  const lines = result.jobs.map((job) => {
+    const verdict = result.verdicts.get(job.id) ?? "";
+    const time = job.seconds === undefined ? "-" : `${job.seconds.toFixed(0)}s`;
+    const why = verdict ? ` — ${verdict}` : "";
+    const step = job.failedStep ? ` (failed step: ${job.failedStep})` : "";
+    return `${verdict === "" ? "ok  " : "FAIL"} ${job.id.padEnd(16)} ${job.result.padEnd(9)} ${time.padStart(6)}  ${job.name}${why}${step}`;
+  });
+  return [...lines, ...result.other.map((problem) => `FAIL ${problem}`)];
 }

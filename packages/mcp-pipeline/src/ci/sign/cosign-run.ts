@@ -12,10 +12,10 @@ import { type RegistryCredentials, withDockerConfig } from "./docker-config.js";
 /** The registry cosign reads the image from and writes signatures to. */
 export type CosignRegistry = RegistryCredentials & Pick<RegistryTransport, "insecureSkipTlsVerify">;
 
-/** A private Sigstore deployment; the public instance when unset. */
 /** A private transparency log's public key as users get it: in the report directory, among a release's assets. */
 export const REKOR_KEY_NAME = "rekor.pub";
 
+/** A private Sigstore deployment; the public instance when unset. */
 export interface SigstoreServices {
   /** `--rekor-url` (transparency log). */
   rekorUrl?: string;

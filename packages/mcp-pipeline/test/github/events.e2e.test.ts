@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { removeRunnerUser } from "./runner.js";
+import { describeResult, type SimOptions, simulate } from "./simulation.js";
+
+// The GitHub simulation as `npm test` (and so `.ci/run`) runs it: each event's workflow under act
+// on the simulated ubuntu-24.04 runner, judged as `npm run test:github` judges it (simulation.ts).
+// The `test` job's own `npm test` runs as `runner`; CI's time allows the whole suite once, not
+// once per event (docs/testing.md, "In CI"), so the other events narrow it to one unit file, which
+// still runs the job's whole setup (`npm test` sets up before it tests) as the runner user.
+// Creates the runner user, so it needs root; under the simulation itself (as `runner`) it skips,
+// so the simulated `npm test` does not nest.
+const asRoot = process.getuid?.() === 0;
+
+/** The narrowed inner suite: one unit file, after the job's whole setup. */
+const NARROW = ["packages/mcp-pipeline/test/ci/config/load.test.ts"];
+/** Each simulation's bound: the whole inner suite takes most of it. */
+const HOUR = 3_600_000;
+
+async function run(opts: Omit<SimOptions, "keep" | "progress">): Promise<string[]> {
+  const result = await simulate({
+    ...opts,
+    keep: false,
+    progress: (line) => process.stderr.write(`${line}\n`),
+  });
+  await removeRunnerUser(result.user);
+  const lines = describeResult(result);
+  process.stderr.write(
+    `${lines.join("\n")}\n${result.ok ? "passed" : "failed"}: ${opts.event}${opts.fork ? " (fork)" : ""} in ${result.seconds.toFixed(0)}s; act log ${result.log}\n`,
+  );
+  // Every line names a job (or the run) and, when it failed, the step.
+  return lines.filter((line) => line.startsWith("FAIL"));
+}
+
+describe.skipIf(!asRoot)("the workflows under act on the simulated runner", () => {
+  it(
+    "pull_request: check, the whole npm test as runner, verify; nothing published or signed, SARIF kept",
+    async () => {
+      expect(await run({ event: "pull_request", fork: false, jobs: [], testFilter: [] })).toEqual(
+        [],
+      );
+    },
+    HOUR,
+  );
+
+  it(
+    "pull_request from a fork: verify with no secrets and a read-only token, no SARIF upload",
+    async () => {
+      // Only what differs from the pull request above: the verify job (and the check it needs).
+      expect(
+        await run({ event: "pull_request", fork: true, jobs: ["verify"], testFilter: NARROW }),
+      ).toEqual([]);
+    },
+    HOUR,
+  );
+
+  it(
+    "push to main: edge and sha-<7> on one digest, signed into the log, the summary once",
+    async () => {
+      expect(await run({ event: "push", fork: false, jobs: [], testFilter: NARROW })).toEqual([]);
+    },
+    HOUR,
+  );
+
+  it(
+    "tag: the semver tags on one digest, signed; the release with its report, SBOM and keys",
+    async () => {
+      expect(await run({ event: "tag", fork: false, jobs: [], testFilter: NARROW })).toEqual([]);
+    },
+    HOUR,
+  );
+});
