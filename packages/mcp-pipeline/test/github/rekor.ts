@@ -112,8 +112,8 @@ async function waitFor(
 }
 
 const PG_ROOT_PREFIX = "rekor-pg-";
-/** The process that started a database directory: while it lives, the directory is in use. */
-const OWNER_FILE = "owner.pid";
+/** The process that started a directory (a database's, a simulation's): while it lives, the directory is in use. */
+export const OWNER_FILE = "owner.pid";
 
 /** Whether `pid` is a running process (a zombie, dead but not yet reaped, is not). */
 export function running(pid: number): boolean {
@@ -126,21 +126,21 @@ export function running(pid: number): boolean {
 }
 
 /**
- * Database directories a hard-killed run left behind (its servers died with it: `dieWithUs`),
- * removed by the next start.
+ * The directories under `parent` named `prefix…` whose owner file names a process that is gone:
+ * what a hard-killed run left behind. A directory without the file (not one of ours, or one
+ * being set up) is not listed.
  */
-function removeAbandoned(): void {
-  for (const name of readdirSync(tmpdir())) {
-    if (!name.startsWith(PG_ROOT_PREFIX)) continue;
-    const dir = join(tmpdir(), name);
-    let owner: number;
-    try {
-      owner = Number(readFileSync(join(dir, OWNER_FILE), "utf8"));
-    } catch {
-      continue; // Not one of ours, or still being set up.
-    }
-    if (!running(owner)) rmSync(dir, { recursive: true, force: true });
-  }
+export function abandonedDirs(parent: string, prefix: string): string[] {
+  return readdirSync(parent)
+    .filter((name) => name.startsWith(prefix))
+    .map((name) => join(parent, name))
+    .filter((dir) => {
+      try {
+        return !running(Number(readFileSync(join(dir, OWNER_FILE), "utf8")));
+      } catch {
+        return false;
+      }
+    });
 }
 
 const httpOk = (url: string) => async () =>
@@ -171,7 +171,9 @@ export async function startRekor(
   const logs = join(dir, "logs");
   mkdirSync(logs, { recursive: true });
   // The database's own directory, owned by its user: `dir` may sit under one only root can enter.
-  removeAbandoned();
+  // What a hard-killed run left: its servers died with it (dieWithUs), their directory did not.
+  for (const dir of abandonedDirs(tmpdir(), PG_ROOT_PREFIX))
+    rmSync(dir, { recursive: true, force: true });
   const pgRoot = mkdtempSync(join(tmpdir(), PG_ROOT_PREFIX));
   writeFileSync(join(pgRoot, OWNER_FILE), String(process.pid));
   const data = join(pgRoot, "data");

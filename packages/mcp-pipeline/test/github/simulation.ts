@@ -11,7 +11,6 @@ import {
   cpSync,
   createWriteStream,
   mkdirSync,
-  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -38,7 +37,7 @@ import {
   startGhcr,
   verifySignedInLog,
 } from "./ghcr.js";
-import { type RekorStandIn, running, startRekor } from "./rekor.js";
+import { abandonedDirs, OWNER_FILE, type RekorStandIn, startRekor } from "./rekor.js";
 import { ensureRunnerUser, RUNNER_USER, type RunnerUser, seedToolCache } from "./runner.js";
 import { judgeStepSummaries, stepSummariesFromLog } from "./step-summaries.js";
 import { publishTestTrivyDb } from "./trivy-db.js";
@@ -392,8 +391,6 @@ async function runAct(
 }
 
 const SIM_PREFIX = "gh-sim-";
-/** The process running a simulation, in its directory: while it lives, the directory is in use. */
-const OWNER_FILE = "owner.pid";
 
 /**
  * What a hard-killed simulation left running (SIGKILL runs no cleanup): the runner user's
@@ -402,19 +399,10 @@ const OWNER_FILE = "owner.pid";
  * its logs. A simulation that ended removes its owner file. Run before each simulation.
  */
 async function removeAbandoned(progress: (line: string) => void): Promise<void> {
-  for (const name of readdirSync("/tmp")) {
-    if (!name.startsWith(SIM_PREFIX)) continue;
-    const root = join("/tmp", name);
-    let owner: number;
-    try {
-      owner = Number(readFileSync(join(root, OWNER_FILE), "utf8"));
-    } catch {
-      continue;
-    }
-    if (running(owner)) continue;
+  for (const root of abandonedDirs("/tmp", SIM_PREFIX)) {
     progress(`[sim] stopping what an interrupted simulation left running: ${root}`);
     await stopLeftovers(root);
-    await removeEngines(name);
+    await removeEngines(basename(root));
     rmSync(join(root, OWNER_FILE), { force: true });
   }
 }
