@@ -1,6 +1,6 @@
 import type { StepContext } from "./context.js";
 import { runAsRoot } from "./privilege.js";
-import { recordInstalledPackages } from "./state.js";
+import { forgetInstalledPackages, recordInstalledPackages } from "./state.js";
 
 let updated = false;
 
@@ -27,4 +27,22 @@ export async function aptInstall(
     why,
   });
   recordInstalledPackages(ctx.paths, packages);
+}
+
+/**
+ * `apt-get remove` of packages this toolchain installed (as root, or through passwordless
+ * sudo), and forgets them. Their data (for docker.io: /var/lib/docker) stays.
+ */
+export async function aptRemove(
+  ctx: Pick<StepContext, "env" | "logFile" | "note" | "paths">,
+  packages: string[],
+): Promise<void> {
+  const env = { ...ctx.env, DEBIAN_FRONTEND: "noninteractive" };
+  ctx.note(`apt-get remove ${packages.join(" ")}`);
+  await runAsRoot("apt-get", ["remove", "-y", "-q", ...packages], {
+    env,
+    logFile: ctx.logFile,
+    why: `Removing ${packages.join(", ")}`,
+  });
+  forgetInstalledPackages(ctx.paths, packages);
 }

@@ -82,11 +82,12 @@ const probes: Record<string, Probe> = {
     if (r.ok && major !== undefined && major < currentEngine.oldestKept)
       return {
         ...r,
-        detail: `out of support (older than ${currentEngine.oldestKept}; ignores HEALTHCHECK --start-interval); MCP_PIPELINE_ENGINE=current installs Docker ${currentEngine.docker} where no engine is installed`,
+        ok: false,
+        detail: `out of support (older than ${currentEngine.oldestKept}; ignores HEALTHCHECK --start-interval); upgrade it, or remove it and ${SETUP} (installs Docker ${currentEngine.docker})`,
       };
     return r;
   },
-  "current-engine": async (env, paths, _mode, settings) => {
+  "current-engine": async (env, paths) => {
     const dir = engineBinDir(paths);
     if (await currentEngineInstalled({ paths, env }))
       return {
@@ -94,16 +95,10 @@ const probes: Record<string, Probe> = {
         version: currentEngine.docker,
         detail: `in ${dir} (containerd ${currentEngine.containerd}, runc ${currentEngine.runc})`,
       };
-    if (settings.engine === "current")
-      return {
-        ok: false,
-        version: null,
-        detail: `Docker ${currentEngine.docker} is not (completely) in ${dir}; ${SETUP}`,
-      };
     return {
       ok: true,
       version: null,
-      detail: `not installed (MCP_PIPELINE_ENGINE=current installs Docker ${currentEngine.docker} where no engine is)`,
+      detail: `not installed: the machine's own engine is used (setup installs Docker ${currentEngine.docker} where there is none)`,
     };
   },
   buildkit: async (env) => {

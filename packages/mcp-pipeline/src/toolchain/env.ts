@@ -22,7 +22,7 @@ export function toolchainEnv(
     "/usr/sbin",
     "/sbin",
   ];
-  // The engine setup installed (MCP_PIPELINE_ENGINE=current) brings a Docker CLI; last, so a
+  // The engine setup installed into the cache brings a Docker CLI; last, so a
   // machine's own docker, containerd and runc still come first.
   const engineBin = engineBinDir(paths);
   if (existsSync(engineBin)) path.push(engineBin);

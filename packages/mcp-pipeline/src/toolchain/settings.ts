@@ -96,7 +96,6 @@ const VARIABLES = {
   authPort: "MCP_PIPELINE_AUTH_PORT",
   runnerHost: "_EXPERIMENTAL_DAGGER_RUNNER_HOST",
   debianMirror: "DEBIAN_MIRROR",
-  engine: "MCP_PIPELINE_ENGINE",
 } as const;
 
 const Raw = z.object({
@@ -110,12 +109,6 @@ const Raw = z.object({
       error: "expected an http:// or https:// URL of a Debian mirror, or off",
     })
     .optional(),
-  /**
-   * Which Docker engine setup installs where a machine has none: `debian` (the default today,
-   * the distribution's docker.io) or `current` (Docker 28 from Debian's signed archive, see
-   * versions.ts `currentEngine`).
-   */
-  engine: z.enum(["debian", "current"], { error: "expected debian or current" }).optional(),
   runnerHost: z
     .string()
     .regex(/^[a-z][a-z0-9+.-]*:\/\/.+/, {

@@ -140,6 +140,13 @@ export function recordInstalledPackages(paths: ToolchainPaths, packages: string[
   writeJson(packagesFile(paths), [...new Set([...readInstalledPackages(paths), ...packages])]);
 }
 
+export function forgetInstalledPackages(paths: ToolchainPaths, packages: string[]): void {
+  writeJson(
+    packagesFile(paths),
+    readInstalledPackages(paths).filter((p) => !packages.includes(p)),
+  );
+}
+
 /** Credentials of the authenticated registry, as written to `registry-auth.json`. */
 export const RegistryAuth = z.object({
   address: z.string(),

@@ -57,7 +57,7 @@ export const daggerModuleZip = {
 const DEBIAN_SUITES = ["sid", "forky"] as const;
 
 /**
- * The current Docker engine setup installs on request (`MCP_PIPELINE_ENGINE=current`) where a
+ * The current Docker engine setup installs where a
  * machine has none: Docker's daemon, CLI and containerd from Debian's signed archive (sid
  * carries Docker 28.5.2 and containerd 2.1.9 built against glibc ≤ 2.34, so they run on Debian
  * 12), tini as `docker-init`, and runc built from the Go module proxy — sid's runc 1.3.6 needs

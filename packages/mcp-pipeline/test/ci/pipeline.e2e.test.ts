@@ -72,6 +72,7 @@ describe("npm run pipeline on this repository", () => {
       Interval: 10_000_000_000,
       Timeout: 3_000_000_000,
       StartPeriod: 10_000_000_000,
+      StartInterval: 1_000_000_000,
       Retries: 3,
     });
   });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
-import { running } from "./rekor.js";
+import { running } from "../../src/host/process.js";
 
 // The GitHub simulation's transparency log (Rekor, Trillian, PostgreSQL) must not outlive the
 // process that started it, even one killed with SIGKILL, which runs no cleanup: a hard-killed

@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { freePort } from "../../src/ci/docker/free-port.js";
+import { running } from "../../src/host/process.js";
 import { goBinary } from "../../src/toolchain/go.js";
 import type { ToolchainPaths } from "../../src/toolchain/settings.js";
 import { ensureTestGoTool, testGoTool } from "./test-go-tools.js";
@@ -114,16 +115,6 @@ async function waitFor(
 const PG_ROOT_PREFIX = "rekor-pg-";
 /** The process that started a directory (a database's, a simulation's): while it lives, the directory is in use. */
 export const OWNER_FILE = "owner.pid";
-
-/** Whether `pid` is a running process (a zombie, dead but not yet reaped, is not). */
-export function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The directories under `parent` named `prefix…` whose owner file names a process that is gone:

@@ -39,15 +39,6 @@ describe("loadSettings", () => {
     );
   });
 
-  it("reads MCP_PIPELINE_ENGINE as debian or current, and names it when it is neither", () => {
-    expect(loadSettings({}).engine).toBeUndefined();
-    expect(loadSettings({ MCP_PIPELINE_ENGINE: "current" }).engine).toBe("current");
-    expect(loadSettings({ MCP_PIPELINE_ENGINE: "debian" }).engine).toBe("debian");
-    expect(() => loadSettings({ MCP_PIPELINE_ENGINE: "28" })).toThrow(
-      'MCP_PIPELINE_ENGINE="28": expected debian or current.',
-    );
-  });
-
   it("refuses a mirror signing key without a mirror", () => {
     expect(() => loadSettings({ DOWNLOAD_MIRROR_COSIGN_KEY: "/k.pub" })).toThrow(
       /DOWNLOAD_MIRROR is not/,

@@ -1,28 +1,29 @@
 import { currentEngine } from "../versions.js";
 
-/** Which engine setup installs where a machine has none (`MCP_PIPELINE_ENGINE`). */
-export type EngineRequest = "debian" | "current";
-
 /** What setup found on the machine. */
 export interface EngineFacts {
-  requested: EngineRequest;
   /** The server version of the engine answering on the Docker socket, if one answers. */
   running: string | undefined;
   /** The version of the machine's own installed dockerd (`dockerd --version`), if there is one. */
   installed: string | undefined;
+  /** Whether setup itself installed the machine's dockerd (Debian's docker.io, by an older setup). */
+  installedBySetup: boolean;
 }
 
 /** What setup does about the engine. */
 export type EngineChoice =
-  /** An engine answers: use it (a warning when it is out of support). */
-  | { kind: "keep"; version: string; warning?: string }
-  /** The machine's dockerd is installed but not running: start it. */
-  | { kind: "start-installed"; version: string; warning?: string }
-  /** No engine: install the distribution's docker.io with apt (the default today). */
-  | { kind: "install-debian" }
+  /** A supported engine answers: use it. */
+  | { kind: "keep"; version: string }
+  /** The machine's supported dockerd is installed but not running: start it. */
+  | { kind: "start-installed"; version: string }
   /** No engine: install the current engine from Debian's signed archive into the cache. */
   | { kind: "install-current" }
-  /** An engine too old for what was asked: stop, saying what to do. */
+  /**
+   * The engine an older setup installed (Debian 12's docker.io 20.10) is out of support:
+   * stop it if it runs, remove the package, and install and start the current engine in its place.
+   */
+  | { kind: "upgrade"; from: string; stop: boolean }
+  /** An engine too old that setup did not install: stop, saying what to do. */
   | { kind: "refuse"; message: string; hint: string };
 
 /** The major version of a Docker version string (`20.10.24+dfsg1` → 20), or undefined. */
@@ -38,39 +39,39 @@ export function parseDockerdVersion(output: string): string | undefined {
 
 const oldest = currentEngine.oldestKept;
 
-function outOfSupport(version: string): string {
-  return `Docker ${version} is older than ${oldest} (out of support, and it ignores HEALTHCHECK --start-interval); MCP_PIPELINE_ENGINE=current installs Docker ${currentEngine.docker} on a machine without an engine (docs/toolchain.md)`;
+/** True for a version the pipeline supports (an unparsable one gets the benefit of the doubt). */
+export function supportedEngine(version: string): boolean {
+  const major = dockerMajor(version);
+  return major === undefined || major >= oldest;
 }
 
 function refuseOld(version: string, how: "runs" | "is installed"): EngineChoice {
   return {
     kind: "refuse",
-    message: `MCP_PIPELINE_ENGINE=current asks for Docker ≥ ${oldest}, but Docker ${version} ${how === "runs" ? "runs" : "is installed"} here, and setup does not replace a machine's engine.`,
-    hint: `Upgrade it to Docker ≥ ${oldest} (https://docs.docker.com/engine/install/), or remove it (\`apt-get remove docker.io\`, after stopping it) and run setup again to get Docker ${currentEngine.docker} in the toolchain cache, or unset MCP_PIPELINE_ENGINE to keep using Docker ${version}.`,
+    message: `Docker ${version} ${how} here; the pipeline needs Docker ≥ ${oldest} (older engines are out of support and ignore HEALTHCHECK --start-interval), and setup does not replace an engine it did not install.`,
+    hint: `Upgrade it to Docker ≥ ${oldest} (https://docs.docker.com/engine/install/), or stop and remove it (\`apt-get remove docker.io\` where Debian's package installed it) and run setup again: it installs Docker ${currentEngine.docker} into the toolchain cache.`,
   };
 }
 
 /**
  * Decides what setup does about the Docker engine. A machine's own engine at Docker ≥ 25 is
- * always kept. With nothing installed, setup installs the distribution's docker.io (the default)
- * or, when asked (`MCP_PIPELINE_ENGINE=current`), the current engine into the toolchain cache.
- * An older engine is kept by default with a warning, and refused when the current one was asked
- * for: setup never replaces an engine someone else installed.
+ * always kept (started if it is installed and stopped). With none, setup installs the current
+ * engine into the toolchain cache. An older engine that setup installed (Debian 12's docker.io,
+ * which setups before Docker 28 installed) is upgraded in place; one someone else installed is
+ * refused with what to do: setup never replaces an engine it did not install.
  */
 export function chooseEngine(facts: EngineFacts): EngineChoice {
-  const { requested, running, installed } = facts;
+  const { running, installed, installedBySetup } = facts;
   if (running !== undefined) {
-    const major = dockerMajor(running);
-    if (major === undefined || major >= oldest) return { kind: "keep", version: running };
-    if (requested === "current") return refuseOld(running, "runs");
-    return { kind: "keep", version: running, warning: outOfSupport(running) };
+    if (supportedEngine(running)) return { kind: "keep", version: running };
+    // An old engine answering while the machine's dockerd is not setup's: someone else's.
+    if (installedBySetup) return { kind: "upgrade", from: running, stop: true };
+    return refuseOld(running, "runs");
   }
   if (installed !== undefined) {
-    const major = dockerMajor(installed);
-    if (major === undefined || major >= oldest)
-      return { kind: "start-installed", version: installed };
-    if (requested === "current") return refuseOld(installed, "is installed");
-    return { kind: "start-installed", version: installed, warning: outOfSupport(installed) };
+    if (supportedEngine(installed)) return { kind: "start-installed", version: installed };
+    if (installedBySetup) return { kind: "upgrade", from: installed, stop: false };
+    return refuseOld(installed, "is installed");
   }
-  return requested === "current" ? { kind: "install-current" } : { kind: "install-debian" };
+  return { kind: "install-current" };
 }

@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { succeeds } from "../../host/exec.js";
+import { running } from "../../host/process.js";
 
 /** True when a Docker daemon answers (on `DOCKER_HOST` of `env`, else the default socket). */
 export async function dockerAnswers(env: NodeJS.ProcessEnv): Promise<boolean> {
@@ -65,4 +66,42 @@ export function startDockerd(s: DockerdStart): number {
   } finally {
     closeSync(out);
   }
+}
+
+/** Where a dockerd started without `--pidfile` writes its process id. */
+export const DOCKERD_PID_FILE = "/var/run/docker.pid";
+
+/**
+ * Stops the dockerd whose pid `pidFile` holds, if that process runs `binary` (never another
+ * program that reused the pid): SIGTERM, then waits for it to exit — dockerd stops its
+ * containers and its containerd first. Returns false when it was not running; throws when it
+ * is still running after `timeoutMs`.
+ */
+export async function stopDockerd(
+  binary: string,
+  timeoutMs: number,
+  pidFile: string = DOCKERD_PID_FILE,
+): Promise<boolean> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, "utf8").trim());
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || !running(pid)) return false;
+  let exe = "";
+  try {
+    exe = readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return false;
+  }
+  if (exe !== binary) return false;
+  process.kill(pid, "SIGTERM");
+  const deadline = Date.now() + timeoutMs;
+  while (running(pid)) {
+    if (Date.now() > deadline)
+      throw new Error(`${binary} (pid ${pid}) did not stop within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return true;
 }

@@ -68,7 +68,7 @@ export interface ArchiveOverrides {
   glibc?: string;
 }
 
-const NOT_INSTALLED_HINT = `Unset MCP_PIPELINE_ENGINE to install the distribution's docker.io instead, or install Docker ≥ ${currentEngine.oldestKept} yourself (https://docs.docker.com/engine/install/) and run setup again.`;
+const NOT_INSTALLED_HINT = `Install Docker ≥ ${currentEngine.oldestKept} yourself (https://docs.docker.com/engine/install/) and run setup again: it keeps the machine's own engine.`;
 
 /**
  * Docker's daemon, CLI and containerd (and tini as docker-init) from Debian's signed archive,

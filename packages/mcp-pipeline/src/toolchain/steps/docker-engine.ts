@@ -10,15 +10,21 @@ import { join } from "node:path";
 import { ToolchainError, ToolchainErrorCode } from "../../host/errors.js";
 import { run, which } from "../../host/exec.js";
 import { ASSETS_DIR } from "../../package-root.js";
-import { aptInstall } from "../apt.js";
+import { aptRemove } from "../apt.js";
 import { missingCapabilities } from "../capabilities.js";
 import type { Step, StepContext } from "../context.js";
-import { chooseEngine, type EngineFacts, parseDockerdVersion } from "../engine/choice.js";
-import { startDockerd, waitForDocker } from "../engine/daemon.js";
+import {
+  chooseEngine,
+  type EngineFacts,
+  parseDockerdVersion,
+  supportedEngine,
+} from "../engine/choice.js";
+import { startDockerd, stopDockerd, waitForDocker } from "../engine/daemon.js";
 import { installCurrentEngine } from "../engine/install.js";
 import { REGISTRY_BRIDGE_HOST, REGISTRY_PORTS } from "../registry-config.js";
 import { engineBinDir } from "../settings.js";
-import { readRegistries } from "../state.js";
+import { readInstalledPackages, readRegistries } from "../state.js";
+import { currentEngine } from "../versions.js";
 
 /** True on Debian and its derivatives, where setup installs missing system packages with apt. */
 export function isDebianLike(): boolean {
@@ -56,11 +62,16 @@ function installBoundedRuntime(ctx: StepContext, engineBin: string | undefined):
   return shim;
 }
 
+/** The machine's own dockerd (Debian's and Docker's packages put it here), if installed. */
+const MACHINE_DOCKERD =
+  ["/usr/sbin/dockerd", "/usr/bin/dockerd"].find((p) => existsSync(p)) ?? "/usr/bin/dockerd";
+
 /** The version of the machine's own dockerd (not one in the toolchain cache), if installed. */
 async function installedDockerd(env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const dockerd = ["/usr/sbin/dockerd", "/usr/bin/dockerd"].find((p) => existsSync(p));
-  if (!dockerd) return undefined;
-  const said = await run(dockerd, ["--version"], { env, timeoutMs: 20_000 }).catch(() => "");
+  if (!existsSync(MACHINE_DOCKERD)) return undefined;
+  const said = await run(MACHINE_DOCKERD, ["--version"], { env, timeoutMs: 20_000 }).catch(
+    () => "",
+  );
   return parseDockerdVersion(said) ?? "unknown";
 }
 
@@ -89,15 +100,19 @@ function withEngineCli(ctx: Pick<StepContext, "env" | "paths">): NodeJS.ProcessE
   return { ...ctx.env, PATH: `${path}:${bin}` };
 }
 
-/** What setup found: the requested engine, the running one, the machine's installed one. */
+/** The Debian package older setups installed the engine from (Debian 12: Docker 20.10). */
+const DEBIAN_ENGINE_PACKAGE = "docker.io";
+
+/** What setup found: the running engine, the machine's installed one, and whether setup installed it. */
 export async function engineFacts(
   ctx: Pick<StepContext, "settings" | "env" | "paths">,
 ): Promise<EngineFacts> {
-  const running = await runningEngine(withEngineCli(ctx));
+  const installed = await installedDockerd(ctx.env);
   return {
-    requested: ctx.settings.engine ?? "debian",
-    running,
-    installed: running === undefined ? await installedDockerd(ctx.env) : undefined,
+    running: await runningEngine(withEngineCli(ctx)),
+    installed,
+    installedBySetup:
+      installed !== undefined && readInstalledPackages(ctx.paths).includes(DEBIAN_ENGINE_PACKAGE),
   };
 }
 
@@ -121,22 +136,19 @@ function daemonArgs(ctx: StepContext, engineBin: string | undefined): string[] {
 }
 
 /**
- * A running Docker engine. What setup does is `chooseEngine`'s decision: keep an engine that
- * answers, start the machine's installed dockerd, or install one — Debian's `docker.io` with apt
- * (the default), or with `MCP_PIPELINE_ENGINE=current` the current engine into the toolchain
- * cache — and start it in the background (as root: nothing else runs it here).
+ * A running Docker engine ≥ 25. What setup does is `chooseEngine`'s decision: keep a supported
+ * engine that answers, start the machine's installed one, install the current engine
+ * (`currentEngine`) into the toolchain cache where there is none, or upgrade the Docker 20.10
+ * an older setup installed in its place — and start it in the background (as root: nothing
+ * else runs it here).
  */
 export const dockerEngine: Step = {
   id: "docker-engine",
   title: "Docker engine",
   async isDone(ctx) {
     const running = await runningEngine(withEngineCli(ctx));
-    if (running === undefined) return false;
-    // Asked for the current engine, an old one does not count: run() says what to do.
-    return (
-      chooseEngine({ requested: ctx.settings.engine ?? "debian", running, installed: undefined })
-        .kind === "keep"
-    );
+    // An engine out of support does not count: run() upgrades it or says what to do.
+    return running !== undefined && supportedEngine(running);
   },
   async run(ctx: StepContext) {
     const isRoot = process.getuid?.() === 0;
@@ -145,19 +157,35 @@ export const dockerEngine: Step = {
       throw new ToolchainError(ToolchainErrorCode.Unsupported, choice.message, {
         hint: choice.hint,
       });
-    if ("warning" in choice && choice.warning) ctx.warn(choice.warning);
     if (choice.kind === "keep") return;
     if (choice.kind !== "start-installed" && (!isRoot || !isDebianLike())) {
       throw new ToolchainError(
         ToolchainErrorCode.Unsupported,
-        "No Docker engine is running and none is installed.",
+        choice.kind === "upgrade"
+          ? `Docker ${choice.from}, which an earlier setup installed, is out of support, and replacing it needs root on Debian or Ubuntu.`
+          : "No Docker engine is running and none is installed.",
         {
-          hint: "Install Docker Engine (https://docs.docker.com/engine/install/) or Docker Desktop, start it, and run `mcp-pipeline setup` again.",
+          hint:
+            choice.kind === "upgrade"
+              ? "Run `mcp-pipeline setup` as root once: it stops Docker 20.10, removes Debian's docker.io (images and volumes stay) and starts the current engine."
+              : "Install Docker Engine (https://docs.docker.com/engine/install/) or Docker Desktop, start it, and run `mcp-pipeline setup` again.",
         },
       );
     }
-    if (choice.kind === "install-debian") await aptInstall(ctx, ["docker.io"]);
-    if (choice.kind === "install-current") await installCurrentEngine(ctx, { canApt: true });
+    if (choice.kind === "upgrade") {
+      ctx.note(
+        `Docker ${choice.from} is out of support: upgrading to Docker ${currentEngine.docker}`,
+      );
+      if (choice.stop && !(await stopDockerd(MACHINE_DOCKERD, 120_000)))
+        throw new ToolchainError(
+          ToolchainErrorCode.Unsupported,
+          `Docker ${choice.from} answers, but not from the dockerd setup installed (${MACHINE_DOCKERD}), so setup cannot stop it.`,
+          { hint: "Stop that engine, then run `mcp-pipeline setup` again." },
+        );
+      await aptRemove(ctx, [DEBIAN_ENGINE_PACKAGE]);
+    }
+    if (choice.kind === "install-current" || choice.kind === "upgrade")
+      await installCurrentEngine(ctx, { canApt: true });
     if (!isRoot) {
       throw new ToolchainError(
         ToolchainErrorCode.NotReady,
@@ -168,12 +196,8 @@ export const dockerEngine: Step = {
       );
     }
     ctx.note("starting dockerd");
-    const engineBin = choice.kind === "install-current" ? engineBinDir(ctx.paths) : undefined;
-    const dockerd = engineBin
-      ? join(engineBin, "dockerd")
-      : existsSync("/usr/sbin/dockerd")
-        ? "/usr/sbin/dockerd"
-        : "/usr/bin/dockerd";
+    const engineBin = choice.kind === "start-installed" ? undefined : engineBinDir(ctx.paths);
+    const dockerd = engineBin ? join(engineBin, "dockerd") : MACHINE_DOCKERD;
     const logFile = join(ctx.paths.logs, "dockerd.log");
     startDockerd({ dockerd, args: daemonArgs(ctx, engineBin), logFile, env: ctx.env });
     if (!(await waitForDocker(withEngineCli(ctx), 60_000))) {

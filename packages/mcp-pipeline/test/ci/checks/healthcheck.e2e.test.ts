@@ -3,7 +3,7 @@ import { check, contextVariant, gateRuns, skipAllBut } from "../pipeline-harness
 import { exitsAtOnce, noSuchUser } from "../variants.js";
 
 const DECLARED =
-  'HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \\\n  CMD ["/usr/local/bin/node", "/app/healthcheck.mjs"]';
+  'HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --start-interval=1s --retries=3 \\\n  CMD ["/usr/local/bin/node", "/app/healthcheck.mjs"]';
 
 /** The project's image with its HEALTHCHECK replaced by `healthcheck` (a Dockerfile instruction). */
 function withHealthcheck(name: string, healthcheck: string): string[] {

@@ -3,85 +3,73 @@ import {
   chooseEngine,
   dockerMajor,
   parseDockerdVersion,
+  supportedEngine,
 } from "../../../src/toolchain/engine/choice.js";
 import { currentEngine } from "../../../src/toolchain/versions.js";
 
+const none = { running: undefined, installed: undefined, installedBySetup: false };
+
 describe("chooseEngine", () => {
-  it("installs the distribution's docker.io where no engine is, by default", () => {
-    expect(chooseEngine({ requested: "debian", running: undefined, installed: undefined })).toEqual(
-      { kind: "install-debian" },
-    );
+  it("installs the current engine where no engine is", () => {
+    expect(chooseEngine(none)).toEqual({ kind: "install-current" });
   });
 
-  it("installs the current engine where no engine is, when asked for it", () => {
-    expect(
-      chooseEngine({ requested: "current", running: undefined, installed: undefined }),
-    ).toEqual({ kind: "install-current" });
-  });
-
-  it.each([
-    ["debian", "28.5.2"],
-    ["current", "29.1.0"],
-    ["current", "25.0.0"],
-  ] as const)(
-    "keeps a running Docker ≥ 25 (asked for %s, running %s), without a warning",
-    (requested, running) => {
-      expect(chooseEngine({ requested, running, installed: undefined })).toEqual({
-        kind: "keep",
-        version: running,
-      });
+  it.each(["28.5.2", "29.1.0", "25.0.0"])(
+    "keeps a running Docker %s (≥ 25), whoever installed it",
+    (running) => {
+      expect(chooseEngine({ ...none, running })).toEqual({ kind: "keep", version: running });
+      expect(
+        chooseEngine({ running, installed: "20.10.24+dfsg1", installedBySetup: true }),
+      ).toEqual({ kind: "keep", version: running });
     },
   );
 
-  it("keeps a running Docker 20.10 by default, warning that it is out of support and naming the way out", () => {
-    const choice = chooseEngine({
-      requested: "debian",
-      running: "20.10.24+dfsg1",
-      installed: undefined,
-    });
-    expect(choice).toMatchObject({ kind: "keep", version: "20.10.24+dfsg1" });
-    expect(choice.kind === "keep" && choice.warning).toMatch(
-      /^Docker 20\.10\.24\+dfsg1 is older than 25 .*MCP_PIPELINE_ENGINE=current installs Docker 28\.5\.2/,
-    );
-  });
-
-  it("refuses a running Docker 24 when the current engine was asked for, naming the version and what to do", () => {
-    const choice = chooseEngine({ requested: "current", running: "24.0.9", installed: undefined });
+  it("refuses a running Docker 24 setup did not install, naming the version and what to do", () => {
+    const choice = chooseEngine({ ...none, running: "24.0.9" });
     expect(choice.kind).toBe("refuse");
     if (choice.kind !== "refuse") return;
     expect(choice.message).toBe(
-      "MCP_PIPELINE_ENGINE=current asks for Docker ≥ 25, but Docker 24.0.9 runs here, and setup does not replace a machine's engine.",
+      "Docker 24.0.9 runs here; the pipeline needs Docker ≥ 25 (older engines are out of support and ignore HEALTHCHECK --start-interval), and setup does not replace an engine it did not install.",
     );
     expect(choice.hint).toMatch(/Upgrade it to Docker ≥ 25/);
     expect(choice.hint).toMatch(/apt-get remove docker\.io/);
-    expect(choice.hint).toMatch(/unset MCP_PIPELINE_ENGINE to keep using Docker 24\.0\.9/);
+    expect(choice.hint).toMatch(/installs Docker 28\.5\.2 into the toolchain cache/);
   });
 
-  it("starts an installed but stopped Docker ≥ 25 whatever was asked for", () => {
-    expect(chooseEngine({ requested: "current", running: undefined, installed: "27.3.1" })).toEqual(
-      { kind: "start-installed", version: "27.3.1" },
-    );
-  });
-
-  it("starts an installed Docker 20.10 by default with a warning, and refuses it when the current engine was asked for", () => {
+  it("upgrades the Docker 20.10 an older setup installed, stopping it first when it runs", () => {
     expect(
-      chooseEngine({ requested: "debian", running: undefined, installed: "20.10.24+dfsg1" }),
-    ).toMatchObject({ kind: "start-installed", warning: expect.stringContaining("older than 25") });
-    const refused = chooseEngine({
-      requested: "current",
-      running: undefined,
-      installed: "20.10.24+dfsg1",
+      chooseEngine({
+        running: "20.10.24+dfsg1",
+        installed: "20.10.24+dfsg1",
+        installedBySetup: true,
+      }),
+    ).toEqual({ kind: "upgrade", from: "20.10.24+dfsg1", stop: true });
+    expect(
+      chooseEngine({ running: undefined, installed: "20.10.24+dfsg1", installedBySetup: true }),
+    ).toEqual({ kind: "upgrade", from: "20.10.24+dfsg1", stop: false });
+  });
+
+  it("starts an installed but stopped Docker ≥ 25", () => {
+    expect(chooseEngine({ ...none, installed: "27.3.1" })).toEqual({
+      kind: "start-installed",
+      version: "27.3.1",
     });
-    expect(refused).toMatchObject({
+  });
+
+  it("refuses an installed Docker 20.10 that setup did not install", () => {
+    expect(chooseEngine({ ...none, installed: "20.10.24+dfsg1" })).toMatchObject({
       kind: "refuse",
       message: expect.stringContaining("Docker 20.10.24+dfsg1 is installed here"),
     });
   });
 
   it("keeps an engine whose version it cannot read rather than refusing it", () => {
-    expect(
-      chooseEngine({ requested: "current", running: "master-dockerproject", installed: undefined }),
-    ).toEqual({ kind: "keep", version: "master-dockerproject" });
+    expect(chooseEngine({ ...none, running: "master-dockerproject" })).toEqual({
+      kind: "keep",
+      version: "master-dockerproject",
+    });
+    expect(supportedEngine("master-dockerproject")).toBe(true);
+    expect(supportedEngine("24.0.9")).toBe(false);
   });
 
   it("keeps the oldest major it keeps in step with the pin", () => {

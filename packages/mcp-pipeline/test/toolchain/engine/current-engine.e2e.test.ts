@@ -46,7 +46,6 @@ const env: NodeJS.ProcessEnv = {
 };
 delete env.MCP_PIPELINE_BIN;
 delete env.DEBIAN_MIRROR;
-delete env.MCP_PIPELINE_ENGINE;
 const paths = toolchainPaths(env);
 const ctx = {
   paths,
