@@ -96,6 +96,7 @@ const VARIABLES = {
   authPort: "MCP_PIPELINE_AUTH_PORT",
   runnerHost: "_EXPERIMENTAL_DAGGER_RUNNER_HOST",
   debianMirror: "DEBIAN_MIRROR",
+  imageStore: "MCP_PIPELINE_IMAGE_STORE",
 } as const;
 
 const Raw = z.object({
@@ -108,6 +109,13 @@ const Raw = z.object({
     .union([z.literal("off"), HttpUrl], {
       error: "expected an http:// or https:// URL of a Debian mirror, or off",
     })
+    .optional(),
+  /**
+   * The image store of the engine setup starts: Docker's classic store (Docker 28's default) or
+   * the containerd image store (Docker 29's default for new installs). Unset: the engine's own.
+   */
+  imageStore: z
+    .enum(["classic", "containerd"], { error: "expected classic or containerd" })
     .optional(),
   runnerHost: z
     .string()

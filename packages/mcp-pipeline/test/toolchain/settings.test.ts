@@ -39,6 +39,15 @@ describe("loadSettings", () => {
     );
   });
 
+  it("reads MCP_PIPELINE_IMAGE_STORE as classic or containerd, and names it when it is neither", () => {
+    expect(loadSettings({}).imageStore).toBeUndefined();
+    expect(loadSettings({ MCP_PIPELINE_IMAGE_STORE: "containerd" }).imageStore).toBe("containerd");
+    expect(loadSettings({ MCP_PIPELINE_IMAGE_STORE: "classic" }).imageStore).toBe("classic");
+    expect(() => loadSettings({ MCP_PIPELINE_IMAGE_STORE: "overlay2" })).toThrow(
+      'MCP_PIPELINE_IMAGE_STORE="overlay2": expected classic or containerd.',
+    );
+  });
+
   it("refuses a mirror signing key without a mirror", () => {
     expect(() => loadSettings({ DOWNLOAD_MIRROR_COSIGN_KEY: "/k.pub" })).toThrow(
       /DOWNLOAD_MIRROR is not/,

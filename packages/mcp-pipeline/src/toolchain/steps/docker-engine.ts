@@ -16,6 +16,8 @@ import type { Step, StepContext } from "../context.js";
 import {
   chooseEngine,
   type EngineFacts,
+  type ImageStore,
+  imageStoreOf,
   parseDockerdVersion,
   supportedEngine,
 } from "../engine/choice.js";
@@ -89,6 +91,19 @@ async function runningEngine(env: NodeJS.ProcessEnv): Promise<string | undefined
   }
 }
 
+/** The image store of the engine answering on the Docker socket, if one answers. */
+async function runningStore(env: NodeJS.ProcessEnv): Promise<ImageStore | undefined> {
+  try {
+    const out = await run("docker", ["info", "--format", "{{json .DriverStatus}}"], {
+      env,
+      timeoutMs: 20_000,
+    });
+    return imageStoreOf(JSON.parse(out) as string[][] | null);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The step's environment, with the installed current engine's bin/ last on PATH: the env of a
  * run was made before this step installed it, and its `docker` may be the only CLI there is.
@@ -126,6 +141,8 @@ function daemonArgs(ctx: StepContext, engineBin: string | undefined): string[] {
   const mirror = `${REGISTRY_BRIDGE_HOST}:${recorded.mirror?.port ?? ctx.settings.mirrorPort ?? REGISTRY_PORTS.mirror}`;
   const auth = `${REGISTRY_BRIDGE_HOST}:${recorded.auth?.port ?? ctx.settings.authPort ?? REGISTRY_PORTS.auth}`;
   const args = ["--insecure-registry", mirror, "--insecure-registry", auth];
+  const store = ctx.settings.imageStore;
+  if (store) args.push("--feature", `containerd-snapshotter=${store === "containerd"}`);
   if (ctx.mode === "airgap") args.push("--registry-mirror", `http://${mirror}`);
   if (missingCapabilities().length > 0) {
     // Without this, `docker run --privileged` (how Dagger starts its engine) fails here.
@@ -146,9 +163,12 @@ export const dockerEngine: Step = {
   id: "docker-engine",
   title: "Docker engine",
   async isDone(ctx) {
-    const running = await runningEngine(withEngineCli(ctx));
+    const env = withEngineCli(ctx);
+    const running = await runningEngine(env);
     // An engine out of support does not count: run() upgrades it or says what to do.
-    return running !== undefined && supportedEngine(running);
+    if (running === undefined || !supportedEngine(running)) return false;
+    const wanted = ctx.settings.imageStore;
+    return wanted === undefined || (await runningStore(env)) === wanted;
   },
   async run(ctx: StepContext) {
     const isRoot = process.getuid?.() === 0;
@@ -157,7 +177,24 @@ export const dockerEngine: Step = {
       throw new ToolchainError(ToolchainErrorCode.Unsupported, choice.message, {
         hint: choice.hint,
       });
-    if (choice.kind === "keep") return;
+    if (choice.kind === "keep") {
+      const wanted = ctx.settings.imageStore;
+      const store = await runningStore(withEngineCli(ctx));
+      if (wanted === undefined || store === wanted) return;
+      // Only the engine setup started from the cache is restarted: never a machine's own.
+      const ours = join(engineBinDir(ctx.paths), "dockerd");
+      if (!isRoot || !(await stopDockerd(ours, 120_000)))
+        throw new ToolchainError(
+          ToolchainErrorCode.Unsupported,
+          `MCP_PIPELINE_IMAGE_STORE=${wanted} asks for the ${wanted} image store, but Docker ${choice.version} runs here with the ${store} store, and setup restarts only the engine it started.`,
+          {
+            hint: `Set "features": {"containerd-snapshotter": ${wanted === "containerd"}} in /etc/docker/daemon.json and restart Docker (https://docs.docker.com/engine/storage/containerd/), or unset MCP_PIPELINE_IMAGE_STORE.`,
+          },
+        );
+      ctx.note(`restarting Docker ${choice.version} with the ${wanted} image store`);
+      await startAndWait(ctx, engineBinDir(ctx.paths));
+      return;
+    }
     if (choice.kind !== "start-installed" && (!isRoot || !isDebianLike())) {
       throw new ToolchainError(
         ToolchainErrorCode.Unsupported,
@@ -196,14 +233,21 @@ export const dockerEngine: Step = {
       );
     }
     ctx.note("starting dockerd");
-    const engineBin = choice.kind === "start-installed" ? undefined : engineBinDir(ctx.paths);
-    const dockerd = engineBin ? join(engineBin, "dockerd") : MACHINE_DOCKERD;
-    const logFile = join(ctx.paths.logs, "dockerd.log");
-    startDockerd({ dockerd, args: daemonArgs(ctx, engineBin), logFile, env: ctx.env });
-    if (!(await waitForDocker(withEngineCli(ctx), 60_000))) {
-      throw new ToolchainError(ToolchainErrorCode.NotReady, "dockerd did not answer within 60 s.", {
-        hint: `Read ${logFile} for the reason.`,
-      });
-    }
+    await startAndWait(
+      ctx,
+      choice.kind === "start-installed" ? undefined : engineBinDir(ctx.paths),
+    );
   },
 };
+
+/** Starts dockerd (the cache's in `engineBin`, else the machine's) and waits until it answers. */
+async function startAndWait(ctx: StepContext, engineBin: string | undefined): Promise<void> {
+  const dockerd = engineBin ? join(engineBin, "dockerd") : MACHINE_DOCKERD;
+  const logFile = join(ctx.paths.logs, "dockerd.log");
+  startDockerd({ dockerd, args: daemonArgs(ctx, engineBin), logFile, env: ctx.env });
+  if (!(await waitForDocker(withEngineCli(ctx), 60_000))) {
+    throw new ToolchainError(ToolchainErrorCode.NotReady, "dockerd did not answer within 60 s.", {
+      hint: `Read ${logFile} for the reason.`,
+    });
+  }
+}

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   chooseEngine,
   dockerMajor,
+  imageStoreOf,
   parseDockerdVersion,
   supportedEngine,
 } from "../../../src/toolchain/engine/choice.js";
@@ -75,6 +76,23 @@ describe("chooseEngine", () => {
   it("keeps the oldest major it keeps in step with the pin", () => {
     expect(currentEngine.oldestKept).toBe(25);
     expect(dockerMajor(currentEngine.docker)).toBeGreaterThanOrEqual(currentEngine.oldestKept);
+  });
+});
+
+describe("imageStoreOf", () => {
+  it("reads the store from docker info's DriverStatus, as Docker 28 prints it under each", () => {
+    // `docker info --format '{{json .DriverStatus}}'`, Docker 28.5.2, on this machine.
+    expect(
+      imageStoreOf([
+        ["Backing Filesystem", "extfs"],
+        ["Supports d_type", "true"],
+        ["Using metacopy", "false"],
+        ["Native Overlay Diff", "true"],
+        ["userxattr", "false"],
+      ]),
+    ).toBe("classic");
+    expect(imageStoreOf([["driver-type", "io.containerd.snapshotter.v1"]])).toBe("containerd");
+    expect(imageStoreOf(null)).toBe("classic");
   });
 });
 

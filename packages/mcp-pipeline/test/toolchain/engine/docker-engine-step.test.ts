@@ -17,15 +17,21 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
  * The step's context on a machine whose Docker engine answers as `server` — a `docker` on PATH
  * that prints that server version (the far edge: the machine's engine is not touched).
  */
-function machineWithEngine(server: string): StepContext {
+function machineWithEngine(server: string, extra: NodeJS.ProcessEnv = {}): StepContext {
   const bin = join(root, "bin");
   rmSync(bin, { recursive: true, force: true });
   mkdirSync(bin, { recursive: true });
-  writeFileSync(join(bin, "docker"), `#!/bin/sh\necho "${server}"\n`);
+  // `docker info` answers as Docker 28's classic store does; anything else prints the version.
+  const info = '[["Backing Filesystem","extfs"],["Supports d_type","true"]]';
+  writeFileSync(
+    join(bin, "docker"),
+    `#!/bin/sh\nif [ "$1" = info ]; then echo '${info}'; else echo "${server}"; fi\n`,
+  );
   chmodSync(join(bin, "docker"), 0o755);
   const env: NodeJS.ProcessEnv = {
     PATH: `${bin}:/usr/bin:/bin`,
     MCP_PIPELINE_CACHE: join(root, "cache"),
+    ...extra,
   };
   const warnings: string[] = [];
   return {
@@ -60,5 +66,27 @@ describe("the docker-engine step", () => {
       /^Docker 20\.10\.24\+dfsg1 runs here; the pipeline needs Docker ≥ 25 .*setup does not replace an engine it did not install\.$/,
     );
     expect(e.hint).toMatch(/Upgrade it to Docker ≥ 25/);
+  });
+
+  it("keeps a running Docker 28 whose image store is the one asked for", async () => {
+    const ctx = machineWithEngine("28.5.2", { MCP_PIPELINE_IMAGE_STORE: "classic" });
+    expect(await dockerEngine.isDone(ctx)).toBe(true);
+  });
+
+  it("will not restart an engine it did not start to change its image store, and says how", async () => {
+    // The running engine is not this test's cache's dockerd, so setup did not start it.
+    const ctx = machineWithEngine("28.5.2", { MCP_PIPELINE_IMAGE_STORE: "containerd" });
+    expect(await dockerEngine.isDone(ctx)).toBe(false);
+    const error = await dockerEngine.run(ctx).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ToolchainError);
+    const e = error as ToolchainError;
+    expect(e.code).toBe(ToolchainErrorCode.Unsupported);
+    expect(e.message).toBe(
+      "MCP_PIPELINE_IMAGE_STORE=containerd asks for the containerd image store, but Docker 28.5.2 runs here with the classic store, and setup restarts only the engine it started.",
+    );
+    expect(e.hint).toMatch(/"containerd-snapshotter": true/);
   });
 });
