@@ -73,7 +73,7 @@ describe("the container image", () => {
   });
 
   afterAll(async () => {
-    for (const id of containers) await docker(["rm", "-f", id]).catch(() => undefined);
+    for (const id of containers) await docker(["rm", "-f", "-v", id]).catch(() => undefined);
     await docker(["rmi", "-f", IMAGE, BACKEND]).catch(() => undefined);
     rmSync(workDir, { recursive: true, force: true });
   });
@@ -176,7 +176,7 @@ describe("the container image", () => {
       BACKEND,
     ]);
     await waitHealthy(id);
-    await docker(["rm", "-f", id]);
+    await docker(["rm", "-f", "-v", id]);
     await docker(["volume", "rm", `todo-test-data-${suffix}`]);
   });
 
@@ -256,7 +256,7 @@ describe("the container image", () => {
       ]);
       expect(files).toMatch(/^tasks\.db( tasks\.db-shm tasks\.db-wal)? tasks\.json\.imported$/);
     } finally {
-      if (id) await docker(["rm", "-f", id]).catch(() => undefined);
+      if (id) await docker(["rm", "-f", "-v", id]).catch(() => undefined);
       await docker(["volume", "rm", "-f", volume]).catch(() => undefined);
     }
   });

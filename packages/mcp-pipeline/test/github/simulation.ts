@@ -275,11 +275,14 @@ async function stopLeftovers(root: string): Promise<void> {
   }
 }
 
-/** Removes the Dagger engine containers the jobs of one simulation started (one per job). */
+/**
+ * Removes the Dagger engine containers the jobs of one simulation started (one per job), with
+ * their state volumes (`-v`): each engine's anonymous /var/lib/dagger holds about 1.7 GB.
+ */
 async function removeEngines(simId: string): Promise<void> {
   const ids = await execa("docker", ["ps", "-aq", "--filter", `name=gh-sim-${simId}-`]);
   const list = ids.stdout.split(/\s+/).filter(Boolean);
-  if (list.length > 0) await execa("docker", ["rm", "-f", ...list], { reject: false });
+  if (list.length > 0) await execa("docker", ["rm", "-f", "-v", ...list], { reject: false });
 }
 
 /** The job that calls pipeline.yml for each event. */

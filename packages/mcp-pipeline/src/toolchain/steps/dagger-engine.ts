@@ -60,14 +60,15 @@ export const daggerEngine: Step = {
         DEBIAN_IMAGE: baseImages.debian,
         DAGGER_VERSION: versions.dagger,
       });
-      // A running engine from an older image would keep serving; the CLI starts a fresh one.
+      // A running engine from an older image would keep serving; the CLI starts a fresh one (with
+      // a fresh state volume: the old one goes with its container).
       const stale = await run(
         "docker",
         ["ps", "-aq", "--filter", `name=dagger-engine-v${versions.dagger}`],
         { env: ctx.env },
       );
       if (stale.trim())
-        await run("docker", ["rm", "-f", ...stale.trim().split(/\s+/)], { env: ctx.env });
+        await run("docker", ["rm", "-f", "-v", ...stale.trim().split(/\s+/)], { env: ctx.env });
     } finally {
       rmSync(context, { recursive: true, force: true });
     }

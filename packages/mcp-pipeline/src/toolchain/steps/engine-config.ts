@@ -164,7 +164,8 @@ export const engineConfigStep: Step = {
       ctx.warn(
         `the running Dagger engine (${container}) started without the local registries in its config; removing it so the next run starts one with ${file}`,
       );
-      await run("docker", ["rm", "-f", container], { env: ctx.env, logFile: ctx.logFile });
+      // With its state volume: the next engine container gets a new one, and nothing uses the old.
+      await run("docker", ["rm", "-f", "-v", container], { env: ctx.env, logFile: ctx.logFile });
     }
   },
 };
