@@ -1,3 +1,4 @@
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { removeRunnerUser } from "./runner.js";
 import { describeResult, type SimOptions, simulate } from "./simulation.js";
@@ -16,7 +17,14 @@ const NARROW = ["packages/mcp-pipeline/test/ci/config/load.test.ts"];
 /** Each simulation's bound: the whole inner suite takes most of it. */
 const HOUR = 3_600_000;
 
+/** Volumes no container uses: what a removed container left behind. */
+async function danglingVolumes(): Promise<string[]> {
+  const out = await execa("docker", ["volume", "ls", "-q", "--filter", "dangling=true"]);
+  return out.stdout.split("\n").filter(Boolean);
+}
+
 async function run(opts: Omit<SimOptions, "keep" | "progress">): Promise<string[]> {
+  const before = new Set(await danglingVolumes());
   const result = await simulate({
     ...opts,
     keep: false,
@@ -27,6 +35,9 @@ async function run(opts: Omit<SimOptions, "keep" | "progress">): Promise<string[
   process.stderr.write(
     `${lines.join("\n")}\n${result.ok ? "passed" : "failed"}: ${opts.event}${opts.fork ? " (fork)" : ""} in ${result.seconds.toFixed(0)}s; act log ${result.log}\n`,
   );
+  // The jobs' Dagger engines went with their state volumes (1.7 GB each).
+  const left = (await danglingVolumes()).filter((v) => !before.has(v));
+  expect(left, "volumes the simulation's containers left behind").toEqual([]);
   // Every line names a job (or the run) and, when it failed, the step.
   return lines.filter((line) => line.startsWith("FAIL"));
 }
