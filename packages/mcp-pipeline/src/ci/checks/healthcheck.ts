@@ -63,7 +63,7 @@ export function impliedTimings(declared: Declared, readyMs: number): string[] {
 /**
  * `healthcheck`: the image declares a HEALTHCHECK, and a container started
  * from it turns `healthy` within `health.timeoutSeconds`. The container runs
- * the image's own probe every 250 ms (its timeout, start period and retries
+ * the image's own probe every 250 ms, in its start period too (its timeout, start period and retries
  * stay as declared), so the check takes as long as the app needs to become
  * ready, not a whole declared interval; the details say what the declared
  * timings mean for a real deployment. A probe that keeps failing fails the
@@ -75,6 +75,7 @@ export const healthcheck: Check = {
   cacheKey: async (ctx) => ({
     timeoutSeconds: ctx.config.health.timeoutSeconds,
     probe: PROBE_INTERVAL_MS,
+    startInterval: PROBE_INTERVAL_MS,
     env: Object.keys(ctx.runEnv).sort(),
   }),
   async run(ctx) {
@@ -184,8 +185,12 @@ async function checkHealthcheck(
     details.push(
       `under emulation: each probe may take ${EMULATED_PROBE_TIMEOUT_S} s, failures count after ${emulatedStart} s (${emulated.basis})`,
     );
+  // During the start period Docker ≥ 25 probes at the start interval (5 s unless declared), not
+  // the interval: both are set, so every probe of this container comes 250 ms after the last.
   const id = await createContainer(image, runEnv, [
     "--health-interval",
+    `${PROBE_INTERVAL_MS}ms`,
+    "--health-start-interval",
     `${PROBE_INTERVAL_MS}ms`,
     ...emulatedFlags,
   ]);
