@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { type EmulationStatus, emulationStatus } from "../../host/emulation.js";
+import { type ImageStore, imageStoreOf } from "../../host/image-store.js";
 import { type Arch, archOf, hostArch } from "../../host/platforms.js";
 import { codeFingerprint, fileHash } from "../cache/results.js";
 import type { Check, CheckContext } from "../checks/check.js";
@@ -77,7 +78,7 @@ export interface KeyReads {
  */
 export interface DockerEngine {
   version: string;
-  store: "classic" | "containerd";
+  store: ImageStore;
 }
 
 /** Reads the engine's version and image store from `docker info`. */
@@ -86,11 +87,7 @@ export async function dockerEngine(): Promise<DockerEngine> {
   if (!info) throw new Error("docker info did not answer: the engine cannot be described");
   const at = info.indexOf(" ");
   const version = info.slice(0, at).trim();
-  const status = JSON.parse(info.slice(at + 1)) as [string, string][] | null;
-  const containerd = (status ?? []).some(
-    ([name, value]) => name === "driver-type" && value === "io.containerd.snapshotter.v1",
-  );
-  return { version, store: containerd ? "containerd" : "classic" };
+  return { version, store: imageStoreOf(JSON.parse(info.slice(at + 1)) as string[][] | null) };
 }
 
 const REAL_READS: KeyReads = {

@@ -26,19 +26,6 @@ export type EngineChoice =
   /** An engine too old that setup did not install: stop, saying what to do. */
   | { kind: "refuse"; message: string; hint: string };
 
-/** Docker's two image stores: the graph drivers' (classic) and containerd's snapshotters. */
-export type ImageStore = "classic" | "containerd";
-
-/**
- * The image store an engine uses, from `docker info`'s `DriverStatus` pairs: the containerd
- * store names its snapshotter there (`driver-type io.containerd.snapshotter.v1`).
- */
-export function imageStoreOf(driverStatus: readonly (readonly string[])[] | null): ImageStore {
-  return (driverStatus ?? []).some(([, value]) => value?.startsWith("io.containerd.snapshotter"))
-    ? "containerd"
-    : "classic";
-}
-
 /** The major version of a Docker version string (`20.10.24+dfsg1` → 20), or undefined. */
 export function dockerMajor(version: string): number | undefined {
   const major = /^v?(\d+)\.\d+/.exec(version.trim())?.[1];

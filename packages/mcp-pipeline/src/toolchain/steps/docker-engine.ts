@@ -9,6 +9,7 @@ import {
 import { join } from "node:path";
 import { ToolchainError, ToolchainErrorCode } from "../../host/errors.js";
 import { run, which } from "../../host/exec.js";
+import { type ImageStore, imageStoreOf } from "../../host/image-store.js";
 import { ASSETS_DIR } from "../../package-root.js";
 import { aptRemove } from "../apt.js";
 import { missingCapabilities } from "../capabilities.js";
@@ -16,8 +17,6 @@ import type { Step, StepContext } from "../context.js";
 import {
   chooseEngine,
   type EngineFacts,
-  type ImageStore,
-  imageStoreOf,
   parseDockerdVersion,
   supportedEngine,
 } from "../engine/choice.js";

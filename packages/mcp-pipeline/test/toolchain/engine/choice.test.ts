@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { imageStoreOf } from "../../../src/host/image-store.js";
 import {
   chooseEngine,
   dockerMajor,
-  imageStoreOf,
   parseDockerdVersion,
   supportedEngine,
 } from "../../../src/toolchain/engine/choice.js";

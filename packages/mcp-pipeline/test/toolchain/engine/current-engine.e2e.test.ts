@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadImageOnce } from "../../../src/ci/docker/load.js";
 import { dockerEngine } from "../../../src/ci/replay/key.js";
 import { run } from "../../../src/host/exec.js";
+import type { ImageStore } from "../../../src/host/image-store.js";
 import { hostGlibc } from "../../../src/toolchain/debian-archive/elf-glibc.js";
 import {
   DEBIAN_ARCHIVE_KEYRING,
@@ -34,7 +35,7 @@ import { engineBinDir, loadSettings, toolchainPaths } from "../../../src/toolcha
 import { readProvenance } from "../../../src/toolchain/state.js";
 import { currentEngine } from "../../../src/toolchain/versions.js";
 import { writeOciTarball } from "./oci-tarball.js";
-import { type ImageStore, SandboxEngine } from "./sandbox-engine.js";
+import { SandboxEngine } from "./sandbox-engine.js";
 
 // The real thing: Debian's signed archive (the mirror apt uses), the Go module proxy, and a
 // dockerd of the installed engine started beside the machine's, in directories of the test's own.

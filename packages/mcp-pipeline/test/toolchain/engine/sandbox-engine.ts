@@ -2,10 +2,10 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "../../../src/host/exec.js";
+import type { ImageStore } from "../../../src/host/image-store.js";
 import { startDockerd, waitForDocker } from "../../../src/toolchain/engine/daemon.js";
 
 /** Which image store the daemon uses. */
-export type ImageStore = "classic" | "containerd";
 
 function alive(pid: number): boolean {
   try {
