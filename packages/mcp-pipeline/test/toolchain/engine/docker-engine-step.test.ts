@@ -46,6 +46,19 @@ function machineWithEngine(server: string, extra: NodeJS.ProcessEnv = {}): StepC
   };
 }
 
+/** The step is not done, and running it stops with an Unsupported error, returned. */
+async function refused(ctx: StepContext): Promise<ToolchainError> {
+  expect(await dockerEngine.isDone(ctx)).toBe(false);
+  const error = await dockerEngine.run(ctx).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ToolchainError);
+  const e = error as ToolchainError;
+  expect(e.code).toBe(ToolchainErrorCode.Unsupported);
+  return e;
+}
+
 describe("the docker-engine step", () => {
   it("keeps a running Docker 28: nothing to do", async () => {
     expect(await dockerEngine.isDone(machineWithEngine("28.5.2"))).toBe(true);
@@ -54,14 +67,7 @@ describe("the docker-engine step", () => {
   it("refuses a running Docker 20.10 setup did not install, naming it and what to do", async () => {
     // This test's cache records no packages: whatever engine the machine has, setup did not install it.
     const ctx = machineWithEngine("20.10.24+dfsg1");
-    expect(await dockerEngine.isDone(ctx)).toBe(false);
-    const error = await dockerEngine.run(ctx).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(ToolchainError);
-    const e = error as ToolchainError;
-    expect(e.code).toBe(ToolchainErrorCode.Unsupported);
+    const e = await refused(ctx);
     expect(e.message).toMatch(
       /^Docker 20\.10\.24\+dfsg1 runs here; the pipeline needs Docker ≥ 25 .*setup does not replace an engine it did not install\.$/,
     );
@@ -76,14 +82,7 @@ describe("the docker-engine step", () => {
   it("will not restart an engine it did not start to change its image store, and says how", async () => {
     // The running engine is not this test's cache's dockerd, so setup did not start it.
     const ctx = machineWithEngine("28.5.2", { MCP_PIPELINE_IMAGE_STORE: "containerd" });
-    expect(await dockerEngine.isDone(ctx)).toBe(false);
-    const error = await dockerEngine.run(ctx).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(ToolchainError);
-    const e = error as ToolchainError;
-    expect(e.code).toBe(ToolchainErrorCode.Unsupported);
+    const e = await refused(ctx);
     expect(e.message).toBe(
       "MCP_PIPELINE_IMAGE_STORE=containerd asks for the containerd image store, but Docker 28.5.2 runs here with the classic store, and setup restarts only the engine it started.",
     );
