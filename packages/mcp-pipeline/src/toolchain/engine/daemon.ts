@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync, readlinkSync } from "node:fs";
 import { dirname } from "node:path";
+import { ToolchainError, ToolchainErrorCode } from "../../host/errors.js";
 import { succeeds } from "../../host/exec.js";
 import { running } from "../../host/process.js";
 
@@ -74,8 +75,8 @@ export const DOCKERD_PID_FILE = "/var/run/docker.pid";
 /**
  * Stops the dockerd whose pid `pidFile` holds, if that process runs `binary` (never another
  * program that reused the pid): SIGTERM, then waits for it to exit — dockerd stops its
- * containers and its containerd first. Returns false when it was not running; throws when it
- * is still running after `timeoutMs`.
+ * containers and its containerd first. Returns false when it was not running; stops setup,
+ * saying how to go on, when it is still running after `timeoutMs`.
  */
 export async function stopDockerd(
   binary: string,
@@ -100,7 +101,13 @@ export async function stopDockerd(
   const deadline = Date.now() + timeoutMs;
   while (running(pid)) {
     if (Date.now() > deadline)
-      throw new Error(`${binary} (pid ${pid}) did not stop within ${timeoutMs / 1000} s`);
+      throw new ToolchainError(
+        ToolchainErrorCode.NotReady,
+        `${binary} (pid ${pid}) did not stop within ${timeoutMs / 1000} s of SIGTERM.`,
+        {
+          hint: `Stop it (\`kill ${pid}\`, or \`kill -9 ${pid}\` if it hangs), then run setup again.`,
+        },
+      );
     await new Promise((r) => setTimeout(r, 250));
   }
   return true;
