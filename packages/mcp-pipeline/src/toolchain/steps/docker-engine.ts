@@ -118,9 +118,7 @@ function withEngineCli(ctx: Pick<StepContext, "env" | "paths">): NodeJS.ProcessE
 const DEBIAN_ENGINE_PACKAGE = "docker.io";
 
 /** What setup found: the running engine, the machine's installed one, and whether setup installed it. */
-export async function engineFacts(
-  ctx: Pick<StepContext, "settings" | "env" | "paths">,
-): Promise<EngineFacts> {
+export async function engineFacts(ctx: Pick<StepContext, "env" | "paths">): Promise<EngineFacts> {
   const installed = await installedDockerd(ctx.env);
   return {
     running: await runningEngine(withEngineCli(ctx)),

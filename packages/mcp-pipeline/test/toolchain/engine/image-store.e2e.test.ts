@@ -1,6 +1,6 @@
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { imageStoreOf } from "../../../src/host/image-store.js";
+import { dockerEngine } from "../../../src/ci/replay/key.js";
 import { env, runEntry } from "../helpers.js";
 
 // The files whose behaviour depends on Docker's image store (image ids, "an image Docker already
@@ -21,8 +21,7 @@ const STORE_FILES = [
 const SETUP = ["setup", "--with-local-registry", "--with-mcp-registry"];
 
 async function store(): Promise<string> {
-  const out = await execa("docker", ["info", "--format", "{{json .DriverStatus}}"], { env });
-  return imageStoreOf(JSON.parse(out.stdout) as string[][] | null);
+  return (await dockerEngine()).store;
 }
 
 async function setupWith(imageStore: "classic" | "containerd"): Promise<void> {
