@@ -1,4 +1,3 @@
-import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerEngine } from "../../../src/ci/replay/key.js";
 import { env, runEntry } from "../helpers.js";
