@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
+import { dockerEngine } from "../../src/ci/replay/key.js";
 import { manifestKind } from "../../src/host/registry-api.js";
 import { env, viaLoopback } from "../toolchain/helpers.js";
 import { auth, registryTags, runPipeline, skipAllBut } from "./pipeline-harness.js";
@@ -36,7 +37,8 @@ function repoPath(repository: string): string {
 /** A local image name of this run's own, so no concurrent run can retag it under us. */
 function imageName(): string {
   const name = `multiplatform-e2e-${randomBytes(3).toString("hex")}`;
-  images.push(`${name}:pipeline`);
+  // The pipeline tags the checked image of each other platform with its platform as well.
+  images.push(`${name}:pipeline`, `${name}:pipeline-linux-arm64`);
   return name;
 }
 
@@ -67,8 +69,11 @@ describe("multi-platform images", () => {
         Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}`,
       },
     }).then((r) => r.json() as Promise<{ config: { digest: string } }>);
+    // Docker's id of the image the checks ran: its config's digest on the classic store, its
+    // manifest's digest on the containerd store.
     const checked = await docker(["image", "inspect", "--format", "{{.Id}}", `${name}:pipeline`]);
-    expect(manifest.config.digest).toBe(checked.stdout.trim());
+    const { store } = await dockerEngine();
+    expect(checked.stdout.trim()).toBe(store === "containerd" ? amd64 : manifest.config.digest);
   });
 
   it("gives an arm64 user, pulling with --platform linux/arm64, an image whose node reports arm64 under emulation", async () => {
@@ -84,7 +89,18 @@ describe("multi-platform images", () => {
       auth.password,
     );
     await docker(["pull", "--quiet", "--platform", "linux/arm64", ref]);
-    const arch = await docker(["image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", ref]);
+    // The containerd store keeps the index under the name, and `image inspect` describes the
+    // machine's platform where its content is there too (the amd64 image this run built).
+    const { store } = await dockerEngine();
+    const platform = store === "containerd" ? ["--platform", "linux/arm64"] : [];
+    const arch = await docker([
+      "image",
+      "inspect",
+      ...platform,
+      "--format",
+      "{{.Os}}/{{.Architecture}}",
+      ref,
+    ]);
     expect(arch.stdout.trim()).toBe("linux/arm64");
     // The image's entrypoint is node; `-p` makes it print the expression.
     const node = await docker([

@@ -29,7 +29,7 @@ export async function tryDocker(args: readonly string[]): Promise<string | undef
 
 export interface ImageInspect {
   Id: string;
-  Size: number;
+  // No `Size`: the containerd store reports the compressed content there (image-facts.ts).
   Config: {
     User?: string;
     Env?: string[];

@@ -6,9 +6,16 @@ import { docker, inspectImage } from "./docker.js";
 
 /** What the report and the size gate know about the built image, measured once. */
 export interface ImageFacts {
-  /** Docker's image id: the digest of the image config, the same for the same image anywhere. */
+  /**
+   * Docker's image id: the image config's digest on the classic store, the manifest's digest on
+   * the containerd store; either is the same for the same image anywhere.
+   */
   id: string;
-  /** Uncompressed size, as `docker image inspect` reports it. */
+  /**
+   * Uncompressed size: the sum of the layers `docker history` lists. Not `docker image inspect`'s
+   * `.Size`, which the containerd store reports as the compressed content (48.6 MB for an image
+   * whose layers unpack to 133.9 MB, on Docker 28.5.2).
+   */
   sizeBytes: number;
   /** Sum of the compressed layer blobs: what a registry stores and a pull downloads. */
   compressedBytes: number;
@@ -82,35 +89,41 @@ export async function compressedSize(tarball: string): Promise<number> {
   return (await readOciImage(tarball)).layers.reduce((sum, l) => sum + l.size, 0);
 }
 
-/** Per-layer sizes as Docker reports them, with the instruction that made each. */
-export async function layerSizes(image: string): Promise<LayerSize[]> {
-  const out = await docker(["history", "--no-trunc", "--format", "{{json .}}", image]);
-  return out
+/**
+ * Every entry of `docker history --human=false --format '{{json .}}'` output with its exact size
+ * in bytes and the instruction that made it, empty ones included.
+ */
+export function parseHistory(output: string): LayerSize[] {
+  return output
     .split("\n")
     .filter(Boolean)
     .map((line) => JSON.parse(line) as { ID: string; Size: string; CreatedBy: string })
-    .map((row) => ({
-      digest: row.ID,
-      sizeBytes: parseDockerSize(row.Size),
-      createdBy: row.CreatedBy,
-    }))
-    .filter((l) => l.sizeBytes > 0);
+    .map((row) => {
+      const sizeBytes = Number(row.Size);
+      if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 0)
+        throw new Error(`docker history gave a size that is not a byte count: ${row.Size}`);
+      return { digest: row.ID, sizeBytes, createdBy: row.CreatedBy };
+    });
 }
 
-/** `docker history` sizes are decimal with units: `132MB`, `1.73MB`, `0B`, `4.1kB`. */
-export function parseDockerSize(text: string): number {
-  const m = /^([\d.]+)\s*(B|kB|KB|MB|GB|TB)$/.exec(text.trim());
-  if (!m?.[1] || !m[2]) return 0;
-  const unit = { B: 1, kB: 1e3, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 }[m[2] as "B"];
-  return Math.round(Number(m[1]) * unit);
+/** The image's history entries, sizes in bytes, as both image stores report unpacked layers. */
+async function history(image: string): Promise<LayerSize[]> {
+  return parseHistory(
+    await docker(["history", "--no-trunc", "--human=false", "--format", "{{json .}}", image]),
+  );
 }
 
 /** Measures the image loaded in Docker as `image`, exported as `tarball`. */
 export async function measureImage(image: string, tarball: string): Promise<ImageFacts> {
-  const [info, compressedBytes, layers] = await Promise.all([
+  const [info, compressedBytes, entries] = await Promise.all([
     inspectImage(image),
     compressedSize(tarball),
-    layerSizes(image),
+    history(image),
   ]);
-  return { id: info.Id, sizeBytes: info.Size, compressedBytes, layers };
+  return {
+    id: info.Id,
+    sizeBytes: entries.reduce((sum, l) => sum + l.sizeBytes, 0),
+    compressedBytes,
+    layers: entries.filter((l) => l.sizeBytes > 0),
+  };
 }

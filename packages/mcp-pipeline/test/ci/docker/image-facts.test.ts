@@ -4,20 +4,33 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  compressedSize,
-  parseDockerSize,
-  readOciImage,
-} from "../../../src/ci/docker/image-facts.js";
+import { compressedSize, parseHistory, readOciImage } from "../../../src/ci/docker/image-facts.js";
 
-describe("parseDockerSize", () => {
-  it.each([
-    ["132MB", 132_000_000],
-    ["1.73MB", 1_730_000],
-    ["4.1kB", 4_100],
-    ["0B", 0],
-  ])("reads %s as %i bytes", (text, bytes) => {
-    expect(parseDockerSize(text)).toBe(bytes);
+describe("parseHistory", () => {
+  // `docker history --no-trunc --human=false --format '{{json .}}'` of a pipeline image on
+  // Docker 28.5.2's containerd store (CreatedSince and Comment trimmed).
+  const output = [
+    '{"CreatedBy":"[runtime 3/3] WORKDIR /app","ID":"sha256:5f774ed74501","Size":"4096"}',
+    '{"CreatedBy":"[runtime 2/3] COPY --from=build /rootfs/ /","ID":"\\u003cmissing\\u003e","Size":"1863680"}',
+    '{"CreatedBy":"[runtime 1/3] COPY --from=node /rootfs/ /","ID":"\\u003cmissing\\u003e","Size":"132038656"}',
+    '{"CreatedBy":"ENV NODE_ENV=production","ID":"\\u003cmissing\\u003e","Size":"0"}',
+    "",
+  ].join("\n");
+
+  it("reads every entry's exact size in bytes, empty ones included", () => {
+    const entries = parseHistory(output);
+    expect(entries.map((e) => e.sizeBytes)).toEqual([4096, 1_863_680, 132_038_656, 0]);
+    expect(entries[1]).toEqual({
+      digest: "<missing>",
+      sizeBytes: 1_863_680,
+      createdBy: "[runtime 2/3] COPY --from=build /rootfs/ /",
+    });
+  });
+
+  it("refuses a human-readable size instead of guessing its bytes", () => {
+    expect(() => parseHistory('{"CreatedBy":"x","ID":"y","Size":"132MB"}')).toThrow(
+      /not a byte count: 132MB/,
+    );
   });
 });
 

@@ -3,17 +3,21 @@ import { dockerEngine } from "../../../src/ci/replay/key.js";
 import { env, runEntry } from "../helpers.js";
 
 // The files whose behaviour depends on Docker's image store (image ids, "an image Docker already
-// has is not loaded again", replay keys, health events, compose, the image's own tests), run
-// again on the containerd image store — Docker 29's default for new installs — while the rest of
-// the suite runs on the engine's classic store. Setup restarts its own engine with the other
-// store (MCP_PIPELINE_IMAGE_STORE), the files run in a nested vitest, and setup switches back
-// whatever happened. It restarts the machine's engine, so it needs root and the engine setup
-// started; under the GitHub simulation (as `runner`) it skips.
+// has is not loaded again", replay keys, health events, compose, the image's own tests, image
+// sizes and multi-platform images), run again on the containerd image store — Docker 29's
+// default for new installs — while the rest of the suite runs on the engine's classic store.
+// Setup restarts its own engine with the other store (MCP_PIPELINE_IMAGE_STORE), the files run
+// in a nested vitest, and setup switches back whatever happened. It restarts the machine's
+// engine, so it needs root and the engine setup started; under the GitHub simulation (as
+// `runner`) it skips.
 const asRoot = process.getuid?.() === 0;
 const STORE_FILES = [
   "packages/mcp-pipeline/test/ci/cli.e2e.test.ts",
   "packages/mcp-pipeline/test/ci/checks/healthcheck.e2e.test.ts",
   "packages/mcp-pipeline/test/ci/cache/runs.e2e.test.ts",
+  // The size gate and the multi-platform index: the containerd store reports another image id
+  // and, in `docker image inspect .Size`, the compressed size (found by the whole suite there).
+  "packages/mcp-pipeline/test/ci/multiplatform.e2e.test.ts",
   "test/container/compose.e2e.test.ts",
   "test/container/image.e2e.test.ts",
 ];
