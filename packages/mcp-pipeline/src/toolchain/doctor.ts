@@ -19,6 +19,7 @@ import {
   readState,
 } from "./state.js";
 import { mirrorPlatforms } from "./steps/base-images.js";
+import { engineContainerName, lostEngineVolumes } from "./steps/engine-config.js";
 import { registryStatus } from "./steps/registry.js";
 import { baseImages, currentEngine, versions } from "./versions.js";
 
@@ -166,6 +167,14 @@ const probes: Record<string, Probe> = {
     ),
   "dagger-engine": async (env, _paths, mode, settings) => {
     if (usesSharedEngine(settings)) return sharedEngine(env, settings.runnerHost ?? "");
+    const container = engineContainerName(settings);
+    const lost = await lostEngineVolumes(env, container);
+    if (lost.length > 0)
+      return {
+        ok: false,
+        version: null,
+        detail: `the engine container ${container} has lost its state volume (docker volume prune?) and cannot start; ${SETUP}, which removes it`,
+      };
     const version = await engineImageVersion(env);
     if (!version) {
       if (mode === "online")

@@ -129,26 +129,74 @@ async function runningEngineConfig(ctx: StepContext): Promise<EngineConfig | und
 }
 
 /**
+ * The state volumes the engine container mounts that Docker no longer has. Docker keeps one
+ * container list per image store (a container made on the containerd store is invisible on the
+ * classic one, and the other way round) but one set of volumes, so `docker volume prune` on one
+ * store deletes the state of the other store's engine; `docker start` then fails with "no such
+ * volume" and so does every Dagger run. Empty when there is no such container.
+ */
+export async function lostEngineVolumes(
+  env: NodeJS.ProcessEnv,
+  container: string,
+): Promise<string[]> {
+  let mounts: { Type?: string; Name?: string }[];
+  try {
+    mounts = JSON.parse(
+      await run("docker", ["container", "inspect", "--format", "{{json .Mounts}}", container], {
+        env,
+        timeoutMs: 20_000,
+      }),
+    ) as { Type?: string; Name?: string }[];
+  } catch {
+    return [];
+  }
+  const lost: string[] = [];
+  for (const mount of mounts ?? []) {
+    if (mount.Type !== "volume" || !mount.Name) continue;
+    const has = await run("docker", ["volume", "inspect", mount.Name], { env }).then(
+      () => true,
+      () => false,
+    );
+    if (!has) lost.push(mount.Name);
+  }
+  return lost;
+}
+
+/**
  * The local registries in the engine config the Dagger CLI mounts into the
  * engine it starts (`$XDG_CONFIG_HOME/dagger/engine.json`), merged into what is
  * there. The official engine otherwise speaks HTTPS to 172.17.0.1:5001 and
  * cannot publish locally. The engine reads its config when it starts, so an
  * engine container started without these entries is removed; the next
  * `dagger run` starts a fresh one. Nothing to do when no local registry is in
- * use, or the engine is shared (its operator configures it).
+ * use, or the engine is shared (its operator configures it). An engine container
+ * that has lost its state volume (`lostEngineVolumes`) is removed first, whatever
+ * the registries.
  */
 export const engineConfigStep: Step = {
   id: "engine-config",
   title: "Dagger engine config for the local registries",
   async isDone(ctx) {
+    if (usesSharedEngine(ctx.settings)) return true;
+    if ((await lostEngineVolumes(ctx.env, engineContainerName(ctx.settings))).length > 0)
+      return false;
     const ours = desired(ctx);
-    if (Object.keys(ours.registries).length === 0 || usesSharedEngine(ctx.settings)) return true;
+    if (Object.keys(ours.registries).length === 0) return true;
     if (!coversEngineConfig(readConfig(engineConfigFile(ctx)), ours)) return false;
     const running = await runningEngineConfig(ctx);
     return running === undefined || coversEngineConfig(running, ours);
   },
   async run(ctx) {
+    const container = engineContainerName(ctx.settings);
+    const lost = await lostEngineVolumes(ctx.env, container);
+    if (lost.length > 0) {
+      ctx.warn(
+        `the Dagger engine container ${container} has lost its state volume ${lost.join(", ")} (removed by \`docker volume prune\`, perhaps on the other image store), so it cannot start; removing it so the next run starts a fresh one`,
+      );
+      await run("docker", ["rm", "-f", container], { env: ctx.env, logFile: ctx.logFile });
+    }
     const ours = desired(ctx);
+    if (Object.keys(ours.registries).length === 0) return;
     const file = engineConfigFile(ctx);
     const previous = existsSync(ownedFile(ctx))
       ? z.array(z.string()).parse(JSON.parse(readFileSync(ownedFile(ctx), "utf8")))
@@ -160,7 +208,6 @@ export const engineConfigStep: Step = {
     writeFileSync(ownedFile(ctx), `${JSON.stringify(Object.keys(ours.registries))}\n`);
     const running = await runningEngineConfig(ctx);
     if (running !== undefined && !coversEngineConfig(running, ours)) {
-      const container = engineContainerName(ctx.settings);
       ctx.warn(
         `the running Dagger engine (${container}) started without the local registries in its config; removing it so the next run starts one with ${file}`,
       );
