@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { ToolchainError, ToolchainErrorCode } from "../../host/errors.js";
-import { run } from "../../host/exec.js";
+import { CommandError, run } from "../../host/exec.js";
 import type { Step, StepContext } from "../context.js";
 import { type ToolchainSettings, usesSharedEngine } from "../settings.js";
 import { type RegistriesState, readRegistries } from "../state.js";
@@ -153,11 +153,15 @@ export async function lostEngineVolumes(
   const lost: string[] = [];
   for (const mount of mounts ?? []) {
     if (mount.Type !== "volume" || !mount.Name) continue;
-    const has = await run("docker", ["volume", "inspect", mount.Name], { env }).then(
-      () => true,
+    // Only Docker's own answer counts: a timeout or a daemon gone away is not a lost volume.
+    const gone = await run("docker", ["volume", "inspect", mount.Name], {
+      env,
+      timeoutMs: 20_000,
+    }).then(
       () => false,
+      (err: unknown) => err instanceof CommandError && /no such volume/i.test(err.output),
     );
-    if (!has) lost.push(mount.Name);
+    if (gone) lost.push(mount.Name);
   }
   return lost;
 }
