@@ -7,6 +7,7 @@ import {
   supportedEngine,
 } from "../../../src/toolchain/engine/choice.js";
 import { currentEngine } from "../../../src/toolchain/versions.js";
+import { OLDEST_ENGINE } from "./oldest-engine.js";
 
 const none = { running: undefined, installed: undefined, installedBySetup: false };
 
@@ -76,6 +77,9 @@ describe("chooseEngine", () => {
   it("keeps the oldest major it keeps in step with the pin", () => {
     expect(currentEngine.oldestKept).toBe(25);
     expect(dockerMajor(currentEngine.docker)).toBeGreaterThanOrEqual(currentEngine.oldestKept);
+    // The engine current-engine.e2e runs as the oldest supported is that major.
+    expect(dockerMajor(OLDEST_ENGINE.version)).toBe(currentEngine.oldestKept);
+    expect(supportedEngine(OLDEST_ENGINE.version)).toBe(true);
   });
 });
 

@@ -35,6 +35,7 @@ import { engineBinDir, loadSettings, toolchainPaths } from "../../../src/toolcha
 import { readProvenance } from "../../../src/toolchain/state.js";
 import { currentEngine } from "../../../src/toolchain/versions.js";
 import { writeOciTarball } from "./oci-tarball.js";
+import { OLDEST_ENGINE, oldestEngineBinDir } from "./oldest-engine.js";
 import { SandboxEngine } from "./sandbox-engine.js";
 
 // The real thing: Debian's signed archive (the mirror apt uses), the Go module proxy, and a
@@ -213,15 +214,33 @@ async function startToHealthy(
 // below run for every user.
 const AS_ROOT = process.getuid?.() === 0;
 
-describe.skipIf(!AS_ROOT).each(["classic", "containerd"] as const)(
-  "a sandboxed dockerd with the %s image store (needs root)",
-  (store: ImageStore) => {
+// The current engine under both stores, and the oldest supported engine (Docker 25, built from
+// the Go module proxy: no archive here has it) under the classic store, its default and the only
+// one it supports (Docker 25's containerd store was experimental).
+const SANDBOXES: { store: ImageStore; engine: "current" | "oldest" }[] = [
+  { store: "classic", engine: "current" },
+  { store: "containerd", engine: "current" },
+  { store: "classic", engine: "oldest" },
+];
+
+describe.skipIf(!AS_ROOT).each(SANDBOXES)(
+  "a sandboxed dockerd of the $engine engine with the $store image store (needs root)",
+  ({ store, engine: which }) => {
+    const label = which === "current" ? store : `Docker ${OLDEST_ENGINE.version} ${store}`;
+    const serverVersion = which === "current" ? currentEngine.docker : OLDEST_ENGINE.version;
     let engine: SandboxEngine;
     beforeAll(async () => {
-      engine = new SandboxEngine(engineBinDir(paths), join(root, `sandbox-${store}`), store);
+      const started = Date.now();
+      const bin =
+        which === "current"
+          ? engineBinDir(paths)
+          : await oldestEngineBinDir(engineBinDir(paths), join(root, "oldest"), env, ctx.logFile);
+      if (which === "oldest")
+        timings.push(`Docker ${OLDEST_ENGINE.version} go build: ${seconds(Date.now() - started)}`);
+      engine = new SandboxEngine(bin, join(root, `sandbox-${which}-${store}`), store);
       sandboxes.push(engine);
       await engine.start();
-    }, 120_000);
+    }, 900_000);
 
     it("runs the engine's own containerd, runc and docker-init beside the machine's engine", async () => {
       const info = JSON.parse(await engine.docker(["info", "--format", "{{json .}}"])) as {
@@ -232,7 +251,7 @@ describe.skipIf(!AS_ROOT).each(["classic", "containerd"] as const)(
         RuncCommit: { ID: string };
         DockerRootDir: string;
       };
-      expect(info.ServerVersion).toContain(currentEngine.docker);
+      expect(info.ServerVersion).toContain(serverVersion);
       expect(info.DockerRootDir).toBe(join(engine.dir, "data"));
       const version = await engine.docker(["version", "--format", "{{json .Server.Components}}"]);
       expect(version).toContain(`"Version":"${currentEngine.containerd}`);
@@ -284,9 +303,9 @@ describe.skipIf(!AS_ROOT).each(["classic", "containerd"] as const)(
         "sandbox/healthy:1",
       ]);
       expect(await engine.docker(["inspect", "-f", "{{.Image}}", id])).toBe(imageId);
-      timings.push(`${store}: built image ${imageId}`);
+      timings.push(`${label}: built image ${imageId}`);
       timings.push(
-        `${store}: start → healthy ${startToHealthyMs} ms (${events.map((e) => e.split(" ").slice(1).join(" ")).join(", ")})`,
+        `${label}: start → healthy ${startToHealthyMs} ms (${events.map((e) => e.split(" ").slice(1).join(" ")).join(", ")})`,
       );
       // One start interval (1 s) and the probe itself; with --interval=10s alone it would be 10 s.
       expect(startToHealthyMs).toBeGreaterThanOrEqual(900);
@@ -317,9 +336,7 @@ describe.skipIf(!AS_ROOT).each(["classic", "containerd"] as const)(
         // under the other.
         expect(await dockerEngine()).toEqual({
           // Debian's build says so: 28.5.2+dfsg4.
-          version: expect.stringMatching(
-            new RegExp(`^${currentEngine.docker.replaceAll(".", "\\.")}\\b`),
-          ),
+          version: expect.stringMatching(new RegExp(`^${serverVersion.replaceAll(".", "\\.")}\\b`)),
           store,
         });
         const first = await loadImageOnce(join(engine.dir, "export.tar"));
@@ -454,7 +471,7 @@ describe.skipIf(!AS_ROOT).each(["classic", "containerd"] as const)(
           .trim()
           .split("\n"),
       };
-      timings.push(`${store} ids: ${JSON.stringify(facts)}`);
+      timings.push(`${label} ids: ${JSON.stringify(facts)}`);
       if (store === "classic") {
         // manifest.json (one platform) is what the classic store reads; the id is the config digest.
         expect(facts.loadNamed).toBe("Loaded image: sandbox/multi:1");

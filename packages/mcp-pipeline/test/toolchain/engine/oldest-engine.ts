@@ -1,0 +1,92 @@
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { run } from "../../../src/host/exec.js";
+import { goBinary } from "../../../src/toolchain/go.js";
+
+/**
+ * The oldest engine the pipeline supports (`currentEngine.oldestKept`): the last Docker 25 the Go
+ * module proxy serves. Debian's archive has no Docker 25 (bookworm 20.10, trixie 26.1, sid 28.5).
+ */
+export const OLDEST_ENGINE = {
+  version: "25.0.6",
+  module: "github.com/docker/docker",
+  /** The module zip's hash, as the checksum database has it (`go mod download -json`). */
+  sum: "h1:5cPwbwriIcsua2REJe8HqQV+6WlWc1byg2QSXzBxBGg=",
+} as const;
+
+/** The current engine's binaries the oldest dockerd runs with: its containerd, runc, tini, proxy and CLI. */
+const BESIDE = [
+  "containerd",
+  "containerd-shim-runc-v2",
+  "runc",
+  "docker-init",
+  "docker-proxy",
+  "docker",
+];
+
+/**
+ * A bin directory with Docker 25.0.6's `dockerd`, built from the Go module proxy, beside the
+ * current engine's other binaries (`currentBin`). The module has no go.mod (`+incompatible`);
+ * upstream builds it with `vendor.mod`/`vendor.sum`, which pin every dependency, so those become
+ * go.mod/go.sum here. Go checks the module against the checksum database and `OLDEST_ENGINE.sum`
+ * is checked again below; each dependency is checked against vendor.sum. About 4 min of 2 cores
+ * the first time; Go's build cache makes it seconds after that.
+ */
+export async function oldestEngineBinDir(
+  currentBin: string,
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+): Promise<string> {
+  const go = goBinary(env);
+  const goEnv: NodeJS.ProcessEnv = { ...env, GOFLAGS: "-mod=mod", CGO_ENABLED: "1" };
+  const ref = `${OLDEST_ENGINE.module}@v${OLDEST_ENGINE.version}+incompatible`;
+  const downloaded = JSON.parse(
+    await run(go, ["mod", "download", "-json", ref], { env: { ...env, GOFLAGS: "" }, logFile }),
+  ) as { Dir: string; Sum: string };
+  if (downloaded.Sum !== OLDEST_ENGINE.sum)
+    throw new Error(`${ref} downloaded as ${downloaded.Sum}, not ${OLDEST_ENGINE.sum}`);
+
+  const src = join(dir, "src");
+  rmSync(src, { recursive: true, force: true });
+  cpSync(downloaded.Dir, src, { recursive: true });
+  await run("chmod", ["-R", "u+w", src]);
+  writeFileSync(join(src, "go.mod"), readFileSync(join(src, "vendor.mod")));
+  writeFileSync(join(src, "go.sum"), readFileSync(join(src, "vendor.sum")));
+  rmSync(join(src, "vendor"), { recursive: true, force: true });
+
+  const bin = join(dir, "bin");
+  mkdirSync(bin, { recursive: true });
+  await run(
+    go,
+    [
+      "build",
+      "-trimpath",
+      "-tags",
+      "seccomp",
+      `-ldflags=-s -w -X github.com/docker/docker/dockerversion.Version=${OLDEST_ENGINE.version}`,
+      "-o",
+      join(bin, "dockerd"),
+      "./cmd/dockerd",
+    ],
+    { env: goEnv, cwd: src, logFile },
+  );
+  chmodSync(join(bin, "dockerd"), 0o755);
+  rmSync(src, { recursive: true, force: true });
+  for (const name of BESIDE) {
+    const target = join(currentBin, name);
+    if (!existsSync(target))
+      throw new Error(`${target} is missing: the current engine is not installed`);
+    symlinkSync(target, join(bin, name));
+  }
+  return bin;
+}
