@@ -7,7 +7,7 @@ import {
   supportedEngine,
 } from "../../../src/toolchain/engine/choice.js";
 import { currentEngine } from "../../../src/toolchain/versions.js";
-import { OLDEST_ENGINE } from "./oldest-engine.js";
+import { OLDEST_ENGINE } from "./other-engines.js";
 
 const none = { running: undefined, installed: undefined, installedBySetup: false };
 

@@ -35,7 +35,12 @@ import { engineBinDir, loadSettings, toolchainPaths } from "../../../src/toolcha
 import { readProvenance } from "../../../src/toolchain/state.js";
 import { currentEngine } from "../../../src/toolchain/versions.js";
 import { writeOciTarball } from "./oci-tarball.js";
-import { OLDEST_ENGINE, oldestEngineBinDir } from "./oldest-engine.js";
+import {
+  NEWEST_ENGINE,
+  newestEngineBinDir,
+  OLDEST_ENGINE,
+  oldestEngineBinDir,
+} from "./other-engines.js";
 import { SandboxEngine } from "./sandbox-engine.js";
 
 // The real thing: Debian's signed archive (the mirror apt uses), the Go module proxy, and a
@@ -214,29 +219,34 @@ async function startToHealthy(
 // below run for every user.
 const AS_ROOT = process.getuid?.() === 0;
 
-// The current engine under both stores, and the oldest supported engine (Docker 25, built from
-// the Go module proxy: no archive here has it) under the classic store, its default and the only
-// one it supports (Docker 25's containerd store was experimental).
-const SANDBOXES: { store: ImageStore; engine: "current" | "oldest" }[] = [
+// The current engine under both stores; the oldest supported engine (Docker 25) under the classic
+// store, its default and the only one it supports (its containerd store was experimental); and
+// the newest (Docker 29) under the containerd store, its default for new installs. Those two are
+// built from the Go module proxy: no Debian suite has them.
+const SANDBOXES: { store: ImageStore; engine: "current" | "oldest" | "newest" }[] = [
   { store: "classic", engine: "current" },
   { store: "containerd", engine: "current" },
   { store: "classic", engine: "oldest" },
+  { store: "containerd", engine: "newest" },
 ];
+const OTHER = {
+  oldest: { spec: OLDEST_ENGINE, binDir: oldestEngineBinDir },
+  newest: { spec: NEWEST_ENGINE, binDir: newestEngineBinDir },
+} as const;
 
 describe.skipIf(!AS_ROOT).each(SANDBOXES)(
   "a sandboxed dockerd of the $engine engine with the $store image store (needs root)",
   ({ store, engine: which }) => {
-    const label = which === "current" ? store : `Docker ${OLDEST_ENGINE.version} ${store}`;
-    const serverVersion = which === "current" ? currentEngine.docker : OLDEST_ENGINE.version;
+    const other = which === "current" ? undefined : OTHER[which];
+    const label = other ? `Docker ${other.spec.version} ${store}` : store;
+    const serverVersion = other ? other.spec.version : currentEngine.docker;
     let engine: SandboxEngine;
     beforeAll(async () => {
       const started = Date.now();
-      const bin =
-        which === "current"
-          ? engineBinDir(paths)
-          : await oldestEngineBinDir(engineBinDir(paths), join(root, "oldest"), env, ctx.logFile);
-      if (which === "oldest")
-        timings.push(`Docker ${OLDEST_ENGINE.version} go build: ${seconds(Date.now() - started)}`);
+      const bin = other
+        ? await other.binDir(engineBinDir(paths), join(root, which), env, ctx.logFile)
+        : engineBinDir(paths);
+      if (other) timings.push(`${label} go build: ${seconds(Date.now() - started)}`);
       engine = new SandboxEngine(bin, join(root, `sandbox-${which}-${store}`), store);
       sandboxes.push(engine);
       await engine.start();

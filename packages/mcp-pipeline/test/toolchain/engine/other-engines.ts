@@ -10,7 +10,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { run } from "../../../src/host/exec.js";
-import { goBinary } from "../../../src/toolchain/go.js";
+import { goBinary, goInstall } from "../../../src/toolchain/go.js";
 
 /**
  * The oldest engine the pipeline supports (`currentEngine.oldestKept`): the last Docker 25 the Go
@@ -23,7 +23,18 @@ export const OLDEST_ENGINE = {
   sum: "h1:5cPwbwriIcsua2REJe8HqQV+6WlWc1byg2QSXzBxBGg=",
 } as const;
 
-/** The current engine's binaries the oldest dockerd runs with: its containerd, runc, tini, proxy and CLI. */
+/**
+ * The newest engine: Docker 29's daemon module as the Go module proxy serves it. Its
+ * releases/versions.yaml says the last release it carries is 29.8.0, so the version it reports
+ * (set at link time, as upstream's build does) says both.
+ */
+export const NEWEST_ENGINE = {
+  version: "29.8.0-moby.v2.0.0-beta.24",
+  module: "github.com/moby/moby/v2",
+  moduleVersion: "2.0.0-beta.24",
+} as const;
+
+/** The current engine's binaries another dockerd runs with: its containerd, runc, tini, proxy and CLI. */
 const BESIDE = [
   "containerd",
   "containerd-shim-runc-v2",
@@ -82,11 +93,43 @@ export async function oldestEngineBinDir(
   );
   chmodSync(join(bin, "dockerd"), 0o755);
   rmSync(src, { recursive: true, force: true });
+  linkBeside(currentBin, bin);
+  return bin;
+}
+
+/**
+ * A bin directory with the newest engine's `dockerd` (`NEWEST_ENGINE`), `go install`ed from the
+ * Go module proxy (its go.mod has no replace directives; go checks the module and every
+ * dependency against its go.sum and the checksum database), beside the current engine's other
+ * binaries. About 5 min of 2 cores the first time.
+ */
+export async function newestEngineBinDir(
+  currentBin: string,
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+): Promise<string> {
+  const bin = join(dir, "bin");
+  await goInstall({
+    pkg: `${NEWEST_ENGINE.module}/cmd/dockerd`,
+    version: NEWEST_ENGINE.moduleVersion,
+    gobin: bin,
+    tags: ["seccomp"],
+    ldflags: `-X ${NEWEST_ENGINE.module}/dockerversion.Version=${NEWEST_ENGINE.version}`,
+    cgo: true,
+    env,
+    logFile,
+    note: () => {},
+  });
+  linkBeside(currentBin, bin);
+  return bin;
+}
+
+function linkBeside(currentBin: string, bin: string): void {
   for (const name of BESIDE) {
     const target = join(currentBin, name);
     if (!existsSync(target))
       throw new Error(`${target} is missing: the current engine is not installed`);
     symlinkSync(target, join(bin, name));
   }
-  return bin;
 }
