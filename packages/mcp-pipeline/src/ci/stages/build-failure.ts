@@ -55,13 +55,14 @@ export function stepOutput(trace: string, message: string): string[] {
  * A BuildError for an error the engine returned while building: the step's
  * command and exit code from the engine's message, and its output from the
  * trace log when one is kept (it may trail the error, so it is read again for up to `waitMs`:
- * on two busy cores, with the failing platform under emulation, 3 s was once not enough);
+ * on two busy cores, with the failing platform under emulation, 3 s was once not enough, and
+ * 10 s once not enough inside the GitHub simulation's pull request, whose jobs share the cores);
  * `platform` names the image that failed.
  */
 export async function buildErrorFrom(
   err: unknown,
   traceLog: string | undefined,
-  waitMs = 10_000,
+  waitMs = 30_000,
   /** The platform whose image failed, when several are built. */
   platform?: string,
 ): Promise<BuildError> {
