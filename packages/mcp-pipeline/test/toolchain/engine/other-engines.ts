@@ -1,5 +1,4 @@
 import {
-  chmodSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -84,14 +83,13 @@ export async function oldestEngineBinDir(
       "-trimpath",
       "-tags",
       "seccomp",
-      `-ldflags=-s -w -X github.com/docker/docker/dockerversion.Version=${OLDEST_ENGINE.version}`,
+      `-ldflags=-s -w -X ${OLDEST_ENGINE.module}/dockerversion.Version=${OLDEST_ENGINE.version}`,
       "-o",
       join(bin, "dockerd"),
       "./cmd/dockerd",
     ],
     { env: goEnv, cwd: src, logFile },
   );
-  chmodSync(join(bin, "dockerd"), 0o755);
   rmSync(src, { recursive: true, force: true });
   linkBeside(currentBin, bin);
   return bin;
