@@ -5,7 +5,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { PACKAGE_ROOT } from "../paths.js";
-import { type NpmRegistry, publishPackage, startNpmRegistry } from "../support/npm-registry.js";
+import { type NpmRegistry, startNpmRegistry } from "../support/npm-registry.js";
 
 // The package as an adopter gets it: published to a real npm registry on loopback (Verdaccio, with
 // the public registry as its uplink for the dependencies), installed with `npm i -D` into an empty

@@ -1,5 +1,3 @@
-import type { DigestRef } from "./image-ref.js";
-
 /** Predicate types this pipeline attests, by cosign v2's `--type` name. */
 export type PredicateType = "cyclonedx" | "slsaprovenance1";
 

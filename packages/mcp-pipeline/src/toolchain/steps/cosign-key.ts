@@ -11,11 +11,9 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
 import { ToolchainError, ToolchainErrorCode } from "../../host/errors.js";
 import { CommandError, run, which } from "../../host/exec.js";
 import type { Step, StepContext } from "../context.js";
-import type { ToolchainPaths } from "../settings.js";
 import { type CosignCredentials, readCosignCredentials } from "../state.js";
 
 function modeOf(file: string): number {

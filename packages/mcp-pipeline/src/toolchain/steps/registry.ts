@@ -1,11 +1,10 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import writeFileAtomic from "write-file-atomic";
 import { stringify as stringifyYaml } from "yaml";
-import { z } from "zod";
 import { ToolchainError, ToolchainErrorCode } from "../../host/errors.js";
 import { run, which } from "../../host/exec.js";
 import { aptInstall } from "../apt.js";
@@ -16,7 +15,6 @@ import { REGISTRY_BRIDGE_HOST, REGISTRY_PORTS } from "../registry-config.js";
 import type { ToolchainPaths } from "../settings.js";
 import {
   type RegistriesState,
-  type RegistryAuth,
   readInstalledPackages,
   readRegistries,
   readRegistryAuth,
