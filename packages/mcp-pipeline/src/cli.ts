@@ -20,6 +20,7 @@ import { loadSettings, toolchainPaths } from "./toolchain/settings.js";
 import { setup } from "./toolchain/setup.js";
 import { readRegistryAuth } from "./toolchain/state.js";
 import { ensureMcpRegistryTools } from "./toolchain/steps/mcp-registry.js";
+import { currentEngine } from "./toolchain/versions.js";
 
 // `mcp-pipeline [stage] [options]` and its commands. The stages run the pipeline (ci/main.ts)
 // under `dagger run` after setup; the commands install, check, start a repository, release, or
@@ -168,8 +169,11 @@ Configuration: pipeline.config.yaml in the current directory (docs/configuration
             note: (t) => progress.update(t),
           });
           const ms = progress.finish("written");
+          const engine = out.engine
+            ? `with Docker ${currentEngine.docker}`
+            : "without a Docker engine: this machine's own runs, so a machine installing the bundle needs one of its own";
           process.stderr.write(
-            `bundle: ${out.file} (${(out.bytes / 1e6).toFixed(0)} MB, sha256 ${out.sha256}, ${formatDuration(ms)}); install it with \`mcp-pipeline setup --from-bundle ${out.file}\`\n`,
+            `bundle: ${out.file} (${(out.bytes / 1e6).toFixed(0)} MB, sha256 ${out.sha256}, ${formatDuration(ms)}), ${engine}; install it with \`mcp-pipeline setup --from-bundle ${out.file}\`\n`,
           );
         }
       },

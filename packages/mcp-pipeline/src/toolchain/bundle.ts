@@ -8,7 +8,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 import { ToolchainError, ToolchainErrorCode } from "../host/errors.js";
 import { run, succeeds, which } from "../host/exec.js";
@@ -16,15 +16,18 @@ import { sha256File } from "./checksums.js";
 import type { Step, StepContext } from "./context.js";
 import { DAGGER_ENGINE_IMAGE } from "./dagger-engine-image.js";
 import { installBinary } from "./download.js";
-import type { ToolchainPaths } from "./settings.js";
+import { currentEngineInstalled, engineBinaries } from "./engine/install.js";
+import { engineBinDir, type ToolchainPaths } from "./settings.js";
 import { readProvenance, recordProvenance } from "./state.js";
 import { keptBaseImages } from "./steps/base-images.js";
-import { baseImages, goTools, versions } from "./versions.js";
+import { baseImages, currentEngine, goTools, versions } from "./versions.js";
 
 /**
  * An offline bundle: one tar archive (zstd- or gzip-compressed) holding
- * `manifest.json`, the toolchain's binaries under `bin/` and `images.tar`
- * (`docker save` of the Dagger engine image and the base images). The system
+ * `manifest.json`, the toolchain's binaries under `bin/`, the current Docker
+ * engine's under `engine/` (when setup installed it on the exporting machine)
+ * and `images.tar` (`docker save` of the Dagger engine image and the base
+ * images). The system
  * `tar` writes and reads it: GNU tar is on every machine setup supports,
  * detects the compression when reading, and streams gigabytes without holding
  * them in memory; entries are verified against the manifest after extraction
@@ -53,6 +56,23 @@ export type BundleManifest = z.infer<typeof BundleManifest>;
 /** The binaries a bundle carries: every tool setup installs into bin/. */
 export const BUNDLED_TOOLS = [...goTools.map((t) => t.name), "dagger"];
 const IMAGES_TAR = "images.tar";
+/** Where a bundle's engine binaries sit in the archive. */
+const ENGINE_DIR = "engine";
+
+/**
+ * The engine's pins, recorded in the manifest of a bundle that carries the engine and checked
+ * on import like `versions`.
+ */
+const ENGINE_VERSIONS: Record<string, string> = {
+  "engine.docker": currentEngine.docker,
+  "engine.containerd": currentEngine.containerd,
+  "engine.runc": currentEngine.runc,
+  "engine.tini": currentEngine.tini,
+};
+
+function carriesEngine(manifest: Pick<BundleManifest, "entries">): boolean {
+  return manifest.entries.some((e) => e.path.startsWith(`${ENGINE_DIR}/`));
+}
 
 function platform(): string {
   return `linux/${process.arch === "x64" ? "amd64" : process.arch}`;
@@ -78,8 +98,13 @@ export async function exportBundle(
   file: string,
   env: NodeJS.ProcessEnv,
   options: { online: boolean; note: (text: string) => void },
-): Promise<{ file: string; bytes: number; sha256: string }> {
+): Promise<{ file: string; bytes: number; sha256: string; engine: boolean }> {
   const { note } = options;
+  // The current engine when setup installed it here (a machine with an engine of its own has
+  // none in the cache): what a machine without one starts, bundle-installed.
+  const engine = (await currentEngineInstalled({ paths, env }))
+    ? engineBinaries().map((b) => `${ENGINE_DIR}/${b.name}`)
+    : [];
   // Air-gapped the base images of every platform are here under their kept names; online the
   // official (multi-platform) images are pulled where they are used.
   const images = [
@@ -117,10 +142,12 @@ export async function exportBundle(
       }
       installBinary(src, join(staging, "bin", tool));
     }
+    for (const path of engine)
+      installBinary(join(engineBinDir(paths), basename(path)), join(staging, path));
     note(`docker save ${images.join(" ")}`);
     await run("docker", ["save", "-o", join(staging, IMAGES_TAR), ...images], { env });
     note("sha256 of every entry");
-    for (const path of [...BUNDLED_TOOLS.map((t) => `bin/${t}`), IMAGES_TAR]) {
+    for (const path of [...BUNDLED_TOOLS.map((t) => `bin/${t}`), ...engine, IMAGES_TAR]) {
       const full = join(staging, path);
       entries.push({ path, sha256: await sha256File(full), size: statSync(full).size });
     }
@@ -128,7 +155,7 @@ export async function exportBundle(
       format: BUNDLE_FORMAT,
       createdAt: new Date().toISOString(),
       platform: platform(),
-      versions: { ...versions },
+      versions: { ...versions, ...(engine.length ? ENGINE_VERSIONS : {}) },
       entries,
       images,
     };
@@ -136,13 +163,23 @@ export async function exportBundle(
     note(`tar ${basename(file)}`);
     await run(
       "tar",
-      [...compressArgs(env), "-cf", partial, "-C", staging, "manifest.json", "bin", IMAGES_TAR],
+      [
+        ...compressArgs(env),
+        "-cf",
+        partial,
+        "-C",
+        staging,
+        "manifest.json",
+        "bin",
+        ...(engine.length ? [ENGINE_DIR] : []),
+        IMAGES_TAR,
+      ],
       { env },
     );
     renameSync(partial, file);
     const sha256 = await sha256File(file);
     writeFileSync(`${file}.sha256`, `${sha256}  ${basename(file)}\n`);
-    return { file, bytes: statSync(file).size, sha256 };
+    return { file, bytes: statSync(file).size, sha256, engine: engine.length > 0 };
   } finally {
     rmSync(staging, { recursive: true, force: true });
     rmSync(partial, { force: true });
@@ -173,7 +210,8 @@ function readManifest(dir: string, file: string): BundleManifest {
       "Export a bundle on a machine of this platform.",
     );
   }
-  const differ = Object.entries(versions).filter(([k, v]) => manifest.versions[k] !== v);
+  const pins = { ...versions, ...(carriesEngine(manifest) ? ENGINE_VERSIONS : {}) };
+  const differ = Object.entries(pins).filter(([k, v]) => manifest.versions[k] !== v);
   if (differ.length) {
     throw bundleError(
       `${file} carries other versions than mcp-pipeline's src/toolchain/versions.ts pins: ${differ.map(([k, v]) => `${k} ${manifest.versions[k] ?? "(none)"} ≠ ${v}`).join(", ")}.`,
@@ -183,15 +221,22 @@ function readManifest(dir: string, file: string): BundleManifest {
   return manifest;
 }
 
+/** Where `images.tar` waits, verified, between the bundle step and the engine that loads it. */
+function pendingImages(paths: Pick<ToolchainPaths, "root">): string {
+  return join(paths.root, "bundle-images", IMAGES_TAR);
+}
+
 /**
- * Checks a bundle and installs it: the archive against `<file>.sha256` when
- * that file is present, then every entry against the manifest — all before
- * anything is installed, so a bad entry (exit 2, naming it and both hashes)
- * leaves the machine as it was. Then the binaries go into bin/ and the images
- * into Docker (`docker load`); nothing is built.
+ * Checks a bundle and installs its files: the archive against `<file>.sha256`
+ * when that file is present, then every entry against the manifest — all
+ * before anything is installed, so a bad entry (exit 2, naming it and both
+ * hashes) leaves the machine as it was. Then the tools go into bin/, the
+ * engine (when the bundle carries it) into the engine's bin/, and `images.tar`
+ * waits in the cache (`pendingImages`) for the engine to load it
+ * (`loadBundleImages`): the engine may be the bundle's own. Nothing is built.
  */
 export async function importBundle(
-  ctx: Pick<StepContext, "paths" | "env" | "note" | "logFile">,
+  ctx: Pick<StepContext, "paths" | "env" | "note" | "warn" | "logFile">,
   file: string,
 ): Promise<void> {
   if (!existsSync(file)) {
@@ -255,9 +300,15 @@ export async function importBundle(
         );
       }
     }
-    for (const entry of manifest.entries.filter((e) => e.path.startsWith("bin/"))) {
+    const destinations: Record<string, string> = {
+      bin: ctx.paths.bin,
+      [ENGINE_DIR]: engineBinDir(ctx.paths),
+    };
+    for (const entry of manifest.entries) {
+      const dest = destinations[entry.path.split("/")[0] ?? ""];
+      if (!dest) continue;
       const tool = basename(entry.path);
-      installBinary(join(staging, entry.path), join(ctx.paths.bin, tool));
+      installBinary(join(staging, entry.path), join(dest, tool));
       recordProvenance(ctx.paths, {
         tool,
         source: "bundle",
@@ -268,36 +319,75 @@ export async function importBundle(
         at: new Date().toISOString(),
       });
     }
-    ctx.note(`docker load (${manifest.images.join(", ")})`);
-    await run("docker", ["load", "-i", join(staging, IMAGES_TAR)], {
-      env: ctx.env,
-      logFile: ctx.logFile,
-    });
+    if (!carriesEngine(manifest) && !(await succeeds("docker", ["version"], { env: ctx.env })))
+      ctx.warn(
+        `${basename(file)} carries no Docker engine (it was exported where the machine's own engine ran), and none answers here: the next step needs Docker ≥ ${currentEngine.oldestKept} on this machine, or a bundle exported where setup installed the engine.`,
+      );
+    const pending = pendingImages(ctx.paths);
+    rmSync(dirname(pending), { recursive: true, force: true });
+    mkdirSync(dirname(pending), { recursive: true });
+    renameSync(join(staging, IMAGES_TAR), pending);
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
 }
 
-/** True when every binary of the bundle's kind is installed from a bundle and every image is in Docker. */
-async function bundleInstalled(ctx: StepContext): Promise<boolean> {
-  const provenance = readProvenance(ctx.paths);
-  for (const tool of BUNDLED_TOOLS) {
-    const bin = join(ctx.paths.bin, tool);
-    if (!existsSync(bin) || !provenance[tool]) return false;
-  }
+/** The images a bundle brings, as the steps after it look for them. */
+function bundledImages(ctx: Pick<StepContext, "mode">): string[] {
   const bases = ctx.mode === "online" ? Object.values(baseImages) : keptBaseImages();
-  for (const image of [DAGGER_ENGINE_IMAGE, ...bases]) {
+  return [DAGGER_ENGINE_IMAGE, ...bases];
+}
+
+async function imagesLoaded(ctx: Pick<StepContext, "mode" | "env">): Promise<boolean> {
+  for (const image of bundledImages(ctx)) {
     if (!(await succeeds("docker", ["image", "inspect", image], { env: ctx.env }))) return false;
   }
   return true;
 }
 
-/** The set-up step that installs an offline bundle before the others check their work. */
+/** Loads the verified `images.tar` the bundle step left in the cache, then removes it. */
+export async function loadBundleImages(
+  ctx: Pick<StepContext, "paths" | "env" | "note" | "logFile">,
+  file: string,
+): Promise<void> {
+  const pending = pendingImages(ctx.paths);
+  if (!existsSync(pending))
+    throw new ToolchainError(
+      ToolchainErrorCode.NotReady,
+      `The images of ${basename(file)} are neither in Docker nor waiting in ${dirname(pending)}.`,
+      { hint: `Run \`mcp-pipeline setup --from-bundle ${file}\` again.` },
+    );
+  ctx.note(`docker load ${IMAGES_TAR}`);
+  await run("docker", ["load", "-i", pending], { env: ctx.env, logFile: ctx.logFile });
+  rmSync(dirname(pending), { recursive: true, force: true });
+}
+
+/**
+ * Installs an offline bundle's files, before the Docker engine step (which starts the
+ * bundle's engine where the machine has none): done when every tool came from a bundle and
+ * the images are in Docker or wait to be loaded.
+ */
 export function bundleStep(file: string): Step {
   return {
     id: "bundle",
     title: `Offline bundle ${basename(file)}`,
-    isDone: bundleInstalled,
+    async isDone(ctx) {
+      const provenance = readProvenance(ctx.paths);
+      const tools = BUNDLED_TOOLS.every(
+        (tool) => existsSync(join(ctx.paths.bin, tool)) && provenance[tool],
+      );
+      return tools && (existsSync(pendingImages(ctx.paths)) || (await imagesLoaded(ctx)));
+    },
     run: (ctx) => importBundle(ctx, file),
+  };
+}
+
+/** Loads the bundle's images once the Docker engine runs. */
+export function bundleImagesStep(file: string): Step {
+  return {
+    id: "bundle-images",
+    title: `Images of ${basename(file)}`,
+    isDone: imagesLoaded,
+    run: (ctx) => loadBundleImages(ctx, file),
   };
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { ToolchainError } from "../host/errors.js";
 import { ProgressLine } from "../host/progress.js";
 import { formatDuration } from "../host/terminal.js";
-import { bundleStep } from "./bundle.js";
+import { bundleImagesStep, bundleStep } from "./bundle.js";
 import type { SetupNeeds, Step, StepContext } from "./context.js";
 import { DAGGER_ENGINE_IMAGE } from "./dagger-engine-image.js";
 import { toolchainEnv } from "./env.js";
@@ -50,6 +50,20 @@ export interface SetupOptions {
   steps?: readonly Step[];
 }
 
+/**
+ * The steps with an offline bundle's: its files first (they may hold the Docker engine the
+ * engine step starts), its images right after the engine step (they need an engine to load).
+ */
+export function withBundle(steps: readonly Step[], file: string): Step[] {
+  const engine = steps.findIndex((s) => s.id === dockerEngine.id) + 1;
+  return [
+    bundleStep(file),
+    ...steps.slice(0, engine),
+    bundleImagesStep(file),
+    ...steps.slice(engine),
+  ];
+}
+
 export interface SetupResult {
   mode: Mode;
   steps: { id: string; status: "done" | "skipped"; ms: number }[];
@@ -76,9 +90,7 @@ export async function setup(paths: ToolchainPaths, options: SetupOptions): Promi
     process.stderr.write(`toolchain: downloads from ${options.settings.downloadMirror}\n`);
   const env = toolchainEnv(paths, baseEnv);
   const all = options.steps ?? STEPS;
-  const steps = options.fromBundle
-    ? [all[0] as Step, bundleStep(options.fromBundle), ...all.slice(1)]
-    : all;
+  const steps = options.fromBundle ? withBundle(all, options.fromBundle) : all;
   const context = (step: Step, progress?: ProgressLine): StepContext => ({
     mode,
     paths,

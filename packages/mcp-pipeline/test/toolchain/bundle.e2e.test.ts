@@ -16,10 +16,19 @@ import { afterAll, describe, expect, it } from "vitest";
 import { formatDuration } from "../../src/host/terminal.js";
 import { BundleManifest } from "../../src/toolchain/bundle.js";
 import { sha256File } from "../../src/toolchain/checksums.js";
-import { runEntry } from "./helpers.js";
+import {
+  currentEngineInstalled,
+  engineBinaries,
+  installCurrentEngine,
+} from "../../src/toolchain/engine/install.js";
+import { engineBinDir, loadSettings } from "../../src/toolchain/settings.js";
+import { currentEngine } from "../../src/toolchain/versions.js";
+import { paths, runEntry } from "./helpers.js";
 import { Sandbox } from "./sandbox.js";
 
 const TOOLS = ["cosign", "actionlint", "docker-compose", "docker-buildx", "trivy", "dagger"];
+/** The current engine's binaries (dockerd, containerd, runc, …), as the bundle carries them. */
+const ENGINE = engineBinaries().map((b) => b.name);
 
 describe("an offline bundle: mcp-pipeline setup --export-bundle / --from-bundle", () => {
   const work = mkdtempSync(join(tmpdir(), "bundle-"));
@@ -32,7 +41,10 @@ describe("an offline bundle: mcp-pipeline setup --export-bundle / --from-bundle"
 
   let manifest: BundleManifest;
 
-  it("exports every binary and image the toolchain built into one archive with a manifest of sha256s", async () => {
+  it("exports every binary and image the toolchain built, and the engine setup installed, into one archive with a manifest of sha256s", async () => {
+    // Setup (`.ci/run`'s first step) installed the current engine into the cache here, so the
+    // bundle carries it: what a machine without an engine starts.
+    expect(await currentEngineInstalled({ paths, env: process.env })).toBe(true);
     const res = await runEntry(["setup", "--export-bundle", bundle]);
     expect(res.exitCode, res.all).toBe(0);
     expect(readFileSync(`${bundle}.sha256`, "utf8")).toBe(
@@ -40,7 +52,12 @@ describe("an offline bundle: mcp-pipeline setup --export-bundle / --from-bundle"
     );
     const listing = (await execa("tar", ["-tf", bundle])).stdout.split("\n");
     expect(listing).toEqual(
-      expect.arrayContaining(["manifest.json", "images.tar", ...TOOLS.map((t) => `bin/${t}`)]),
+      expect.arrayContaining([
+        "manifest.json",
+        "images.tar",
+        ...TOOLS.map((t) => `bin/${t}`),
+        ...ENGINE.map((b) => `engine/${b}`),
+      ]),
     );
     const dir = mkdtempSync(join(work, "manifest-"));
     await execa("tar", ["-xf", bundle, "-C", dir, "manifest.json", "bin/actionlint"]);
@@ -52,12 +69,16 @@ describe("an offline bundle: mcp-pipeline setup --export-bundle / --from-bundle"
     expect(manifest.entries.find((e) => e.path === "bin/actionlint")?.sha256).toBe(
       await sha256File(join(dir, "bin", "actionlint")),
     );
+    expect(manifest.entries.find((e) => e.path === "engine/dockerd")?.sha256).toBe(
+      await sha256File(join(engineBinDir(paths), "dockerd")),
+    );
+    expect(manifest.versions["engine.docker"]).toBe(currentEngine.docker);
     process.stderr.write(
       `bundle: ${(statSync(bundle).size / 1e6).toFixed(0)} MB; ${res.stderr.split("\n").find((l) => l.startsWith("bundle:")) ?? ""}\n`,
     );
   });
 
-  it("sets up a fresh cache from the bundle without building anything, and doctor is green", async () => {
+  it("sets up a fresh cache from the bundle without building anything, the engine's binaries first, and doctor is green", async () => {
     const s = new Sandbox("from-bundle");
     sandboxes.push(s);
     const started = Date.now();
@@ -68,6 +89,20 @@ describe("an offline bundle: mcp-pipeline setup --export-bundle / --from-bundle"
     // Nothing was built or downloaded: no Go build, no debootstrap, no image build.
     expect(res.stderr).not.toMatch(/go build|debootstrap|docker build|npm pack|download /);
     process.stderr.write(`bundle: fresh cache ready in ${formatDuration(took)}\n`);
+    // The files (and the engine) before the engine step, which starts the bundle's engine on a
+    // machine that has none; the images once an engine runs.
+    const order = [
+      "Offline bundle toolchain.tar.zst",
+      "Docker engine",
+      "Images of toolchain.tar.zst",
+    ];
+    const at = order.map((title) => res.stderr.indexOf(`] ${title} `));
+    expect(Math.min(...at), res.stderr).toBeGreaterThan(0);
+    expect(at, res.stderr).toEqual([...at].sort((a, b) => a - b));
+    expect(res.stderr).toMatch(/\[1\/\d+\] Offline bundle toolchain\.tar\.zst /);
+    expect(existsSync(join(s.paths.root, "bundle-images")), "images.tar left in the cache").toBe(
+      false,
+    );
     const doctor = await s.entry(["doctor", "--json"]);
     const report = JSON.parse(doctor.stdout);
     expect(
@@ -80,6 +115,24 @@ describe("an offline bundle: mcp-pipeline setup --export-bundle / --from-bundle"
       expect(p?.source).toBe("bundle");
       expect(p?.sha256).toBe(manifest.entries.find((e) => e.path === `bin/${tool}`)?.sha256);
     }
+    for (const binary of ENGINE) {
+      const p = report.provenance.find((r: { tool: string }) => r.tool === binary);
+      expect(p?.source, binary).toBe("bundle");
+      expect(await sha256File(join(engineBinDir(s.paths), binary))).toBe(
+        manifest.entries.find((e) => e.path === `engine/${binary}`)?.sha256,
+      );
+    }
+    // The engine step finds the current engine installed: with Debian's archive forbidden, the
+    // install it would run on a machine without an engine has nothing left to fetch or build.
+    const offline = { ...s.env, DEBIAN_MIRROR: "off", GOPROXY: "off" };
+    expect(await currentEngineInstalled({ paths: s.paths, env: offline })).toBe(true);
+    await installCurrentEngine({
+      paths: s.paths,
+      settings: loadSettings(offline),
+      env: offline,
+      logFile: join(work, "engine-install.log"),
+      note: () => {},
+    });
   });
 
   it("refuses a bundle whose entry was altered, naming the entry and both hashes, and installs nothing", async () => {
@@ -99,6 +152,7 @@ describe("an offline bundle: mcp-pipeline setup --export-bundle / --from-bundle"
       dir,
       "manifest.json",
       "bin",
+      "engine",
       "images.tar",
     ]);
     rmSync(dir, { recursive: true, force: true });
@@ -112,6 +166,9 @@ describe("an offline bundle: mcp-pipeline setup --export-bundle / --from-bundle"
       `tampered.tar.gz: entry bin/actionlint: sha256 mismatch — expected ${expected} (from manifest.json), got ${actual}.`,
     );
     expect(s.installedTools()).toEqual([]);
+    expect(existsSync(engineBinDir(s.paths)), "the engine installed from a refused bundle").toBe(
+      false,
+    );
   });
 
   it("refuses a bundle that no longer matches the .sha256 written beside it", async () => {

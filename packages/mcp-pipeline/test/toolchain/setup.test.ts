@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Step } from "../../src/toolchain/context.js";
 import { loadSettings, toolchainPaths } from "../../src/toolchain/settings.js";
-import { setup } from "../../src/toolchain/setup.js";
+import { STEPS, setup, withBundle } from "../../src/toolchain/setup.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "setup-steps-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -65,5 +65,13 @@ describe("setup: every step's check at once, the work in order", () => {
     ]);
     // After the three checks at once: `a` runs, and `b` and `c` are checked again after it.
     expect(log.slice(3)).toEqual(["a.isDone", "a.run", "a.isDone", "b.isDone", "c.isDone"]);
+  });
+});
+
+describe("setup --from-bundle: where the bundle's steps go", () => {
+  it("installs the bundle's files before the Docker engine step (it may carry the engine) and loads its images right after it", () => {
+    const ids = withBundle(STEPS, "/tmp/toolchain.tar.zst").map((s) => s.id);
+    expect(ids.slice(0, 3)).toEqual(["bundle", "docker-engine", "bundle-images"]);
+    expect(ids.slice(3)).toEqual(STEPS.slice(1).map((s) => s.id));
   });
 });
