@@ -195,7 +195,17 @@ function readManifest(dir: string, file: string): BundleManifest {
       "Make the bundle with `mcp-pipeline setup --export-bundle FILE`.",
     );
   }
-  const parsed = BundleManifest.safeParse(JSON.parse(readFileSync(path, "utf8")));
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw bundleError(
+      `${file}: manifest.json is not JSON (${(err as Error).message}).`,
+      "Export the bundle again with `mcp-pipeline setup --export-bundle FILE`.",
+      err,
+    );
+  }
+  const parsed = BundleManifest.safeParse(json);
   if (!parsed.success) {
     throw bundleError(
       `${file}: manifest.json is not a ${BUNDLE_FORMAT} manifest (${parsed.error.issues[0]?.message}).`,
@@ -208,6 +218,12 @@ function readManifest(dir: string, file: string): BundleManifest {
     throw bundleError(
       `${file} was made for ${manifest.platform}; this machine is ${platform()}.`,
       "Export a bundle on a machine of this platform.",
+    );
+  }
+  if (!manifest.entries.some((e) => e.path === IMAGES_TAR)) {
+    throw bundleError(
+      `${file}: manifest.json lists no ${IMAGES_TAR}, so the bundle brings no images.`,
+      "Export the bundle again with `mcp-pipeline setup --export-bundle FILE`.",
     );
   }
   const pins = { ...versions, ...(carriesEngine(manifest) ? ENGINE_VERSIONS : {}) };

@@ -21,8 +21,10 @@ import {
   engineBinaries,
   installCurrentEngine,
 } from "../../src/toolchain/engine/install.js";
-import { engineBinDir, loadSettings } from "../../src/toolchain/settings.js";
+import { engineBinDir, loadSettings, toolchainPaths } from "../../src/toolchain/settings.js";
+import { readProvenance } from "../../src/toolchain/state.js";
 import { currentEngine } from "../../src/toolchain/versions.js";
+import { expectCurrentEngine, Machines } from "./engine/machine.js";
 import { paths, runEntry } from "./helpers.js";
 import { Sandbox } from "./sandbox.js";
 
@@ -34,8 +36,10 @@ describe("an offline bundle: mcp-pipeline setup --export-bundle / --from-bundle"
   const work = mkdtempSync(join(tmpdir(), "bundle-"));
   const bundle = join(work, "toolchain.tar.zst");
   const sandboxes: Sandbox[] = [];
+  const machines = new Machines("bundle-machine-e2e");
   afterAll(async () => {
     for (const s of sandboxes) await s.cleanup();
+    await machines.cleanup();
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -134,6 +138,30 @@ describe("an offline bundle: mcp-pipeline setup --export-bundle / --from-bundle"
       note: () => {},
     });
   });
+
+  it("starts the bundle's engine on a machine that has none, with Debian's archive and the Go module proxy off", async () => {
+    // A privileged Debian 12 container with an empty cache and no engine (engine/machine.ts):
+    // the bundle's step, then the engine step, as `setup --from-bundle` runs them.
+    const cache = join(machines.root, "cache");
+    const report = await machines.run("bundle-machine", "true", {
+      cache,
+      bundle,
+      env: { DEBIAN_MIRROR: "off", GOPROXY: "off" },
+    });
+    expect(report.steps.map((s) => [s.id, s.status])).toEqual([
+      ["bundle", "done"],
+      ["docker-engine", "done"],
+    ]);
+    expectCurrentEngine(report);
+    expect(report.debianPackage).toBe("not installed");
+    const provenance = readProvenance(toolchainPaths({ MCP_PIPELINE_CACHE: cache }));
+    for (const binary of ENGINE) {
+      expect(provenance[binary]?.source, binary).toBe("bundle");
+      expect(provenance[binary]?.sha256).toBe(
+        manifest.entries.find((e) => e.path === `engine/${binary}`)?.sha256,
+      );
+    }
+  }, 600_000);
 
   it("refuses a bundle whose entry was altered, naming the entry and both hashes, and installs nothing", async () => {
     const dir = mkdtempSync(join(work, "tamper-"));
