@@ -361,20 +361,26 @@ async function imagesLoaded(ctx: Pick<StepContext, "mode" | "env">): Promise<boo
   return true;
 }
 
-/** Loads the verified `images.tar` the bundle step left in the cache, then removes it. */
+/**
+ * Loads the verified `images.tar` the bundle step left in the cache (unless Docker already has
+ * every image), then removes it.
+ */
 export async function loadBundleImages(
-  ctx: Pick<StepContext, "paths" | "env" | "note" | "logFile">,
+  ctx: Pick<StepContext, "paths" | "env" | "note" | "logFile" | "mode">,
   file: string,
 ): Promise<void> {
   const pending = pendingImages(ctx.paths);
-  if (!existsSync(pending))
+  const loaded = await imagesLoaded(ctx);
+  if (!existsSync(pending) && !loaded)
     throw new ToolchainError(
       ToolchainErrorCode.NotReady,
       `The images of ${basename(file)} are neither in Docker nor waiting in ${dirname(pending)}.`,
       { hint: `Run \`mcp-pipeline setup --from-bundle ${file}\` again.` },
     );
-  ctx.note(`docker load ${IMAGES_TAR}`);
-  await run("docker", ["load", "-i", pending], { env: ctx.env, logFile: ctx.logFile });
+  if (!loaded) {
+    ctx.note(`docker load ${IMAGES_TAR}`);
+    await run("docker", ["load", "-i", pending], { env: ctx.env, logFile: ctx.logFile });
+  }
   rmSync(dirname(pending), { recursive: true, force: true });
 }
 
@@ -403,7 +409,8 @@ export function bundleImagesStep(file: string): Step {
   return {
     id: "bundle-images",
     title: `Images of ${basename(file)}`,
-    isDone: imagesLoaded,
+    // Done once Docker has every image and no images.tar waits in the cache (GBs).
+    isDone: async (ctx) => !existsSync(pendingImages(ctx.paths)) && (await imagesLoaded(ctx)),
     run: (ctx) => loadBundleImages(ctx, file),
   };
 }

@@ -186,7 +186,11 @@ describe("setup --from-bundle: the bundle's files", () => {
 
   it("says to run the bundle again when its images are neither loaded nor waiting", async () => {
     const { ctx } = machine("no-pending");
-    const err = await refusal(loadBundleImages(ctx, "/tmp/toolchain.tar.zst"));
+    // An engine nothing listens on: no image is in Docker.
+    const env = { ...ctx.env, DOCKER_HOST: `unix://${join(scratch, "no-engine.sock")}` };
+    const err = await refusal(
+      loadBundleImages({ ...ctx, env, mode: "airgap" }, "/tmp/toolchain.tar.zst"),
+    );
     expect(err.code).toBe("TOOLCHAIN_NOT_READY");
     expect(err.hint).toBe("Run `mcp-pipeline setup --from-bundle /tmp/toolchain.tar.zst` again.");
   });
