@@ -11,7 +11,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
-import { ToolchainError } from "../../src/host/errors.js";
 import {
   BUNDLE_FORMAT,
   BUNDLED_TOOLS,
@@ -24,6 +23,7 @@ import { engineBinaries } from "../../src/toolchain/engine/install.js";
 import { engineBinDir, toolchainPaths } from "../../src/toolchain/settings.js";
 import { readProvenance } from "../../src/toolchain/state.js";
 import { currentEngine, versions } from "../../src/toolchain/versions.js";
+import { toolchainFailure } from "./helpers.js";
 
 // The checks and the layout of `setup --from-bundle` on small bundles made here with GNU tar
 // (bundle.e2e.test.ts exports and installs a real one): what is refused before anything is
@@ -105,15 +105,6 @@ function machine(name: string) {
   return { ctx, paths, warnings };
 }
 
-async function refusal(promise: Promise<unknown>): Promise<ToolchainError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ToolchainError);
-  return err as ToolchainError;
-}
-
 describe("setup --from-bundle: the bundle's files", () => {
   it("installs the tools into bin/ and the engine into engine/<docker>/bin with their provenance, and leaves images.tar for the engine to load", async () => {
     const made = await makeBundle("good");
@@ -157,7 +148,7 @@ describe("setup --from-bundle: the bundle's files", () => {
       versions: { ...versions, ...ENGINE_PINS, "engine.docker": "27.5.1" },
     });
     const { ctx, paths } = machine("old-engine");
-    const err = await refusal(importBundle(ctx, made.file));
+    const err = await toolchainFailure(importBundle(ctx, made.file));
     expect(err.code).toBe("TOOLCHAIN_INTEGRITY");
     expect(err.message).toContain(`engine.docker 27.5.1 ≠ ${currentEngine.docker}`);
     expect(existsSync(paths.bin) ? readdirSync(paths.bin) : []).toEqual([]);
@@ -166,13 +157,13 @@ describe("setup --from-bundle: the bundle's files", () => {
 
   it("refuses a bundle that carries an engine but records no engine pins", async () => {
     const made = await makeBundle("unpinned-engine", { versions: { ...versions } });
-    const err = await refusal(importBundle(machine("unpinned-engine").ctx, made.file));
+    const err = await toolchainFailure(importBundle(machine("unpinned-engine").ctx, made.file));
     expect(err.message).toContain(`engine.docker (none) ≠ ${currentEngine.docker}`);
   });
 
   it("refuses a bundle whose manifest lists no images.tar", async () => {
     const made = await makeBundle("no-images", { images: false });
-    const err = await refusal(importBundle(machine("no-images").ctx, made.file));
+    const err = await toolchainFailure(importBundle(machine("no-images").ctx, made.file));
     expect(err.message).toBe(
       `${made.file}: manifest.json lists no images.tar, so the bundle brings no images.`,
     );
@@ -180,7 +171,7 @@ describe("setup --from-bundle: the bundle's files", () => {
 
   it("refuses a manifest that is not JSON with a clear error", async () => {
     const made = await makeBundle("not-json", { manifestText: "{ not json" });
-    const err = await refusal(importBundle(machine("not-json").ctx, made.file));
+    const err = await toolchainFailure(importBundle(machine("not-json").ctx, made.file));
     expect(err.message).toMatch(/not-json\.tar\.gz: manifest\.json is not JSON \(/);
   });
 
@@ -188,7 +179,7 @@ describe("setup --from-bundle: the bundle's files", () => {
     const { ctx } = machine("no-pending");
     // An engine nothing listens on: no image is in Docker.
     const env = { ...ctx.env, DOCKER_HOST: `unix://${join(scratch, "no-engine.sock")}` };
-    const err = await refusal(
+    const err = await toolchainFailure(
       loadBundleImages({ ...ctx, env, mode: "airgap" }, "/tmp/toolchain.tar.zst"),
     );
     expect(err.code).toBe("TOOLCHAIN_NOT_READY");

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ToolchainError, ToolchainErrorCode } from "../../src/host/errors.js";
+import { ToolchainErrorCode } from "../../src/host/errors.js";
 import { sha256Of } from "../../src/toolchain/checksums.js";
 import type { StepContext } from "../../src/toolchain/context.js";
 import { downloadVerified } from "../../src/toolchain/download.js";
@@ -12,6 +12,7 @@ import type { ReleaseAsset } from "../../src/toolchain/releases.js";
 import { loadSettings, toolchainPaths } from "../../src/toolchain/settings.js";
 import { readProvenance } from "../../src/toolchain/state.js";
 import { installRelease } from "../../src/toolchain/steps/go-tools.js";
+import { toolchainFailure } from "./helpers.js";
 
 // A release host on loopback, serving what each test puts in `files` (path → body, or a status).
 const files = new Map<string, string | number>();
@@ -65,15 +66,6 @@ const verifyContext = () => ({
   note: () => {},
 });
 
-async function failure(promise: Promise<unknown>): Promise<ToolchainError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ToolchainError);
-  return error as ToolchainError;
-}
-
 describe("downloadVerified", () => {
   it("returns the downloaded file and its provenance when its sha256 is the one listed", async () => {
     files.set(SUMS_PATH, sums(sha256Of(BINARY)));
@@ -95,7 +87,7 @@ describe("downloadVerified", () => {
     const listed = sha256Of("what the project released");
     files.set(SUMS_PATH, sums(listed));
     files.set(ASSET_PATH, BINARY);
-    const error = await failure(downloadVerified(release, verifyContext()));
+    const error = await toolchainFailure(downloadVerified(release, verifyContext()));
     expect(error.code).toBe(ToolchainErrorCode.Integrity);
     expect(error.message).toContain(`expected ${listed}`);
     expect(error.message).toContain(`got ${sha256Of(BINARY)}`);
@@ -106,7 +98,7 @@ describe("downloadVerified", () => {
   it("refuses an asset the checksums file does not list, before downloading it", async () => {
     files.set(SUMS_PATH, sums(sha256Of(BINARY), "faketool-linux-arm64"));
     files.set(ASSET_PATH, BINARY);
-    const error = await failure(downloadVerified(release, verifyContext()));
+    const error = await toolchainFailure(downloadVerified(release, verifyContext()));
     expect(error.code).toBe(ToolchainErrorCode.Integrity);
     expect(error.message).toBe(
       `faketool-linux-amd64: no checksum for it in ${mirror}${SUMS_PATH}.`,
@@ -116,7 +108,7 @@ describe("downloadVerified", () => {
 
   it("refuses to download anything when the checksums file is missing", async () => {
     files.set(ASSET_PATH, BINARY);
-    const error = await failure(downloadVerified(release, verifyContext()));
+    const error = await toolchainFailure(downloadVerified(release, verifyContext()));
     expect(error.code).toBe(ToolchainErrorCode.Integrity);
     expect(error.message).toContain("its checksums file could not be fetched");
     expect(error.message).toContain("answered 404");
@@ -126,7 +118,7 @@ describe("downloadVerified", () => {
   it("reports a failed download as a failed command, not as tampering, after retrying", async () => {
     files.set(SUMS_PATH, sums(sha256Of(BINARY)));
     files.set(ASSET_PATH, 503);
-    const error = await failure(downloadVerified(release, verifyContext()));
+    const error = await toolchainFailure(downloadVerified(release, verifyContext()));
     expect(error.code).toBe(ToolchainErrorCode.CommandFailed);
     expect(error.message).toContain(`download from ${mirror}${ASSET_PATH} failed`);
     expect(error.message).toContain("answered 503");
@@ -162,7 +154,7 @@ describe("installRelease", () => {
     files.set(SUMS_PATH, sums(sha256Of("something else")));
     files.set(ASSET_PATH, BINARY);
     const ctx = stepContext();
-    await failure(installRelease(ctx, release));
+    await toolchainFailure(installRelease(ctx, release));
     expect(existsSync(join(ctx.paths.bin, "faketool"))).toBe(false);
     expect(readProvenance(ctx.paths).faketool).toBeUndefined();
     expect(readdirSync(ctx.paths.downloads)).toEqual([]);

@@ -1,5 +1,7 @@
 import { join } from "node:path";
 import { execa } from "execa";
+import { expect } from "vitest";
+import { ToolchainError } from "../../src/host/errors.js";
 import { toolchainEnv } from "../../src/toolchain/env.js";
 import { REGISTRY_BRIDGE_HOST } from "../../src/toolchain/registry-config.js";
 import { toolchainPaths } from "../../src/toolchain/settings.js";
@@ -74,4 +76,14 @@ export function viaLoopback(ref: string): string {
   return ref.startsWith(`${REGISTRY_BRIDGE_HOST}:`)
     ? `127.0.0.1:${ref.slice(REGISTRY_BRIDGE_HOST.length + 1)}`
     : ref;
+}
+
+/** The ToolchainError `promise` rejects with (the test fails if it resolves or throws another). */
+export async function toolchainFailure(promise: Promise<unknown>): Promise<ToolchainError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ToolchainError);
+  return error as ToolchainError;
 }
