@@ -1,8 +1,11 @@
 import {
+  closeSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readFileSync,
+  readSync,
   renameSync,
   rmSync,
   statSync,
@@ -80,6 +83,18 @@ function platform(): string {
 
 function bundleError(message: string, hint: string, cause?: unknown): ToolchainError {
   return new ToolchainError(ToolchainErrorCode.Integrity, message, { hint, cause });
+}
+
+/** True when `file` starts with zstd's magic number (what `tar` needs the `zstd` program for). */
+function isZstd(file: string): boolean {
+  const fd = openSync(file, "r");
+  try {
+    const head = Buffer.alloc(4);
+    readSync(fd, head, 0, 4, 0);
+    return head.equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** `tar` arguments that compress: zstd when installed (fast on few cores), gzip otherwise. */
@@ -275,6 +290,15 @@ export async function importBundle(
         "Nothing was installed. The bundle was damaged or altered in transit; copy it again.",
       );
     }
+  }
+  if (isZstd(file) && !which("zstd", ctx.env)) {
+    throw new ToolchainError(
+      ToolchainErrorCode.Unsupported,
+      `${basename(file)} is zstd-compressed, and this machine has no zstd for tar to read it with. Nothing was installed.`,
+      {
+        hint: "Install zstd (Debian's and Ubuntu's package `zstd`), or export the bundle on a machine without zstd, which writes gzip.",
+      },
+    );
   }
   const staging = mkdtempSync(join(ctx.paths.root, "bundle-import-"));
   try {

@@ -175,6 +175,22 @@ describe("setup --from-bundle: the bundle's files", () => {
     expect(err.message).toMatch(/not-json\.tar\.gz: manifest\.json is not JSON \(/);
   });
 
+  it("refuses a zstd bundle on a machine without zstd, saying to install it, before extracting anything", async () => {
+    const file = join(scratch, "bundle.tar.zst");
+    // zstd's magic number, then anything: the check reads only the first four bytes.
+    writeFileSync(file, Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]));
+    const { ctx, paths } = machine("no-zstd");
+    const bare = mkdtempSync(join(scratch, "bare-path-"));
+    const err = await toolchainFailure(
+      importBundle({ ...ctx, env: { ...ctx.env, PATH: bare } }, file),
+    );
+    expect(err.code).toBe("TOOLCHAIN_UNSUPPORTED");
+    expect(err.message).toBe(
+      "bundle.tar.zst is zstd-compressed, and this machine has no zstd for tar to read it with. Nothing was installed.",
+    );
+    expect(readdirSync(paths.root).filter((f) => f.startsWith("bundle-import-"))).toEqual([]);
+  });
+
   it("says to run the bundle again when its images are neither loaded nor waiting", async () => {
     const { ctx } = machine("no-pending");
     // An engine nothing listens on: no image is in Docker.
