@@ -122,10 +122,7 @@ export async function exportBundle(
     : [];
   // Air-gapped the base images of every platform are here under their kept names; online the
   // official (multi-platform) images are pulled where they are used.
-  const images = [
-    DAGGER_ENGINE_IMAGE,
-    ...(options.online ? Object.values(baseImages) : keptBaseImages()),
-  ];
+  const images = bundledImages({ mode: options.online ? "online" : "airgap" });
   for (const image of images) {
     const present = () => succeeds("docker", ["image", "inspect", image], { env });
     if (!(await present()) && options.online) {
@@ -372,7 +369,7 @@ export async function importBundle(
   }
 }
 
-/** The images a bundle brings, as the steps after it look for them. */
+/** The images a bundle brings: what the export saves, and what the steps after it look for. */
 function bundledImages(ctx: Pick<StepContext, "mode">): string[] {
   const bases = ctx.mode === "online" ? Object.values(baseImages) : keptBaseImages();
   return [DAGGER_ENGINE_IMAGE, ...bases];
