@@ -88,7 +88,6 @@ export async function setup(paths: ToolchainPaths, options: SetupOptions): Promi
   process.stderr.write(`toolchain: ${mode} mode (${reason}); cache ${paths.root}\n`);
   if (options.settings.downloadMirror && mode === "online")
     process.stderr.write(`toolchain: downloads from ${options.settings.downloadMirror}\n`);
-  const env = toolchainEnv(paths, baseEnv);
   const all = options.steps ?? STEPS;
   const steps = options.fromBundle ? withBundle(all, options.fromBundle) : all;
   const context = (step: Step, progress?: ProgressLine): StepContext => ({
@@ -96,7 +95,8 @@ export async function setup(paths: ToolchainPaths, options: SetupOptions): Promi
     paths,
     settings: options.settings,
     needs: options.needs,
-    env,
+    // Made for each step: the engine step may install the Docker CLI the later steps call.
+    env: toolchainEnv(paths, baseEnv),
     logFile: join(paths.logs, `${step.id}.log`),
     note: (text) => progress?.update(text),
     warn: (text) => progress?.persist(`  ! ${text}`),

@@ -152,7 +152,7 @@ describe("an offline bundle: mcp-pipeline setup --export-bundle / --from-bundle"
     "starts the bundle's engine on a machine that has none, with Debian's archive and the Go module proxy off",
     async () => {
       // A privileged Debian 12 container with an empty cache and no engine (engine/machine.ts):
-      // the bundle's step, then the engine step, as `setup --from-bundle` runs them.
+      // the bundle's files, the engine step, then its images, as `setup --from-bundle` runs them.
       const cache = join(machines.root, "cache");
       // The bundle is zstd-compressed here, and tar needs zstd to read it (bundle.test.ts: the
       // error a machine without it gets).
@@ -168,6 +168,7 @@ describe("an offline bundle: mcp-pipeline setup --export-bundle / --from-bundle"
       expect(report.steps.map((s) => [s.id, s.status])).toEqual([
         ["bundle", "done"],
         ["docker-engine", "done"],
+        ["bundle-images", "done"],
       ]);
       expectCurrentEngine(report);
       expect(report.debianPackage).toBe("not installed");
