@@ -22,6 +22,15 @@ function table(header: string[], rows: string[][]): string[] {
   );
 }
 
+// A missing hyperfine stops before anything runs, saying what to install (was a raw ENOENT
+// stack trace after the warm-up run).
+if ((await execa("hyperfine", ["--version"], { reject: false })).exitCode !== 0) {
+  process.stderr.write(
+    "bench:pipeline times the runs with hyperfine, which is not on PATH: install it (Debian: apt-get install hyperfine) and run again\n",
+  );
+  process.exit(2);
+}
+
 const runs = Number(process.env.RUNS ?? 3);
 const dir = mkdtempSync(join(tmpdir(), "bench-"));
 const report = join(dir, "report");

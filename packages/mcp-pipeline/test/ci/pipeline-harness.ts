@@ -167,7 +167,11 @@ export async function runPipeline(
   if (!auth)
     throw new Error("the local registry's credentials are missing: run `mcp-pipeline setup`");
   const id = randomBytes(3).toString("hex");
-  const repository = `${registry ?? auth.address}/pipeline-e2e-${id}`;
+  // The local registry outlives test runs: a name drawn from 3 bytes met a repository an
+  // earlier run had pushed (its tag turned up among the control's). 8 bytes, and a check.
+  const repository = `${registry ?? auth.address}/pipeline-e2e-${randomBytes(8).toString("hex")}`;
+  if (!registry && (await registryTags(repository)).length > 0)
+    throw new Error(`${repository} already holds tags: a fresh repository was expected`);
   const named = args.lastIndexOf("--image");
   const image = (named >= 0 ? args[named + 1] : undefined) ?? `pipeline-e2e-${id}`;
   const reportDir = join(scratch, `report-${id}`);

@@ -21,9 +21,12 @@ export function localRegistry(): CosignRegistry {
   return { ...auth, plainHttp: true };
 }
 
-/** A fresh repository in the local authenticated registry. */
+/**
+ * A fresh repository in the local authenticated registry: the registry outlives test runs, so
+ * the name takes 8 random bytes (3 once met an earlier run's repository).
+ */
 export function freshRepository(prefix: string): string {
-  return `${localRegistry().address}/${prefix}-${randomBytes(3).toString("hex")}`;
+  return `${localRegistry().address}/${prefix}-${randomBytes(8).toString("hex")}`;
 }
 
 /** A scratch directory removed by the returned function. */
