@@ -39,6 +39,10 @@ export async function ensureRunnerUser(): Promise<RunnerUser> {
     await execa("useradd", ["--create-home", "--shell", "/bin/bash", RUNNER_USER]);
     uid = await idOf(RUNNER_USER);
   }
+  if ((await execa("getent", ["group", "docker"], { reject: false })).exitCode !== 0)
+    throw new Error(
+      "This machine has no docker group, so the runner user could not reach the engine as a hosted runner's user does: run `npm run setup` as root, which creates the group and gives the engine's socket to it.",
+    );
   const groups = await execa("id", ["-nG", RUNNER_USER]);
   if (!groups.stdout.split(/\s+/).includes("docker"))
     await execa("usermod", ["-aG", "docker", RUNNER_USER]);

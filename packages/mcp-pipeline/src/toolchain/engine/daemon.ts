@@ -73,6 +73,28 @@ export function startDockerd(s: DockerdStart): number {
 export const DOCKERD_PID_FILE = "/var/run/docker.pid";
 
 /**
+ * The pid of the dockerd whose pid `pidFile` holds, if that process runs and is `binary` (never
+ * another program that reused the pid); else undefined.
+ */
+export function runningDockerd(
+  binary: string,
+  pidFile: string = DOCKERD_PID_FILE,
+): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, "utf8").trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || !running(pid)) return undefined;
+  try {
+    return readlinkSync(`/proc/${pid}/exe`) === binary ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Stops the dockerd whose pid `pidFile` holds, if that process runs `binary` (never another
  * program that reused the pid): SIGTERM, then waits for it to exit — dockerd stops its
  * containers and its containerd first. Returns false when it was not running; stops setup,
@@ -83,20 +105,8 @@ export async function stopDockerd(
   timeoutMs: number,
   pidFile: string = DOCKERD_PID_FILE,
 ): Promise<boolean> {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(pidFile, "utf8").trim());
-  } catch {
-    return false;
-  }
-  if (!Number.isInteger(pid) || pid <= 0 || !running(pid)) return false;
-  let exe = "";
-  try {
-    exe = readlinkSync(`/proc/${pid}/exe`);
-  } catch {
-    return false;
-  }
-  if (exe !== binary) return false;
+  const pid = runningDockerd(binary, pidFile);
+  if (pid === undefined) return false;
   process.kill(pid, "SIGTERM");
   const deadline = Date.now() + timeoutMs;
   while (running(pid)) {

@@ -20,7 +20,15 @@ import {
   parseDockerdVersion,
   supportedEngine,
 } from "../engine/choice.js";
-import { startDockerd, stopDockerd, waitForDocker } from "../engine/daemon.js";
+import { runningDockerd, startDockerd, stopDockerd, waitForDocker } from "../engine/daemon.js";
+import {
+  DOCKER_GROUP,
+  DOCKER_SOCKET,
+  dockerGroupId,
+  ensureDockerGroup,
+  giveSocketToGroup,
+  socketHasGroup,
+} from "../engine/group.js";
 import { installCurrentEngine } from "../engine/install.js";
 import { REGISTRY_BRIDGE_HOST, REGISTRY_PORTS } from "../registry-config.js";
 import { engineBinDir } from "../settings.js";
@@ -114,6 +122,18 @@ function withEngineCli(ctx: Pick<StepContext, "env" | "paths">): NodeJS.ProcessE
   return { ...ctx.env, PATH: `${path}:${bin}` };
 }
 
+/**
+ * True when the engine setup started from the cache runs with a socket the `docker` group cannot
+ * use — started by a setup before the group was made (Docker's packages make it; setup's own
+ * install did not), so only root reached it. Only root can mend it; anyone else gets false.
+ */
+async function ownSocketWithoutGroup(ctx: Pick<StepContext, "env" | "paths">): Promise<boolean> {
+  if (process.getuid?.() !== 0) return false;
+  if (runningDockerd(join(engineBinDir(ctx.paths), "dockerd")) === undefined) return false;
+  const gid = await dockerGroupId(ctx.env);
+  return gid === undefined || !socketHasGroup(gid);
+}
+
 /** The Debian package older setups installed the engine from (Debian 12: Docker 20.10). */
 const DEBIAN_ENGINE_PACKAGE = "docker.io";
 
@@ -164,6 +184,7 @@ export const dockerEngine: Step = {
     const running = await runningEngine(env);
     // An engine out of support does not count: run() upgrades it or says what to do.
     if (running === undefined || !supportedEngine(running)) return false;
+    if (await ownSocketWithoutGroup(ctx)) return false;
     const wanted = ctx.settings.imageStore;
     return wanted === undefined || (await runningStore(env)) === wanted;
   },
@@ -175,6 +196,13 @@ export const dockerEngine: Step = {
         hint: choice.hint,
       });
     if (choice.kind === "keep") {
+      if (await ownSocketWithoutGroup(ctx)) {
+        const { gid } = await ensureDockerGroup(ctx.env);
+        giveSocketToGroup(gid);
+        ctx.note(
+          `gave ${DOCKER_SOCKET} to the ${DOCKER_GROUP} group (root:${DOCKER_GROUP}, 660), as dockerd does when the group exists: its members reach Docker without root`,
+        );
+      }
       const wanted = ctx.settings.imageStore;
       const store = await runningStore(withEngineCli(ctx));
       if (wanted === undefined || store === wanted) return;
@@ -241,6 +269,10 @@ export const dockerEngine: Step = {
 async function startAndWait(ctx: StepContext, engineBin: string | undefined): Promise<void> {
   const dockerd = engineBin ? join(engineBin, "dockerd") : MACHINE_DOCKERD;
   const logFile = join(ctx.paths.logs, "dockerd.log");
+  // dockerd gives its socket to the docker group only when the group exists (else root alone
+  // reaches it): a runner's user, and any user the machine adds to the group, need it.
+  if ((await ensureDockerGroup(ctx.env)).created)
+    ctx.note(`created the ${DOCKER_GROUP} group: its members reach Docker without root`);
   startDockerd({ dockerd, args: daemonArgs(ctx, engineBin), logFile, env: ctx.env });
   if (!(await waitForDocker(withEngineCli(ctx), 60_000))) {
     throw new ToolchainError(ToolchainErrorCode.NotReady, "dockerd did not answer within 60 s.", {

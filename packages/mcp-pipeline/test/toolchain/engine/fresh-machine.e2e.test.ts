@@ -1,8 +1,9 @@
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { installCurrentEngine } from "../../../src/toolchain/engine/install.js";
 import { canBeRoot } from "../../../src/toolchain/privilege.js";
 import { loadSettings, toolchainPaths } from "../../../src/toolchain/settings.js";
+import { currentEngine } from "../../../src/toolchain/versions.js";
 import { expectCurrentEngine, type MachineReport, Machines } from "./machine.js";
 
 // A machine with no Docker engine, and one with the Docker 20.10 an older setup installed, each
@@ -51,6 +52,22 @@ describe("setup's Docker engine on a machine without a current one", () => {
     const report = await onMachine("fresh-machine", "true");
     expectEngineStepAlone(report);
     expect(report.debianPackage).toBe("not installed");
+  }, 600_000);
+
+  it("gives the docker group the socket of the engine an older setup started without one", async () => {
+    await engineInCache();
+    // Setups before this one started the cache's dockerd on machines with no docker group, so
+    // the socket was root:root and only root reached Docker (a runner's user could not).
+    const dockerd = join("/cache", "engine", currentEngine.docker, "bin", "dockerd");
+    const report = await onMachine(
+      "no-docker-group-machine",
+      [
+        "! getent group docker",
+        `PATH=${dirname(dockerd)}:$PATH ${dockerd} --iptables=false --bridge=none >/var/log/dockerd-old-setup.log 2>&1 &`,
+        "i=0; until [ -S /var/run/docker.sock ] && stat -c %G /var/run/docker.sock | grep -qx root; do i=$((i+1)); [ $i -lt 60 ] || exit 3; sleep 1; done",
+      ].join("\n"),
+    );
+    expectEngineStepAlone(report);
   }, 600_000);
 
   it("upgrades the running Docker 20.10 an older setup installed: stops it, removes docker.io, starts Docker 28", async () => {

@@ -14,6 +14,10 @@ export interface MachineReport {
   cli: string;
   debianPackage: string;
   machineDockerd: boolean;
+  /** The socket's `user:group mode`. */
+  socket: string;
+  /** The server version a non-root user in the docker group got, or why it was refused. */
+  nonRoot: string;
 }
 
 const machine = { ...process.env };
@@ -121,4 +125,7 @@ export function expectCurrentEngine(report: MachineReport): void {
   expect(components["docker-init"]).toBe(currentEngine.tini);
   // The only docker CLI in that machine is the engine's, found last on the toolchain's PATH.
   expect(report.cli).toBe(join("/cache", "engine", currentEngine.docker, "bin", "docker"));
+  // As on a hosted runner: root:docker 660, and a user in the group reaches the engine without root.
+  expect(report.socket).toBe("root:docker 660");
+  expect(report.nonRoot).toBe(report.server.Version);
 }
