@@ -49,3 +49,21 @@ export function giveSocketToGroup(gid: number, socket: string = DOCKER_SOCKET): 
   chownSync(socket, 0, gid);
   chmodSync(socket, 0o660);
 }
+
+/**
+ * The `docker` group, created where missing. Without it the engine still serves root, so a
+ * failure (a machine whose groups are not in /etc/group, say) is a warning, not the end of setup.
+ */
+export async function dockerGroupOrWarn(
+  env: NodeJS.ProcessEnv,
+  warn: (text: string) => void,
+): Promise<{ gid: number; created: boolean } | undefined> {
+  try {
+    return await ensureDockerGroup(env);
+  } catch (e) {
+    warn(
+      `could not create the ${DOCKER_GROUP} group (${e instanceof Error ? e.message : String(e)}): only root reaches Docker until it exists (\`groupadd --system ${DOCKER_GROUP}\`, then run setup again)`,
+    );
+    return undefined;
+  }
+}

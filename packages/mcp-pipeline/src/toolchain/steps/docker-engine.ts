@@ -25,7 +25,7 @@ import {
   DOCKER_GROUP,
   DOCKER_SOCKET,
   dockerGroupId,
-  ensureDockerGroup,
+  dockerGroupOrWarn,
   giveSocketToGroup,
   socketHasGroup,
 } from "../engine/group.js";
@@ -197,11 +197,13 @@ export const dockerEngine: Step = {
       });
     if (choice.kind === "keep") {
       if (await ownSocketWithoutGroup(ctx)) {
-        const { gid } = await ensureDockerGroup(ctx.env);
-        giveSocketToGroup(gid);
-        ctx.note(
-          `gave ${DOCKER_SOCKET} to the ${DOCKER_GROUP} group (root:${DOCKER_GROUP}, 660), as dockerd does when the group exists: its members reach Docker without root`,
-        );
+        const group = await dockerGroupOrWarn(ctx.env, (w) => ctx.warn(w));
+        if (group) {
+          giveSocketToGroup(group.gid);
+          ctx.note(
+            `gave ${DOCKER_SOCKET} to the ${DOCKER_GROUP} group (root:${DOCKER_GROUP}, 660), as dockerd does when the group exists: its members reach Docker without root`,
+          );
+        }
       }
       const wanted = ctx.settings.imageStore;
       const store = await runningStore(withEngineCli(ctx));
@@ -216,8 +218,11 @@ export const dockerEngine: Step = {
             hint: `Set "features": {"containerd-snapshotter": ${wanted === "containerd"}} in /etc/docker/daemon.json and restart Docker (https://docs.docker.com/engine/storage/containerd/), or unset MCP_PIPELINE_IMAGE_STORE.`,
           },
         );
-      ctx.note(`restarting Docker ${choice.version} with the ${wanted} image store`);
-      await startAndWait(ctx, engineBinDir(ctx.paths));
+      await startAndWait(
+        ctx,
+        engineBinDir(ctx.paths),
+        `restarting Docker ${choice.version} with the ${wanted} image store`,
+      );
       return;
     }
     if (choice.kind !== "start-installed" && (!isRoot || !isDebianLike())) {
@@ -257,22 +262,30 @@ export const dockerEngine: Step = {
         },
       );
     }
-    ctx.note("starting dockerd");
     await startAndWait(
       ctx,
       choice.kind === "start-installed" ? undefined : engineBinDir(ctx.paths),
+      "starting dockerd",
     );
   },
 };
 
-/** Starts dockerd (the cache's in `engineBin`, else the machine's) and waits until it answers. */
-async function startAndWait(ctx: StepContext, engineBin: string | undefined): Promise<void> {
+/**
+ * Starts dockerd (the cache's in `engineBin`, else the machine's) and waits until it answers;
+ * `what` is the progress note said as it starts.
+ */
+async function startAndWait(
+  ctx: StepContext,
+  engineBin: string | undefined,
+  what: string,
+): Promise<void> {
   const dockerd = engineBin ? join(engineBin, "dockerd") : MACHINE_DOCKERD;
   const logFile = join(ctx.paths.logs, "dockerd.log");
   // dockerd gives its socket to the docker group only when the group exists (else root alone
   // reaches it): a runner's user, and any user the machine adds to the group, need it.
-  if ((await ensureDockerGroup(ctx.env)).created)
+  if ((await dockerGroupOrWarn(ctx.env, (w) => ctx.warn(w)))?.created)
     ctx.note(`created the ${DOCKER_GROUP} group: its members reach Docker without root`);
+  ctx.note(what);
   startDockerd({ dockerd, args: daemonArgs(ctx, engineBin), logFile, env: ctx.env });
   if (!(await waitForDocker(withEngineCli(ctx), 60_000))) {
     throw new ToolchainError(ToolchainErrorCode.NotReady, "dockerd did not answer within 60 s.", {
