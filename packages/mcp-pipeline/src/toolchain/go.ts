@@ -1,4 +1,5 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { totalmem } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { ToolchainError, ToolchainErrorCode } from "../host/errors.js";
@@ -18,6 +19,23 @@ export function goBinary(env: NodeJS.ProcessEnv): string {
     );
   }
   return found;
+}
+
+/**
+ * The collector settings of a Go build: the compiler collects garbage a quarter as often
+ * (GOGC=400), under a soft memory limit of a quarter of the machine's memory per process, so a
+ * small machine collects as before. Trivy's cold build on 2 cores: 354 s against 416 s, its CPU
+ * time 18% lower (docs/toolchain.md). The caller's own GOGC or GOMEMLIMIT wins.
+ */
+export function goBuildMemory(
+  env: NodeJS.ProcessEnv,
+  memoryBytes = totalmem(),
+): { GOGC: string; GOMEMLIMIT: string } {
+  const limitMiB = Math.max(256, Math.floor(memoryBytes / 4 / 2 ** 20));
+  return {
+    GOGC: env.GOGC ?? "400",
+    GOMEMLIMIT: env.GOMEMLIMIT ?? `${limitMiB}MiB`,
+  };
 }
 
 const GoModJson = z.object({
@@ -91,6 +109,7 @@ export async function buildWithWrapper(b: WrapperBuild): Promise<void> {
   const go = goBinary(b.env);
   const env: NodeJS.ProcessEnv = {
     ...b.env,
+    ...goBuildMemory(b.env),
     CGO_ENABLED: "0",
     GOFLAGS: "-mod=mod -trimpath",
     ...(b.noSumDb?.length ? { GONOSUMDB: b.noSumDb.join(",") } : {}),
@@ -189,6 +208,7 @@ export async function goInstall(b: GoInstall): Promise<void> {
   mkdirSync(b.gobin, { recursive: true });
   const env: NodeJS.ProcessEnv = {
     ...b.env,
+    ...goBuildMemory(b.env),
     GOBIN: b.gobin,
     CGO_ENABLED: b.cgo ? "1" : "0",
     // The caller's -mod or -buildvcs flags mean nothing to `go install pkg@version`.
