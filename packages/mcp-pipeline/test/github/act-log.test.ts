@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseActLog } from "./act-log.js";
+import { FAILED_OUTPUT_LINES, parseActLog } from "./act-log.js";
 import { expectations, jobExpectations } from "./expectations.js";
 import { judgePublished } from "./ghcr.js";
 import { loadWorkflow } from "./workflows.js";
@@ -75,6 +75,53 @@ describe("reading act's JSON log", () => {
       },
       { id: "publish", name: "pipeline (publish edge)", result: "skipped" },
     ]);
+  });
+
+  it("keeps what the failed step printed: the lines naming failures, then its last lines, without colours", () => {
+    const raw = (step: string, msg: string) =>
+      line({
+        jobID: "test",
+        job: "npm test (unit and end-to-end)",
+        step,
+        stage: "Main",
+        raw_output: true,
+        msg,
+        time: at(40),
+      });
+    const passing = Array.from({ length: 40 }, (_, i) => raw("npm test", ` ✓ passing test ${i}`));
+    const log = [
+      line({
+        jobID: "test",
+        job: "npm test (unit and end-to-end)",
+        msg: "⭐ Run Set up job",
+        time: at(0),
+      }),
+      raw("npm ci --no-audit --no-fund", "added 400 packages"),
+      raw(
+        "npm test",
+        "\u001b[41m\u001b[1m FAIL \u001b[22m\u001b[49m e2e test/a.e2e.test.ts > a > refuses",
+      ),
+      ...passing,
+      raw("npm test", " FAIL  e2e test/a.e2e.test.ts > a > refuses"),
+      raw("npm test", "AssertionError: expected 1 to be 2"),
+      raw("npm test", ""),
+      raw("npm test", " Test Files  1 failed | 9 passed (10)"),
+      line({ jobID: "test", step: "npm test", stage: "Main", stepResult: "failure", time: at(60) }),
+      line({ jobID: "test", jobResult: "failure", msg: "🏁  Job failed", time: at(61) }),
+    ].join("\n");
+    const [job] = parseActLog(log, workflow, ["test"]);
+    expect(job?.failedStep).toBe("npm test");
+    const output = job?.failedOutput ?? [];
+    expect(output[0]).toBe("FAIL  e2e test/a.e2e.test.ts > a > refuses");
+    expect(output.filter((text) => text.includes("FAIL"))).toHaveLength(1);
+    expect(output.slice(-2)).toEqual([
+      "AssertionError: expected 1 to be 2",
+      " Test Files  1 failed | 9 passed (10)",
+    ]);
+    expect(output).toHaveLength(1 + FAILED_OUTPUT_LINES - 1);
+    expect(output.some((text) => text.includes("added 400 packages"))).toBe(false);
+    // A job that passed keeps no output.
+    expect(parseActLog(LOG, workflow, ["check"])[0]?.failedOutput).toBeUndefined();
   });
 
   it("reports a job that started but never finished as cancelled", () => {

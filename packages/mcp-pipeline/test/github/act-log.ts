@@ -1,4 +1,10 @@
+import { stripVTControlCharacters } from "node:util";
 import type { Workflow } from "./workflows.js";
+
+/** How many of a failed step's last output lines a job keeps. */
+export const FAILED_OUTPUT_LINES = 25;
+/** A test runner's line naming what failed (Vitest's `FAIL`, `×`; TAP's `not ok`), wherever it is. */
+const FAILURE_LINE = /^\s*(FAIL\s|×\s|✗\s|not ok\s)/;
 
 /** One job of a simulated run, as act's JSON log tells it. */
 export interface ActJob {
@@ -9,6 +15,11 @@ export interface ActJob {
   seconds?: number;
   /** The first step that failed, named as the Actions UI names it. */
   failedStep?: string;
+  /**
+   * What that step printed that says why, as GitHub's log would show it: the lines naming a
+   * failure (`FAIL …`, `× …`), then its last lines; without colours, without repeats.
+   */
+  failedOutput?: string[];
 }
 
 interface Entry {
@@ -20,13 +31,36 @@ interface Entry {
   stage?: string;
   msg?: string;
   time?: string;
+  raw_output?: boolean;
+}
+
+/** A step's output as far as a report needs it: failure lines, and a bounded tail. */
+interface StepOutput {
+  failures: string[];
+  tail: string[];
+}
+
+function remember(output: StepOutput, message: string): void {
+  const text = stripVTControlCharacters(message).trimEnd();
+  if (text === "") return;
+  if (FAILURE_LINE.test(text) && output.failures.length < FAILED_OUTPUT_LINES)
+    output.failures.push(text.trim());
+  output.tail.push(text);
+  if (output.tail.length > FAILED_OUTPUT_LINES) output.tail.shift();
+}
+
+function excerpt(output: StepOutput | undefined): string[] {
+  if (!output) return [];
+  const failures = new Set(output.failures);
+  return [...failures, ...output.tail.filter((line) => !failures.has(line.trim()))];
 }
 
 /**
  * Reads act's `--json` log: per job, its result (the `🏁 Job …` line), the
  * time from its first to its last line, and the first failed step. A job of
  * `workflow` with no line at all was skipped (act logs skips only at debug
- * level). A job that calls a reusable workflow reports under its own id (the caller's).
+ * level). A job that calls a reusable workflow reports under its own id (the caller's). The
+ * failed step's output (act's `raw_output` lines) is kept as an excerpt, so a report says why.
  */
 export function parseActLog(text: string, workflow: Workflow, only: string[] = []): ActJob[] {
   const callers = new Map(
@@ -36,7 +70,14 @@ export function parseActLog(text: string, workflow: Workflow, only: string[] = [
   );
   const byJob = new Map<
     string,
-    { first: number; last: number; result?: string; failedStep?: string; name?: string }
+    {
+      first: number;
+      last: number;
+      result?: string;
+      failedStep?: string;
+      name?: string;
+      output: Map<string, StepOutput>;
+    }
   >();
   for (const line of text.split("\n")) {
     if (!line.startsWith("{")) continue;
@@ -52,10 +93,15 @@ export function parseActLog(text: string, workflow: Workflow, only: string[] = [
     const caller = callers.get(entry.job?.split("/")[0] ?? "");
     const id = caller ?? entry.jobID;
     const at = entry.time ? Date.parse(entry.time) : Date.now();
-    const job = byJob.get(id) ?? { first: at, last: at };
+    const job = byJob.get(id) ?? { first: at, last: at, output: new Map<string, StepOutput>() };
     job.last = Math.max(job.last, at);
     job.name ??= entry.job;
     if (entry.jobResult) job.result = entry.jobResult;
+    if (entry.raw_output === true && entry.step !== undefined && entry.msg !== undefined) {
+      const output = job.output.get(entry.step) ?? { failures: [], tail: [] };
+      remember(output, entry.msg);
+      job.output.set(entry.step, output);
+    }
     if (entry.stepResult === "failure" && entry.stage !== "Post" && !job.failedStep)
       job.failedStep = entry.step ?? entry.msg?.replace(/^\s*❌\s*Failure - /, "").trim();
     byJob.set(id, job);
@@ -65,12 +111,14 @@ export function parseActLog(text: string, workflow: Workflow, only: string[] = [
     .map(([id, job]) => {
       const seen = byJob.get(id);
       if (!seen) return { id, name: job.name ?? id, result: "skipped" };
+      const output = seen.failedStep ? excerpt(seen.output.get(seen.failedStep)) : [];
       return {
         id,
         name: job.name ?? seen.name ?? id,
         result: seen.result ?? "cancelled",
         seconds: (seen.last - seen.first) / 1000,
         ...(seen.failedStep ? { failedStep: seen.failedStep } : {}),
+        ...(output.length > 0 ? { failedOutput: output } : {}),
       };
     });
 }

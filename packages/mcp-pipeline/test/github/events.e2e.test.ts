@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { removeRunnerUser } from "./runner.js";
-import { describeResult, type SimOptions, simulate } from "./simulation.js";
+import { describeResult, OUTPUT_PREFIX, type SimOptions, simulate } from "./simulation.js";
 
 // The GitHub simulation as `npm test` (and so `.ci/run`) runs it: each event's workflow under act
 // on the simulated ubuntu-24.04 runner, judged as `npm run test:github` judges it (simulation.ts).
@@ -58,8 +58,8 @@ async function run(opts: Omit<SimOptions, "keep" | "progress">): Promise<string[
   // The jobs' Dagger engines went with their state volumes (1.7 GB each).
   const left = (await danglingVolumes()).filter((v) => !before.has(v));
   expect(left, "volumes the simulation's containers left behind").toEqual([]);
-  // Every line names a job (or the run) and, when it failed, the step.
-  return lines.filter((line) => line.startsWith("FAIL"));
+  // Every line names a job (or the run) and, when it failed, the step and what it printed.
+  return lines.filter((line) => line.startsWith("FAIL") || line.startsWith(OUTPUT_PREFIX));
 }
 
 describe.skipIf(!asRoot)("the workflows under act on the simulated runner", () => {

@@ -562,14 +562,22 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   };
 }
 
-/** One line per job (verdict, id, result, time, name, why, the failed step), then run-wide failures. */
+/** How a failed step's output is indented under its job's line. */
+export const OUTPUT_PREFIX = "     | ";
+
+/**
+ * One line per job (verdict, id, result, time, name, why, the failed step), under a failed job
+ * what its failed step printed that says why, then run-wide failures.
+ */
 export function describeResult(result: SimResult): string[] {
-  const lines = result.jobs.map((job) => {
+  const lines = result.jobs.flatMap((job) => {
     const verdict = result.verdicts.get(job.id) ?? "";
     const time = job.seconds === undefined ? "-" : `${job.seconds.toFixed(0)}s`;
     const why = verdict ? ` — ${verdict}` : "";
     const step = job.failedStep ? ` (failed step: ${job.failedStep})` : "";
-    return `${verdict === "" ? "ok  " : "FAIL"} ${job.id.padEnd(16)} ${job.result.padEnd(9)} ${time.padStart(6)}  ${job.name}${why}${step}`;
+    const line = `${verdict === "" ? "ok  " : "FAIL"} ${job.id.padEnd(16)} ${job.result.padEnd(9)} ${time.padStart(6)}  ${job.name}${why}${step}`;
+    const output = verdict === "" ? [] : (job.failedOutput ?? []);
+    return [line, ...output.map((text) => `${OUTPUT_PREFIX}${text}`)];
   });
   return [...lines, ...result.other.map((problem) => `FAIL ${problem}`)];
 }
