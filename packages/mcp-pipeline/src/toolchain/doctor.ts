@@ -1,3 +1,5 @@
+import { statSync } from "node:fs";
+import { userInfo } from "node:os";
 import { emulationStatus } from "../host/emulation.js";
 import { run } from "../host/exec.js";
 import { parseImageRef } from "../host/image-ref.js";
@@ -6,6 +8,7 @@ import { basicAuth, manifestDigest } from "../host/registry-api.js";
 import { renderTable } from "../host/terminal.js";
 import { DAGGER_ENGINE_IMAGE, engineImageVersion } from "./dagger-engine-image.js";
 import { dockerMajor } from "./engine/choice.js";
+import { dockerGroupEntry, localSocket, socketAccess } from "./engine/group.js";
 import { currentEngineInstalled } from "./engine/install.js";
 import { toolchainEnv } from "./env.js";
 import { detectMode } from "./mode.js";
@@ -87,6 +90,24 @@ const probes: Record<string, Probe> = {
         detail: `out of support (older than ${currentEngine.oldestKept}; ignores HEALTHCHECK --start-interval); upgrade it, or remove it and ${SETUP} (installs Docker ${currentEngine.docker})`,
       };
     return r;
+  },
+  "docker-group": async (env) => {
+    const socket = localSocket(env.DOCKER_HOST);
+    let stat: { uid: number; gid: number; mode: number } | undefined;
+    try {
+      if (socket) stat = statSync(socket);
+    } catch {
+      stat = undefined;
+    }
+    return socketAccess({
+      socket,
+      host: env.DOCKER_HOST,
+      stat,
+      uid: process.getuid?.() ?? 0,
+      groups: process.getgroups?.() ?? [],
+      dockerGroup: await dockerGroupEntry(env),
+      user: userInfo().username,
+    });
   },
   "current-engine": async (env, paths) => {
     const dir = engineBinDir(paths);

@@ -6,6 +6,7 @@ import { paths, runEntry } from "./helpers.js";
 
 const REQUIRED = [
   "docker",
+  "docker-group",
   "buildkit",
   "compose",
   "buildx",

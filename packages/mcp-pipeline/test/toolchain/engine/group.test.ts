@@ -2,7 +2,11 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { dockerGroupOrWarn, socketHasGroup } from "../../../src/toolchain/engine/group.js";
+import {
+  dockerGroupEntry,
+  dockerGroupOrWarn,
+  socketHasGroup,
+} from "../../../src/toolchain/engine/group.js";
 
 let root: string;
 beforeEach(() => {
@@ -56,6 +60,17 @@ describe("the docker group setup makes for the engine", () => {
     expect(warnings[0]).toMatch(
       /only root reaches Docker until it exists \(`groupadd --system docker`, then run setup again\)$/,
     );
+  });
+});
+
+describe("the docker group as the machine lists it", () => {
+  it("gives its id and members, none for an empty list, and nothing without the group", async () => {
+    const env = machine({ hasGroup: true });
+    expect(await dockerGroupEntry(env)).toEqual({ gid: 995, members: [] });
+    writeFileSync(join(root, "group"), "docker:x:995:runner,alice\n");
+    expect(await dockerGroupEntry(env)).toEqual({ gid: 995, members: ["runner", "alice"] });
+    rmSync(join(root, "group"));
+    expect(await dockerGroupEntry(env)).toBeUndefined();
   });
 });
 
