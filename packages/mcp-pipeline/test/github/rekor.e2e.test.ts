@@ -1,14 +1,17 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import { running } from "../../src/host/process.js";
+import { abandonedDirs, OWNER_FILE, PG_ROOT_PREFIX } from "./rekor.js";
 
 // The GitHub simulation's transparency log (Rekor, Trillian, PostgreSQL) must not outlive the
 // process that started it, even one killed with SIGKILL, which runs no cleanup: a hard-killed
-// `npm run test:github` left all four servers running before. Needs root, like the log itself.
+// `npm run test:github` left all four servers running before. Its database directory stays (no
+// cleanup ran) until the next start removes it; this test removes it itself. Needs root, like the
+// log itself.
 const AS_ROOT = process.getuid?.() === 0;
 const HOLD = join(import.meta.dirname, "fixtures", "hold-rekor.ts");
 
@@ -17,7 +20,17 @@ let dir: string | undefined;
 afterEach(() => {
   holder?.kill("SIGKILL");
   if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const pgRoot of databaseDirsOf(holder?.pid))
+    rmSync(pgRoot, { recursive: true, force: true });
 });
+
+/** The database directories a process started (their owner file names it). */
+function databaseDirsOf(pid: number | undefined): string[] {
+  if (pid === undefined) return [];
+  return abandonedDirs(tmpdir(), PG_ROOT_PREFIX).filter(
+    (pgRoot) => readFileSync(join(pgRoot, OWNER_FILE), "utf8").trim() === String(pid),
+  );
+}
 
 async function started(child: ChildProcess): Promise<{ url: string; pids: number[] }> {
   let stderr = "";
@@ -65,5 +78,7 @@ describe.skipIf(!AS_ROOT)("the simulation's transparency log (needs root)", () =
     holder.kill("SIGKILL");
     expect(await until(() => log.pids.every((pid) => !running(pid)), 15_000)).toBe(true);
     expect(await answers(log.url)).toBe(false);
+    // What it left is what the next start removes: a database directory whose owner is gone.
+    expect(databaseDirsOf(holder.pid)).toHaveLength(1);
   }, 900_000);
 });

@@ -112,7 +112,8 @@ async function waitFor(
   throw new Error(`${what} was not ready within ${timeoutMs / 1000} s: see ${logFile}`);
 }
 
-const PG_ROOT_PREFIX = "rekor-pg-";
+/** The database's directory under the temporary directory: `rekor-pg-<random>`. */
+export const PG_ROOT_PREFIX = "rekor-pg-";
 /** The process that started a directory (a database's, a simulation's): while it lives, the directory is in use. */
 export const OWNER_FILE = "owner.pid";
 
