@@ -106,6 +106,11 @@ describe("reading act's JSON log", () => {
       raw("npm test", "AssertionError: expected 1 to be 2"),
       raw("npm test", ""),
       raw("npm test", " Test Files  1 failed | 9 passed (10)"),
+      raw(
+        "npm test",
+        "\r[1/2] build … 1s\u001b[K\r[1/2] build … 2s\u001b[K\r[1/2] build done (2.5s)\n",
+      ),
+      raw("npm test", "x".repeat(1000)),
       line({ jobID: "test", step: "npm test", stage: "Main", stepResult: "failure", time: at(60) }),
       line({ jobID: "test", jobResult: "failure", msg: "🏁  Job failed", time: at(61) }),
     ].join("\n");
@@ -114,9 +119,12 @@ describe("reading act's JSON log", () => {
     const output = job?.failedOutput ?? [];
     expect(output[0]).toBe("FAIL  e2e test/a.e2e.test.ts > a > refuses");
     expect(output.filter((text) => text.includes("FAIL"))).toHaveLength(1);
-    expect(output.slice(-2)).toEqual([
+    // A redrawn progress line as its last state; a long line cut.
+    expect(output.slice(-4)).toEqual([
       "AssertionError: expected 1 to be 2",
       " Test Files  1 failed | 9 passed (10)",
+      "[1/2] build done (2.5s)",
+      `${"x".repeat(299)}…`,
     ]);
     expect(output).toHaveLength(1 + FAILED_OUTPUT_LINES - 1);
     expect(output.some((text) => text.includes("added 400 packages"))).toBe(false);

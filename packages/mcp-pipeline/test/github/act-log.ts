@@ -40,8 +40,24 @@ interface StepOutput {
   tail: string[];
 }
 
+/** Longer lines are cut here (a minified stack, a base64 blob). */
+const MAX_LINE = 300;
+
+/**
+ * A line as a terminal leaves it: colours gone, and of a line redrawn with carriage returns (a
+ * progress line) only its last state; cut at MAX_LINE characters.
+ */
+function asShown(message: string): string {
+  const states = stripVTControlCharacters(message)
+    .split("\r")
+    .map((state) => state.trimEnd())
+    .filter(Boolean);
+  const text = states.at(-1) ?? "";
+  return text.length > MAX_LINE ? `${text.slice(0, MAX_LINE - 1)}…` : text;
+}
+
 function remember(output: StepOutput, message: string): void {
-  const text = stripVTControlCharacters(message).trimEnd();
+  const text = asShown(message);
   if (text === "") return;
   if (FAILURE_LINE.test(text) && output.failures.length < FAILED_OUTPUT_LINES)
     output.failures.push(text.trim());
