@@ -34,7 +34,7 @@ interface Entry {
   raw_output?: boolean;
 }
 
-/** A step's output as far as a report needs it: failure lines, and a bounded tail. */
+/** A step's output as far as a report needs it: distinct failure lines, and a bounded tail. */
 interface StepOutput {
   failures: string[];
   tail: string[];
@@ -59,16 +59,21 @@ function asShown(message: string): string {
 function remember(output: StepOutput, message: string): void {
   const text = asShown(message);
   if (text === "") return;
-  if (FAILURE_LINE.test(text) && output.failures.length < FAILED_OUTPUT_LINES)
-    output.failures.push(text.trim());
+  const failure = text.trim();
+  if (
+    FAILURE_LINE.test(text) &&
+    !output.failures.includes(failure) &&
+    output.failures.length < FAILED_OUTPUT_LINES
+  )
+    output.failures.push(failure);
   output.tail.push(text);
   if (output.tail.length > FAILED_OUTPUT_LINES) output.tail.shift();
 }
 
 function excerpt(output: StepOutput | undefined): string[] {
   if (!output) return [];
-  const failures = new Set(output.failures);
-  return [...failures, ...output.tail.filter((line) => !failures.has(line.trim()))];
+  const { failures, tail } = output;
+  return [...failures, ...tail.filter((line) => !failures.includes(line.trim()))];
 }
 
 /**

@@ -30,11 +30,15 @@ export async function ensureDockerGroup(
   return { gid, created: true };
 }
 
+/** True when a file's group is `gid` and that group may read and write it. */
+function givenToGroup(stat: { gid: number; mode: number }, gid: number): boolean {
+  return stat.gid === gid && (stat.mode & 0o060) === 0o060;
+}
+
 /** True when the socket is owned by group `gid` and its group may read and write it. */
 export function socketHasGroup(gid: number, socket: string = DOCKER_SOCKET): boolean {
   try {
-    const st = statSync(socket);
-    return st.gid === gid && (st.mode & 0o060) === 0o060;
+    return givenToGroup(statSync(socket), gid);
   } catch {
     return false;
   }
@@ -89,9 +93,8 @@ export function socketAccess(f: SocketFacts): { ok: boolean; version: null; deta
   if (f.socket === undefined) return line(true, `DOCKER_HOST is ${f.host}: no local socket`);
   if (!f.stat) return line(true, `no socket at ${f.socket} (the docker line says why)`);
   const { stat, dockerGroup } = f;
-  const groupRw = (stat.mode & 0o060) === 0o060;
   const forGroup =
-    dockerGroup && stat.gid === dockerGroup.gid && groupRw
+    dockerGroup && givenToGroup(stat, dockerGroup.gid)
       ? `${f.socket} is root:${DOCKER_GROUP} ${(stat.mode & 0o777).toString(8)}`
       : undefined;
   const setup = `as root, run \`mcp-pipeline setup\`, which gives ${f.socket} to the ${DOCKER_GROUP} group`;
@@ -108,7 +111,7 @@ export function socketAccess(f: SocketFacts): { ok: boolean; version: null; deta
     );
   }
   const mine = stat.uid === f.uid && (stat.mode & 0o600) === 0o600;
-  const viaGroup = f.groups.includes(stat.gid) && groupRw;
+  const viaGroup = f.groups.includes(stat.gid) && givenToGroup(stat, stat.gid);
   const viaOther = (stat.mode & 0o006) === 0o006;
   if (mine) return line(true, `${f.socket} is yours (a rootless engine)`);
   if (viaGroup) return line(true, forGroup ? `${forGroup}; you are a member` : "ok");
